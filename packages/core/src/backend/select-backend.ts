@@ -1,0 +1,126 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { UserFacingError, errorMessage } from '../util/errors';
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
+
+export interface BackendInfo {
+  /** The config name of the backend in use (tensorflow-gpu | tensorflow | wasm | cpu). */
+  name: ConcreteBackend;
+  /** tfjs's own backend name (`tensorflow` for both native packages). */
+  tfName: string;
+  version: string;
+  /** Why better choices were not used, for the one-line notice. */
+  skipped: { name: ConcreteBackend; reason: string }[];
+  /** Worker threads the backend uses (wasm), when known. */
+  threads?: number;
+}
+
+const AUTO_ORDER: ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const NATIVE_PACKAGE: Record<string, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+};
+
+let active: BackendInfo | undefined;
+
+export class BackendUnavailableError extends UserFacingError {
+  constructor(name: string, reason: string) {
+    super(`backend "${name}" is not available: ${reason}`, 'E_BACKEND_UNAVAILABLE', 2);
+  }
+}
+
+/**
+ * The native packages are optional dependencies: without internet their install script
+ * cannot fetch libtensorflow and the package is left without its binding. Look for the
+ * binding file before `require`, because a failed require leaves half-registered kernels
+ * behind and prints a screen of warnings.
+ */
+function nativeBindingProblem(pkg: string): string | undefined {
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${pkg}/package.json`);
+  } catch {
+    return 'package not installed';
+  }
+  const libDir = path.join(path.dirname(pkgJson), 'lib');
+  const hasBinding =
+    fs.existsSync(libDir) &&
+    fs.readdirSync(libDir).some((d) => d.startsWith('napi-v') && fs.existsSync(path.join(libDir, d, 'tfjs_binding.node')));
+  return hasBinding ? undefined : 'native library not installed (its download needs internet at install time)';
+}
+
+async function tryActivate(name: ConcreteBackend): Promise<string | undefined> {
+  try {
+    if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+      const pkg = NATIVE_PACKAGE[name]!;
+      const problem = nativeBindingProblem(pkg);
+      if (problem) return problem;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require(pkg);
+      const ok = await tf.setBackend('tensorflow');
+      return ok ? undefined : 'the native backend failed to initialise';
+    }
+    // PROD silences tfjs's console advice (we print our own backend line) and skips debug checks.
+    tf.env().set('PROD', true);
+    const ok = await tf.setBackend(name);
+    if (!ok) return 'failed to initialise';
+    await tf.ready();
+    return undefined;
+  } catch (err) {
+    return errorMessage(err).split('\n')[0];
+  }
+}
+
+function versionOf(name: ConcreteBackend): string {
+  const pkg = name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : name === 'cpu' ? '@tensorflow/tfjs' : NATIVE_PACKAGE[name]!;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Pick and activate a TF.js backend. `auto` takes the best that works, in the order
+ * tensorflow-gpu → tensorflow → wasm → cpu; an explicit choice that cannot start is an error.
+ * Selection happens once per process (tfjs has one global engine).
+ */
+export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
+  if (active && (choice === 'auto' || choice === active.name)) {
+    if (tf.getBackend() !== active.tfName) await tf.setBackend(active.tfName);
+    return active;
+  }
+  const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of candidates) {
+    const problem = await tryActivate(name);
+    if (problem === undefined) {
+      active = { name, tfName: tf.getBackend(), version: versionOf(name), skipped, threads: wasmThreads(name) };
+      return active;
+    }
+    skipped.push({ name, reason: problem });
+  }
+  const last = skipped[skipped.length - 1]!;
+  throw new BackendUnavailableError(last.name, last.reason);
+}
+
+function wasmThreads(name: ConcreteBackend): number | undefined {
+  if (name !== 'wasm') return undefined;
+  return 1;
+}
+
+/** One line for the console: which backend runs and why the better ones do not. */
+export function describeBackend(info: BackendInfo): string {
+  const why = info.skipped.length ? ` (${info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
+  return `backend: ${info.name} ${info.version}${why}`;
+}
+
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}

@@ -1,0 +1,97 @@
+import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_CHOICES } from '../backend/select-backend';
+import { UserFacingError } from '../util/errors';
+import { repscopeVersion } from '../run/env-info';
+import { runCommand } from './commands/run-command';
+import { sweepCommand } from './commands/sweep-command';
+import { validateCommand } from './commands/validate-command';
+import { modelsCommand, pluginsCommand } from './commands/list-commands';
+import { activationsCommand } from './commands/activations-command';
+
+const backendOption = () => new Option('--backend <name>', 'TF.js backend, overriding the config').choices([...BACKEND_CHOICES]);
+const progressOption = () => new Option('--progress <mode>', 'progress display (default: bar on a terminal, lines otherwise)').choices(['bar', 'lines', 'silent']);
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('repscope')
+    .description('Study what the layers of language and vision transformers know about their input.')
+    .version(repscopeVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run one experiment')
+    .argument('<config>', 'experiment YAML file')
+    .argument('[overrides...]', 'key.path=value overrides (values are YAML)')
+    .option('--out <dir>', 'run directory (default runs/<experiment>/<name>/<UTC time>/)')
+    .addOption(backendOption())
+    .addOption(progressOption())
+    .action(async (config: string, overrides: string[], opts) => setExit(await runCommand(config, overrides, opts)));
+
+  program
+    .command('sweep')
+    .description('run every job of a sweep (sweep.grid / sweep.zip, or key=v1,v2 arguments)')
+    .argument('<config>', 'experiment YAML file')
+    .argument('[overrides...]', 'key.path=value overrides; key.path=v1,v2 adds a grid axis')
+    .option('--out <dir>', 'sweep directory; re-running into the same one skips finished jobs')
+    .option('--jobs <n>', 'worker processes running jobs in parallel', '1')
+    .addOption(backendOption())
+    .addOption(progressOption())
+    .action(async (config: string, overrides: string[], opts) => setExit(await sweepCommand(config, overrides, opts)));
+
+  program
+    .command('validate')
+    .description('check a config (and each job of a sweep) without running anything')
+    .argument('<config>', 'experiment YAML file')
+    .argument('[overrides...]', 'key.path=value overrides')
+    .action(async (config: string, overrides: string[]) => setExit(await validateCommand(config, overrides)));
+
+  program
+    .command('plugins')
+    .description('list discovered plugins and whether they load')
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => setExit(await pluginsCommand(opts)));
+
+  program
+    .command('models')
+    .description('list registered model kinds')
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => setExit(await modelsCommand(opts)));
+
+  program
+    .command('activations')
+    .description('write activations at hook points to a safetensors file (F32, batch first)')
+    .requiredOption('--model <kind>', 'model kind (gpt2, vit, hybrid, …)')
+    .option('--weights <path>', 'checkpoint folder or file (absent: untrained, seeded)')
+    .option('--size <name>', 'model size (small, medium, … / b16, l16)')
+    .option('--seed <n>', 'seed for untrained weights', '0')
+    .option('--text <text>', 'input text (GPT-2 tokenizer)')
+    .option('--tokens <ids>', 'comma-separated token ids')
+    .option('--image <file>', 'input image (PNG or JPEG)')
+    .option('--hooks <patterns>', 'comma-separated hook names or globs (default: all)')
+    .requiredOption('--out <file>', 'output .safetensors file')
+    .addOption(backendOption())
+    .action(async (opts) => setExit(await activationsCommand(opts)));
+
+  return program;
+}
+
+/** Parse argv and run; returns the exit code (0 ok, 1 failed run, 2 invalid input, 130 interrupted). */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    if (err instanceof UserFacingError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`internal error (please report): ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}

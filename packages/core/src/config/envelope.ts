@@ -1,0 +1,35 @@
+import { BACKEND_CHOICES } from '../backend/select-backend';
+import type { JsonSchema } from './validate';
+
+/** Keys every config may have whatever its experiment; the rest belong to the plugin. */
+export const ENVELOPE_KEYS = ['experiment', 'name', 'description', 'seed', 'backend', 'extends', 'plugins', 'model', 'sweep'] as const;
+
+const sweepAxes: JsonSchema = {
+  type: 'object',
+  minProperties: 1,
+  additionalProperties: { type: 'array', minItems: 1 },
+};
+
+export const envelopeSchema: JsonSchema = {
+  type: 'object',
+  required: ['experiment'],
+  properties: {
+    experiment: { type: 'string', minLength: 1 },
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 100 },
+    description: { type: 'string' },
+    seed: { type: 'integer', minimum: 0, default: 0 },
+    backend: { type: 'string', enum: [...BACKEND_CHOICES], default: 'auto' },
+    plugins: { type: 'array', items: { type: 'string', minLength: 1, repscopePath: true }, default: [] },
+    model: {
+      type: 'object',
+      required: ['kind'],
+      properties: { kind: { type: 'string', minLength: 1 } },
+    },
+    sweep: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: { grid: sweepAxes, zip: sweepAxes },
+    },
+  },
+};

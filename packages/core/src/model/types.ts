@@ -1,0 +1,102 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { JsonSchema } from '../config/validate';
+import type { Rng } from '../util/rng';
+
+/**
+ * What a model's forward pass takes.
+ * - `embeddings`: the residual stream entering block 0 (`blocks.0.hook_resid_pre`), i.e. token
+ *   embedding plus position embedding, [batch, tokens, dModel] — what the seed optimises.
+ * - `image`: preprocessed pixels, NHWC [batch, height, width, channels].
+ */
+export type InputSpace = 'embeddings' | 'image';
+
+/** Called with a hook point's value; may return a replacement (activation patching). */
+export type HookFn = (value: tf.Tensor, name: string) => tf.Tensor | void;
+
+export interface ForwardOptions {
+  /** Hook point whose value to return; default is the model's configured output O_l. */
+  output?: string;
+  /** Functions run at named hook points, in the forward pass. */
+  hooks?: Record<string, HookFn>;
+}
+
+/**
+ * A frozen network seen as a function of its input. Parameters are plain tensors, never
+ * trainable variables, so gradients flow only to the input being optimised.
+ */
+export interface Model {
+  readonly kind: string;
+  /** One line for logs and reports, e.g. "gpt2 small, untrained (seed 0), 1 block, no head". */
+  readonly description: string;
+  readonly inputSpace: InputSpace;
+  /** Name of the hook point forward() returns by default (the seed's O_l). */
+  readonly outputHook: string;
+  /** Every hook point, in forward order. */
+  hookPoints(): string[];
+  /** Differentiable forward pass of a batch in `inputSpace`. */
+  forward(input: tf.Tensor, options?: ForwardOptions): tf.Tensor;
+  /** Forward pass that also keeps the named hook points. The caller owns (and disposes) the tensors. */
+  runWithCache(input: tf.Tensor, names: string[]): { output: tf.Tensor; cache: Record<string, tf.Tensor> };
+  /** Number of scalar parameters (for reports). */
+  parameterCount(): number;
+  dispose(): void;
+}
+
+/** A language model over a token vocabulary (GPT-2 and the seed's MLPs on GPT-2 embeddings). */
+export interface TokenModel extends Model {
+  readonly inputSpace: 'embeddings';
+  readonly vocabSize: number;
+  readonly maxPositions: number;
+  readonly dModel: number;
+  /** W_E, [vocab, dModel]. Owned by the model. */
+  tokenEmbeddingMatrix(): tf.Tensor2D;
+  /** Position embeddings for positions 0…n−1, [n, dModel] (zeros for models without them). Caller disposes. */
+  positionEmbeddings(n: number): tf.Tensor2D;
+  /** Token ids → `embeddings` input (token + position), [batch, n, dModel]. Caller disposes. */
+  embed(tokenIds: number[][]): tf.Tensor3D;
+  /** Vocabulary identity: models sharing it share decoder caches (e.g. W⁺). */
+  readonly embeddingId: string;
+}
+
+/** A vision model over images. */
+export interface ImageModel extends Model {
+  readonly inputSpace: 'image';
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly patchSize: number;
+  /** Tokens per image in the residual stream (patches, plus CLS if the model has one). */
+  readonly sequenceLength: number;
+  /** [0,1] RGB NHWC → the model's pixel input (HF normalisation). Caller disposes. */
+  preprocess(rgb01: tf.Tensor4D): tf.Tensor4D;
+}
+
+export function isTokenModel(m: Model): m is TokenModel {
+  return m.inputSpace === 'embeddings' && typeof (m as TokenModel).embed === 'function';
+}
+
+export function isImageModel(m: Model): m is ImageModel {
+  return m.inputSpace === 'image';
+}
+
+/** The `model:` block of a config, after validation against its kind's schema. */
+export interface ModelSpec {
+  kind: string;
+  [key: string]: unknown;
+}
+
+export interface ModelBuildDeps {
+  /** The experiment seed (untrained weights derive from it unless the block sets `seed`). */
+  seed: number;
+  rng: Rng;
+  log: (line: string) => void;
+}
+
+/** A registered model kind: its options schema and how to build one. */
+export interface ModelKind<O extends ModelSpec = ModelSpec> {
+  kind: string;
+  description: string;
+  inputSpace: InputSpace;
+  /** JSON schema of the model block's keys other than `kind`. */
+  optionsSchema: JsonSchema;
+  create(options: O, deps: ModelBuildDeps): Promise<Model>;
+}

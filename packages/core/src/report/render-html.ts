@@ -1,0 +1,97 @@
+import { stringify as toYaml } from 'yaml';
+import { jsonReplacer } from '../util/atomic-write';
+import { metricsChartSpec, renderVegaLiteSvg } from './plot';
+import type { ReportSection } from './report-builder';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export interface ReportInput {
+  title: string;
+  status: string;
+  config: unknown;
+  summary: Record<string, unknown>;
+  series: Map<string, { step: number; value: number }[]>;
+  sections: ReportSection[];
+  env: Record<string, unknown>;
+}
+
+const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;font-variant-numeric:tabular-nums;white-space:pre}
+th{background:#f4f4f4}pre{background:#f7f7f7;padding:.8em;overflow:auto}img{image-rendering:pixelated;border:1px solid #ccc}
+.status{display:inline-block;padding:1px 8px;border-radius:4px;background:#eee}.status.completed{background:#d4f4d4}.status.diverged,.status.failed{background:#f8d0d0}
+figure{display:inline-block;margin:.3em;text-align:center}figcaption{font-size:.85em;color:#555}`;
+
+function scalarRows(summary: Record<string, unknown>): [string, string][] {
+  const rows: [string, string][] = [];
+  for (const [k, v] of Object.entries(summary)) {
+    if (k === 'artifacts') continue;
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) rows.push([k, formatCell(v)]);
+    else rows.push([k, truncate(JSON.stringify(v, jsonReplacer), 300)]);
+  }
+  return rows;
+}
+
+function formatCell(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(4) : v.toPrecision(6);
+  return String(v);
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+}
+
+function table(columns: string[], rows: unknown[][]): string {
+  const head = `<tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(formatCell(c))}</td>`).join('')}</tr>`).join('\n');
+  return `<table>${head}\n${body}</table>`;
+}
+
+async function renderSection(s: ReportSection): Promise<string> {
+  const title = `<h2>${escapeHtml(s.title)}</h2>`;
+  switch (s.type) {
+    case 'image':
+      return `${title}<figure><img src="${escapeHtml(s.path)}"${s.width ? ` width="${s.width}"` : ''}>${s.caption ? `<figcaption>${escapeHtml(s.caption)}</figcaption>` : ''}</figure>`;
+    case 'images':
+      return `${title}${s.items
+        .map((i) => `<figure><img src="${escapeHtml(i.path)}"${s.width ? ` width="${s.width}"` : ''}>${i.caption ? `<figcaption>${escapeHtml(i.caption)}</figcaption>` : ''}</figure>`)
+        .join('')}`;
+    case 'table':
+      return `${title}${table(s.columns, s.rows)}${s.caption ? `<p>${escapeHtml(s.caption)}</p>` : ''}`;
+    case 'text':
+      return `${title}${s.preformatted ? `<pre>${escapeHtml(s.text)}</pre>` : `<p>${escapeHtml(s.text)}</p>`}`;
+    case 'plot':
+      return `${title}${await safeSvg(s.spec)}`;
+  }
+}
+
+async function safeSvg(spec: Parameters<typeof renderVegaLiteSvg>[0]): Promise<string> {
+  try {
+    return await renderVegaLiteSvg(spec);
+  } catch (err) {
+    return `<p>(plot could not be rendered: ${escapeHtml(String((err as Error).message))})</p>`;
+  }
+}
+
+/** A single self-contained HTML page (images are referenced relative to the run directory). */
+export async function renderReportHtml(input: ReportInput): Promise<string> {
+  const parts: string[] = [];
+  parts.push(`<h1>${escapeHtml(input.title)} <span class="status ${escapeHtml(input.status)}">${escapeHtml(input.status)}</span></h1>`);
+  parts.push(`<h2>Summary</h2>${table(['key', 'value'], scalarRows(input.summary))}`);
+  const chart = metricsChartSpec(input.series);
+  if (chart) parts.push(`<h2>Metrics</h2>${await safeSvg(chart)}`);
+  for (const section of input.sections) parts.push(await renderSection(section));
+  const artifacts = input.summary['artifacts'];
+  if (Array.isArray(artifacts) && artifacts.length) {
+    parts.push(
+      `<h2>Artifacts</h2><ul>${artifacts
+        .map((a: { path: string; description?: string }) => `<li><a href="${escapeHtml(a.path)}">${escapeHtml(a.path)}</a>${a.description ? ' — ' + escapeHtml(a.description) : ''}</li>`)
+        .join('')}</ul>`,
+    );
+  }
+  parts.push(`<h2>Config</h2><pre>${escapeHtml(toYaml(input.config, { lineWidth: 0 }))}</pre>`);
+  parts.push(`<h2>Environment</h2><pre>${escapeHtml(JSON.stringify(input.env, jsonReplacer, 2))}</pre>`);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(input.title)}</title><style>${STYLE}</style></head><body>\n${parts.join('\n')}\n</body></html>\n`;
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { inject, injectable } from 'tsyringe';
+import type { Model, ModelSpec } from '../model/types';
+import type { OptimizerSpec, Optimizer } from '../optimizer/types';
+import type { Registries } from '../registries';
+import type { Rng } from '../util/rng';
+import { InvalidInputError } from '../util/errors';
+import type { EnvelopeConfig, ModelFactory, OptimizerFactory } from './context';
+import { Logger, TOKENS } from './tokens';
+
+/** Builds models from model blocks and disposes every one of them when the run ends. */
+@injectable()
+export class RunModelFactory implements ModelFactory {
+  private readonly built: Model[] = [];
+
+  constructor(
+    @inject(TOKENS.Registries) private readonly registries: Registries,
+    @inject(TOKENS.Config) private readonly config: EnvelopeConfig,
+    @inject(TOKENS.Rng) private readonly rng: Rng,
+    @inject(TOKENS.Logger) private readonly log: Logger,
+  ) {}
+
+  async create(spec: ModelSpec | undefined = this.config.model): Promise<Model> {
+    if (!spec) throw new InvalidInputError(`experiment "${this.config.experiment}" needs a model: block`, 'E_CONFIG_REQUIRED');
+    const kind = this.registries.models.get(spec.kind);
+    const model = await kind.create(spec, { seed: this.config.seed, rng: this.rng.fork(`model:${spec.kind}:${this.built.length}`), log: this.log });
+    this.built.push(model);
+    return model;
+  }
+
+  disposeAll(): void {
+    for (const m of this.built.splice(0)) m.dispose();
+  }
+}
+
+@injectable()
+export class RunOptimizerFactory implements OptimizerFactory {
+  private readonly built: Optimizer[] = [];
+
+  constructor(@inject(TOKENS.Registries) private readonly registries: Registries) {}
+
+  create(spec: OptimizerSpec, totalSteps: number): Optimizer {
+    const schedule = this.registries.schedules.get(spec.schedule?.kind ?? 'constant').create(spec.lr, spec.schedule ?? { kind: 'constant' });
+    const optimizer = this.registries.optimizers.get(spec.kind).create(spec, totalSteps, schedule);
+    this.built.push(optimizer);
+    return optimizer;
+  }
+
+  disposeAll(): void {
+    for (const o of this.built.splice(0)) o.dispose();
+  }
+}

@@ -1,0 +1,53 @@
+import { stringify as toCsv } from 'csv-stringify/sync';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
+import * as path from 'node:path';
+
+export type JobStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'interrupted' | 'failed' | 'skipped';
+
+export interface SweepRecord {
+  job: number;
+  dir: string;
+  overrides: Record<string, unknown>;
+  status: JobStatus;
+  /** True when this invocation found the job already finished and did not run it. */
+  resumed?: boolean;
+  summary: Record<string, unknown> | null;
+  error?: string;
+}
+
+/** Scalar summary fields, nested mappings flattened one level (`residual.mean`); lists left out. */
+export function scalarFields(summary: Record<string, unknown> | null): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  if (!summary) return out;
+  const visit = (prefix: string, value: unknown, depth: number): void => {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) out[prefix] = value as string | number | boolean | null;
+    else if (depth < 1 && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) visit(`${prefix}.${k}`, v, depth + 1);
+    }
+  };
+  for (const [k, v] of Object.entries(summary)) if (k !== 'artifacts') visit(k, v, 0);
+  return out;
+}
+
+/** sweep.json (everything) and sweep.csv (one row per job: overrides and scalar results). */
+export function writeSweepFiles(dir: string, records: SweepRecord[]): void {
+  writeJsonAtomic(path.join(dir, 'sweep.json'), records);
+  const overrideKeys = unique(records.flatMap((r) => Object.keys(r.overrides)));
+  const resultKeys = unique(records.flatMap((r) => Object.keys(scalarFields(r.summary)))).filter((k) => !overrideKeys.includes(k) && k !== 'status');
+  const header = ['job', 'dir', 'status', ...overrideKeys, ...resultKeys];
+  const rows = records.map((r) => {
+    const fields = scalarFields(r.summary);
+    return [r.job, r.dir, r.status, ...overrideKeys.map((k) => cell(r.overrides[k])), ...resultKeys.map((k) => cell(fields[k]))];
+  });
+  writeFileAtomic(path.join(dir, 'sweep.csv'), toCsv([header, ...rows]));
+}
+
+function cell(v: unknown): string | number | boolean {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return v as string | number | boolean;
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}

@@ -1,0 +1,39 @@
+/* Entry of a sweep worker process: runs the jobs its parent sends, one at a time. */
+import { createDefaultEnvironment } from '../builtins';
+import { loadRawConfig, resolveExperiment } from '../config/resolve';
+import { installInterruptHandler } from '../run/interrupt';
+import { runExperiment } from '../run/runner';
+import { errorMessage } from '../util/errors';
+import { jobRawConfig } from './job-config';
+import type { WorkerJob, WorkerMessage } from './worker-pool';
+
+const send = (msg: WorkerMessage): void => {
+  process.send?.(msg);
+};
+
+const interrupt = installInterruptHandler();
+process.on('disconnect', () => process.exit(1));
+const env = createDefaultEnvironment();
+
+process.on('message', (msg: { type: 'job'; job: WorkerJob } | { type: 'exit' }) => {
+  if (msg.type === 'exit') {
+    interrupt.dispose();
+    process.disconnect();
+    return;
+  }
+  void runJob(msg.job);
+});
+
+async function runJob(job: WorkerJob): Promise<void> {
+  try {
+    const raw = loadRawConfig(job.file, job.overrides);
+    const jobRaw = jobRawConfig(raw, { index: job.index, assignments: job.assignments, dirName: '', label: job.label });
+    const resolved = await resolveExperiment(jobRaw, env);
+    const outcome = await runExperiment(resolved, { outDir: job.outDir, backend: job.backend, progress: 'lines', signal: interrupt.signal, label: job.label });
+    send({ type: 'done', index: job.index, status: outcome.status, summary: outcome.summary, error: outcome.error });
+  } catch (err) {
+    send({ type: 'done', index: job.index, status: 'failed', error: errorMessage(err) });
+  }
+}
+
+send({ type: 'ready' });

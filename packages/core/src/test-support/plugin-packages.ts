@@ -1,0 +1,30 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export function tempDir(prefix = 'repscope-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Write a plugin package (package.json with a repscope manifest) whose entry is `entry`. */
+export function writePluginPackage(dir: string, opts: { packageName: string; entry: string; apiVersion?: number; pluginName?: string }): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const manifest: Record<string, unknown> = { plugin: opts.entry, apiVersion: opts.apiVersion ?? 1 };
+  if (opts.pluginName) manifest['name'] = opts.pluginName;
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: opts.packageName, version: '1.0.0', repscope: manifest }, null, 2));
+  return dir;
+}
+
+/** The quadratic test plugin: TypeScript source under jest, compiled JS for CLI subprocesses. */
+export function quadraticEntry(compiled = false): string {
+  if (compiled) return path.resolve(__dirname, '..', '..', 'dist', 'test-support', 'quadratic-plugin.js');
+  return path.resolve(__dirname, 'quadratic-plugin.ts');
+}
+
+export const CLI_BIN = path.resolve(__dirname, '..', '..', 'dist', 'cli', 'bin.js');
+
+export function writeConfig(dir: string, name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
