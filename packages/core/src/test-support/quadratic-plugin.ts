@@ -9,6 +9,7 @@ interface QuadraticOptions {
   optimizer: OptimizerSpec;
   stepDelayMs: number;
   failAt?: number;
+  registerMetric?: string;
 }
 
 /**
@@ -27,6 +28,7 @@ const quadraticPlugin = definePlugin<QuadraticOptions>({
       steps: { type: 'integer', minimum: 1, default: 20 },
       stepDelayMs: { type: 'integer', minimum: 0, default: 0 },
       failAt: { type: 'integer', minimum: 0 },
+      registerMetric: { type: 'string' },
       optimizer: optimizerSchema({ kind: 'sgd', lr: 0.1, schedule: 'linear-decay' }, r.optimizers.names(), r.schedules.names()),
     },
   }),
@@ -52,7 +54,7 @@ const quadraticPlugin = definePlugin<QuadraticOptions>({
         optimizer.step(x, grads[x.name]!);
         value.dispose();
         tf.dispose(grads);
-        ctx.metrics.log(step, { loss, lr });
+        ctx.metrics.log(step, { loss, lr, tensors: tf.memory().numTensors });
       }
       const final = Array.from(await x.data());
       ctx.artifacts.writeJson('solution.json', final, 'the optimised vector');

@@ -11,7 +11,7 @@ import { PluginCatalog } from '../plugin/catalog';
 import { pluginSchema, Plugin } from '../plugin/types';
 import type { Registries } from '../registries';
 import { runExperiment } from '../run/runner';
-import type { BackendChoice } from '../backend/select-backend';
+import { BackendChoice, selectBackend } from '../backend/select-backend';
 import { errorMessage } from '../util/errors';
 
 export interface ConformanceOptions {
@@ -101,6 +101,7 @@ export async function checkPluginConformance(plugin: Plugin<Record<string, unkno
       const ok = await check(`example config runs to completion (run ${attempt})`, async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${plugin.name}-conformance-`));
         dirs.push(dir);
+        await selectBackend(options.backend ?? 'cpu');
         const before = tf.memory().numTensors;
         const outcome = await runExperiment(await resolveExperiment(raw(), env), { outDir: path.join(dir, 'run'), progress: 'silent', log: () => {} });
         if (outcome.status !== 'completed') throw new Error(`status ${outcome.status}: ${outcome.error}`);

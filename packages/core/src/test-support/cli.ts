@@ -1,0 +1,32 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { CLI_BIN } from './plugin-packages';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI (dist/) in a subprocess, as a user would. */
+export function runCli(args: string[], cwd: string, timeoutMs = 120_000): CliResult {
+  const r = spawnSync(process.execPath, [CLI_BIN, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function startCli(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  return { child, done, output: () => ({ stdout, stderr }) };
+}
+
+export async function waitFor(predicate: () => boolean, timeoutMs = 60_000, intervalMs = 100): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
