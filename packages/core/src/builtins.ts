@@ -2,6 +2,7 @@ import { PluginCatalog } from './plugin/catalog';
 import { createEmptyRegistries, Registries } from './registries';
 import { registerBuiltinMetrics } from './register-builtin-metrics';
 import { registerBuiltinOptimizers } from './register-builtin-optimizers';
+import { registerBuiltinModels } from './register-builtin-models';
 import type { ResolveEnvironment } from './config/resolve';
 
 /** Registries holding every built-in model kind, optimizer, schedule, metric and decoder. */
@@ -9,6 +10,7 @@ export function createBuiltinRegistries(): Registries {
   const r = createEmptyRegistries();
   registerBuiltinOptimizers(r);
   registerBuiltinMetrics(r);
+  registerBuiltinModels(r);
   return r;
 }
 

@@ -1,0 +1,45 @@
+import type { Checkpoint } from '../checkpoint/checkpoint';
+import { matchTensors } from '../checkpoint/checkpoint';
+import { filledArray, normalArray } from '../init';
+import { Gpt2Config, gpt2ParameterShapes } from './config';
+
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * Hugging Face's GPT-2 initialisation, seeded: N(0, 0.02) for embeddings and linear weights,
+ * N(0, 0.02/√(2·nLayer)) for the residual projections (c_proj), zero biases, unit layer norms.
+ */
+export function initGpt2Params(c: Gpt2Config, blocks: number, seed: number): Map<string, HostTensor> {
+  const out = new Map<string, HostTensor>();
+  const residualStd = 0.02 / Math.sqrt(2 * c.nLayer);
+  for (const { name, shape } of gpt2ParameterShapes(c, blocks)) {
+    const count = shape.reduce((a, d) => a * d, 1);
+    let data: Float32Array;
+    if (/ln_\d\.weight$|ln_f\.weight$/.test(name)) data = filledArray(count, 1);
+    else if (name.endsWith('.bias')) data = filledArray(count, 0);
+    else data = normalArray(count, name.endsWith('c_proj.weight') ? residualStd : 0.02, `gpt2/${seed}/${name}`);
+    out.set(name, { shape, data });
+  }
+  return out;
+}
+
+const GPT2_IGNORED = [/^h\.\d+\.attn\.(bias|masked_bias)$/];
+
+/**
+ * Read the first `blocks` blocks of a GPT-2 checkpoint. Keys may carry a `transformer.`
+ * prefix; the attention-mask buffers are skipped; an explicit `lm_head.weight` is returned
+ * separately (GPT-2 ties it to `wte.weight`, but fine-tuned checkpoints may not).
+ */
+export function loadGpt2Params(ckpt: Checkpoint, c: Gpt2Config, blocks: number): { params: Map<string, HostTensor>; lmHead?: HostTensor } {
+  const expected = [...gpt2ParameterShapes(c, c.nLayer), { name: 'lm_head.weight', shape: [c.vocabSize, c.nEmbd], optional: true }];
+  const names = matchTensors(ckpt, expected, { prefixes: ['transformer.'], ignore: GPT2_IGNORED, architecture: `GPT-2 (${c.nLayer} layers, width ${c.nEmbd})` });
+  const params = new Map<string, HostTensor>();
+  for (const { name, shape } of gpt2ParameterShapes(c, blocks)) {
+    params.set(name, { shape, data: ckpt.read(names.get(name)!) });
+  }
+  const head = names.get('lm_head.weight');
+  return { params, lmHead: head ? { shape: [c.vocabSize, c.nEmbd], data: ckpt.read(head) } : undefined };
+}

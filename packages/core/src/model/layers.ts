@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * y = x·W + b for a frozen W [in, out]. The gradient with respect to x is dy·Wᵀ; tfjs's
+ * matMul gradient would compute it with `transposeB`, which the wasm backend runs 7–25×
+ * slower than a plain product, so we keep Wᵀ (made on first use) and give the gradient
+ * ourselves. No gradient flows to W or b: parameters stay frozen.
+ */
+export class FrozenLinear {
+  private transposed: tf.Tensor2D | undefined;
+  private readonly op: (x: tf.Tensor) => tf.Tensor;
+
+  /**
+   * @param sharedTransposed Wᵀ when the caller already holds it (the tied LM head reuses the
+   *   token-embedding matrix); it is then not disposed here.
+   */
+  constructor(
+    readonly weight: tf.Tensor2D,
+    readonly bias?: tf.Tensor1D,
+    private readonly sharedTransposed?: tf.Tensor2D,
+  ) {
+    const [inDim, outDim] = weight.shape;
+    this.op = tf.customGrad(((x: tf.Tensor) => {
+      const lead = x.shape.slice(0, -1);
+      const flat = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
+      const y = tf.fused.matMul({ a: flat, b: weight, bias });
+      return {
+        value: tf.reshape(y, [...lead, outDim]),
+        gradFunc: (dy: tf.Tensor) => tf.reshape(tf.matMul(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, this.weightT()), [...lead, inDim]),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+  }
+
+  get inDim(): number {
+    return this.weight.shape[0];
+  }
+
+  get outDim(): number {
+    return this.weight.shape[1];
+  }
+
+  private weightT(): tf.Tensor2D {
+    if (this.sharedTransposed) return this.sharedTransposed;
+    if (!this.transposed) this.transposed = tf.keep(tf.transpose(this.weight));
+    return this.transposed;
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return this.op(x);
+  }
+
+  dispose(): void {
+    this.weight.dispose();
+    this.bias?.dispose();
+    this.transposed?.dispose();
+    this.transposed = undefined;
+  }
+}
+
+export class LayerNorm {
+  constructor(
+    readonly gamma: tf.Tensor1D,
+    readonly beta: tf.Tensor1D,
+    readonly epsilon: number,
+  ) {}
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon))), this.gamma), this.beta);
+    });
+  }
+
+  dispose(): void {
+    this.gamma.dispose();
+    this.beta.dispose();
+  }
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+/** GPT-2's `gelu_new`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
+    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  });
+}
+
+/** Exact GELU (ViT, PyTorch nn.GELU()): 0.5·x·(1 + erf(x/√2)). */
+export function geluErf(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+const causalMasks = new Map<number, tf.Tensor2D>();
+
+/** Additive causal mask [n, n]: 0 on and below the diagonal, −1e9 above (kept for reuse). */
+export function causalMask(n: number): tf.Tensor2D {
+  let mask = causalMasks.get(n);
+  if (!mask || mask.isDisposed) {
+    const values = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) values[i * n + j] = -1e9;
+    mask = tf.keep(tf.tensor2d(values, [n, n]));
+    causalMasks.set(n, mask);
+  }
+  return mask;
+}
+
+/** [b, n, h·dh] → [b, h, n, dh] */
+export function splitHeads(x: tf.Tensor, heads: number): tf.Tensor4D {
+  const [b, n, d] = x.shape as [number, number, number];
+  return tf.transpose(tf.reshape(x, [b, n, heads, d / heads]), [0, 2, 1, 3]);
+}
+
+/** [b, h, n, dh] → [b, n, h·dh] */
+export function mergeHeads(x: tf.Tensor): tf.Tensor3D {
+  const [b, h, n, dh] = x.shape as [number, number, number, number];
+  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, n, h * dh]);
+}
+
+/**
+ * Scaled dot-product attention over heads. Returns the pattern (softmax weights) and the
+ * merged head outputs. `kT` is passed pre-transposed ([b, h, dh, n]) so no product needs
+ * `transposeB`.
+ */
+export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, causal: boolean): { pattern: tf.Tensor4D; z: tf.Tensor3D } {
+  const dh = q.shape[3];
+  const n = q.shape[2];
+  const kT = tf.transpose(k, [0, 1, 3, 2]);
+  let scores = tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(dh));
+  if (causal) scores = tf.add(scores, causalMask(n));
+  const pattern = tf.softmax(scores) as tf.Tensor4D;
+  return { pattern, z: mergeHeads(tf.matMul(pattern, v)) };
+}

@@ -1,0 +1,98 @@
+import * as fs from 'node:fs';
+import { DTYPE_BYTES, toFloat32 } from './dtypes';
+
+export interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** Absolute byte range in the file. */
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  file: string;
+  entries: Map<string, TensorEntry>;
+  metadata: Record<string, string>;
+}
+
+/** A header larger than this is not a real checkpoint header (HF caps it at 100 MB). */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export class SafetensorsError extends Error {
+  constructor(file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'SafetensorsError';
+  }
+}
+
+/**
+ * Read and check a safetensors header without trusting it: bounded length, valid JSON,
+ * known dtypes, offsets inside the file, non-overlapping, and sizes matching the shapes.
+ */
+export function readSafetensorsHeader(file: string): SafetensorsHeader {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw new SafetensorsError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size < 8) throw new SafetensorsError(file, `truncated: ${size} bytes is too short for a safetensors header`);
+    const lenBuf = Buffer.alloc(8);
+    fs.readSync(fd, lenBuf, 0, 8, 0);
+    const headerLen = Number(lenBuf.readBigUInt64LE(0));
+    if (headerLen > MAX_HEADER_BYTES) throw new SafetensorsError(file, `header length ${headerLen} exceeds ${MAX_HEADER_BYTES} bytes (not a safetensors file?)`);
+    if (8 + headerLen > size) throw new SafetensorsError(file, `truncated: header says ${headerLen} bytes but the file has ${size - 8}`);
+    const headerBuf = Buffer.alloc(headerLen);
+    fs.readSync(fd, headerBuf, 0, headerLen, 8);
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(headerBuf.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new SafetensorsError(file, 'header is not valid JSON (not a safetensors file?)');
+    }
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new SafetensorsError(file, 'header is not a JSON object');
+    const dataStart = 8 + headerLen;
+    const dataSize = size - dataStart;
+    const entries = new Map<string, TensorEntry>();
+    let metadata: Record<string, string> = {};
+    for (const [name, raw] of Object.entries(json)) {
+      if (name === '__metadata__') {
+        metadata = (raw ?? {}) as Record<string, string>;
+        continue;
+      }
+      const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      if (typeof e?.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) throw new SafetensorsError(file, `tensor "${name}": unsupported dtype ${JSON.stringify(e?.dtype)}`);
+      if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(file, `tensor "${name}": invalid shape ${JSON.stringify(e.shape)}`);
+      if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every((o) => Number.isInteger(o) && o >= 0))
+        throw new SafetensorsError(file, `tensor "${name}": invalid data_offsets ${JSON.stringify(e.data_offsets)}`);
+      const [b, en] = e.data_offsets as [number, number];
+      if (b > en || en > dataSize) throw new SafetensorsError(file, `tensor "${name}": data_offsets [${b}, ${en}] fall outside the ${dataSize}-byte data section (truncated file?)`);
+      const expected = (e.shape as number[]).reduce((a, d) => a * d, 1) * DTYPE_BYTES[e.dtype]!;
+      if (en - b !== expected) throw new SafetensorsError(file, `tensor "${name}": ${en - b} bytes stored but dtype ${e.dtype} and shape [${(e.shape as number[]).join(', ')}] need ${expected}`);
+      entries.set(name, { name, dtype: e.dtype, shape: e.shape as number[], begin: dataStart + b, end: dataStart + en });
+    }
+    const sorted = [...entries.values()].sort((a, b) => a.begin - b.begin);
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i]!.begin < sorted[i - 1]!.end) throw new SafetensorsError(file, `tensors "${sorted[i - 1]!.name}" and "${sorted[i]!.name}" overlap`);
+    }
+    return { file, entries, metadata };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Read one tensor as float32 (positional read: files larger than memory buffers are fine). */
+export function readTensorF32(header: SafetensorsHeader, entry: TensorEntry): Float32Array {
+  const fd = fs.openSync(header.file, 'r');
+  try {
+    const bytes = Buffer.alloc(entry.end - entry.begin);
+    const read = fs.readSync(fd, bytes, 0, bytes.length, entry.begin);
+    if (read !== bytes.length) throw new SafetensorsError(header.file, `tensor "${entry.name}": short read`);
+    return toFloat32(bytes, entry.dtype);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
