@@ -3,6 +3,7 @@ import { createEmptyRegistries, Registries } from './registries';
 import { registerBuiltinMetrics } from './register-builtin-metrics';
 import { registerBuiltinOptimizers } from './register-builtin-optimizers';
 import { registerBuiltinModels } from './register-builtin-models';
+import { registerBuiltinDecoders } from './register-builtin-decoders';
 import type { ResolveEnvironment } from './config/resolve';
 
 /** Registries holding every built-in model kind, optimizer, schedule, metric and decoder. */
@@ -11,6 +12,7 @@ export function createBuiltinRegistries(): Registries {
   registerBuiltinOptimizers(r);
   registerBuiltinMetrics(r);
   registerBuiltinModels(r);
+  registerBuiltinDecoders(r);
   return r;
 }
 

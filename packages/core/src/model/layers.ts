@@ -1,18 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** Weights above this many values get no stored transpose (memory: the wasm heap is 4 GB). */
+const STORED_TRANSPOSE_LIMIT = 16 * 1024 * 1024;
+
 /**
  * y = x·W + b for a frozen W [in, out]. The gradient with respect to x is dy·Wᵀ; tfjs's
- * matMul gradient would compute it with `transposeB`, which the wasm backend runs 7–25×
- * slower than a plain product, so we keep Wᵀ (made on first use) and give the gradient
- * ourselves. No gradient flows to W or b: parameters stay frozen.
+ * matMul gradient computes it with `transposeB`, which the wasm backend runs 7–25× slower
+ * than a plain product. We give the gradient ourselves: with a stored Wᵀ (made on first use)
+ * for weights up to 16M values, and as (W·dyᵀ)ᵀ — no transposed operand and no copy of W —
+ * for larger ones (the LM head, the seed's FCNet), where it measured as fast or faster.
+ * No gradient flows to W or b: parameters stay frozen.
  */
 export class FrozenLinear {
   private transposed: tf.Tensor2D | undefined;
   private readonly op: (x: tf.Tensor) => tf.Tensor;
 
   /**
-   * @param sharedTransposed Wᵀ when the caller already holds it (the tied LM head reuses the
-   *   token-embedding matrix); it is then not disposed here.
+   * @param sharedTransposed Wᵀ when the caller already holds it (e.g. the token-embedding
+   *   matrix for a tied LM head); it is then not disposed here.
    */
   constructor(
     readonly weight: tf.Tensor2D,
@@ -20,13 +25,18 @@ export class FrozenLinear {
     private readonly sharedTransposed?: tf.Tensor2D,
   ) {
     const [inDim, outDim] = weight.shape;
+    const storeTranspose = sharedTransposed !== undefined || inDim * outDim <= STORED_TRANSPOSE_LIMIT;
     this.op = tf.customGrad(((x: tf.Tensor) => {
       const lead = x.shape.slice(0, -1);
       const flat = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
       const y = tf.fused.matMul({ a: flat, b: weight, bias });
       return {
         value: tf.reshape(y, [...lead, outDim]),
-        gradFunc: (dy: tf.Tensor) => tf.reshape(tf.matMul(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, this.weightT()), [...lead, inDim]),
+        gradFunc: (dy: tf.Tensor) => {
+          const dy2 = tf.reshape(dy, [-1, outDim]) as tf.Tensor2D;
+          const dx = storeTranspose ? tf.matMul(dy2, this.weightT()) : tf.transpose(tf.matMul(weight, tf.transpose(dy2)));
+          return tf.reshape(dx, [...lead, inDim]);
+        },
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
   }

@@ -1,4 +1,17 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendChoice } from '../../backend/select-backend';
+import { describeBackend, selectBackend } from '../../backend/select-backend';
+import { createBuiltinRegistries } from '../../builtins';
+import { ConfigError } from '../../config/config-error';
+import { LocationMap } from '../../config/location';
+import { validateModelBlock } from '../../config/validate-model';
+import { matchHookPatterns } from '../../model/hooks';
+import { writeSafetensors } from '../../model/safetensors/write';
+import { isImageModel, isTokenModel, Model, ModelSpec } from '../../model/types';
+import { gpt2Tokenizer } from '../../tokenizer/gpt2-tokenizer';
 import { InvalidInputError } from '../../util/errors';
+import { readImageFile } from '../../util/image-file';
+import { Rng } from '../../util/rng';
 
 export interface ActivationsOptions {
   model: string;
@@ -10,9 +23,54 @@ export interface ActivationsOptions {
   image?: string;
   hooks?: string;
   out: string;
-  backend?: string;
+  backend?: BackendChoice;
 }
 
-export async function activationsCommand(_opts: ActivationsOptions): Promise<number> {
-  throw new InvalidInputError('activations: no model kinds are registered yet', 'E_NOT_AVAILABLE');
+function modelInput(model: Model, opts: ActivationsOptions): { input: tf.Tensor; meta: Record<string, string> } {
+  const given = [opts.text !== undefined, opts.tokens !== undefined, opts.image !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new InvalidInputError('activations: give exactly one of --text, --tokens or --image', 'E_ARGS');
+  if (isTokenModel(model)) {
+    if (opts.image) throw new InvalidInputError(`activations: model ${model.kind} takes tokens; use --text or --tokens`, 'E_ARGS');
+    const ids = opts.tokens !== undefined ? opts.tokens.split(',').map((s) => Number(s.trim())) : gpt2Tokenizer.encode(opts.text!);
+    if (ids.some((id) => !Number.isInteger(id))) throw new InvalidInputError(`--tokens: expected comma-separated integers (got "${opts.tokens}")`, 'E_ARGS');
+    return { input: model.embed([ids]), meta: { token_ids: JSON.stringify(ids) } };
+  }
+  if (isImageModel(model)) {
+    if (!opts.image) throw new InvalidInputError(`activations: model ${model.kind} takes an image; use --image`, 'E_ARGS');
+    const img = readImageFile(opts.image);
+    const input = tf.tidy(() => model.preprocess(tf.tensor4d(img.data, [1, img.height, img.width, 3])));
+    return { input, meta: { image: opts.image, pixel_layout: 'NHWC' } };
+  }
+  throw new InvalidInputError(`activations: model ${model.kind} has an unsupported input space`, 'E_ARGS');
+}
+
+/** `repscope activations`: hook-point activations → safetensors (F32, batch first) for other tools. */
+export async function activationsCommand(opts: ActivationsOptions): Promise<number> {
+  const registries = createBuiltinRegistries();
+  const spec: ModelSpec = { kind: opts.model };
+  if (opts.weights) spec['weights'] = opts.weights;
+  if (opts.size) spec['size'] = opts.size;
+  const locations = new LocationMap();
+  locations.setValue(['model'], { source: 'command line' });
+  const issues = validateModelBlock(spec, ['model'], registries, locations);
+  if (issues.length) throw new ConfigError(issues);
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new InvalidInputError(`--seed: expected a non-negative integer (got ${opts.seed})`, 'E_ARGS');
+  const backend = await selectBackend(opts.backend ?? 'auto');
+  process.stderr.write(describeBackend(backend) + '\n');
+  const model = await registries.models.get(spec.kind).create(spec, { seed, rng: new Rng(seed), log: (l) => process.stderr.write(l + '\n') });
+  try {
+    const hooks = opts.hooks ? matchHookPatterns(model.hookPoints(), opts.hooks.split(',').map((s) => s.trim())) : model.hookPoints();
+    const { input, meta } = modelInput(model, opts);
+    const { output, cache } = model.runWithCache(input, hooks);
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    if (isImageModel(model)) tensors['pixel_values'] = { shape: input.shape, data: (await input.data()) as Float32Array };
+    for (const name of hooks) tensors[name] = { shape: cache[name]!.shape, data: (await cache[name]!.data()) as Float32Array };
+    tf.dispose([input, output, ...Object.values(cache)]);
+    writeSafetensors(opts.out, tensors, 'F32', { ...meta, model: model.description });
+    process.stdout.write(`wrote ${hooks.length} hook point(s) to ${opts.out}\n`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
 }

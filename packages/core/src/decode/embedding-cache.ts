@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs';
+import { CholeskyDecomposition, Matrix, pseudoInverse } from 'ml-matrix';
+import type { TokenModel } from '../model/types';
+
+/** (WᵀW)⁺ per embedding identity, on the host (not a tensor: it outlives runs without counting as a leak). */
+const gramPinvCache = new Map<string, { d: number; values: Float32Array }>();
+
+/**
+ * (WᵀW)⁺ for W = W_E [V, d]. W⁺ = (WᵀW)⁺Wᵀ holds for any W, so decoding through it is the
+ * Moore–Penrose pseudo-inverse even when W is rank-deficient. TF.js has no SVD; the d×d
+ * pseudo-inverse is computed in float64 by ml-matrix, and WᵀW by TF.js from W_Eᵀ·W_E
+ * (no transposed operand: fast on wasm).
+ */
+export function gramPseudoInverse(model: TokenModel): tf.Tensor2D {
+  let cached = gramPinvCache.get(model.embeddingId);
+  if (!cached) {
+    const gram = tf.tidy(() => tf.matMul(model.tokenEmbeddingTransposed(), model.tokenEmbeddingMatrix()));
+    const d = gram.shape[0];
+    const values = gram.dataSync();
+    gram.dispose();
+    const rows: number[][] = [];
+    for (let i = 0; i < d; i++) rows.push(Array.from(values.subarray(i * d, (i + 1) * d)));
+    const inv = invertGram(new Matrix(rows));
+    cached = { d, values: Float32Array.from(inv.to1DArray()) };
+    gramPinvCache.set(model.embeddingId, cached);
+  }
+  return tf.tensor2d(cached.values, [cached.d, cached.d]);
+}
+
+/**
+ * WᵀW is symmetric positive definite when W has full column rank (any trained or random
+ * embedding): Cholesky inverts it in ~2 s for d = 768. A rank-deficient W falls back to the
+ * SVD pseudo-inverse (~10 s), which is exact in that case too.
+ */
+function invertGram(gram: Matrix): Matrix {
+  const chol = new CholeskyDecomposition(gram);
+  if (chol.isPositiveDefinite()) {
+    const inv = chol.solve(Matrix.eye(gram.rows));
+    if (inv.to1DArray().every(Number.isFinite)) return inv;
+  }
+  return pseudoInverse(gram);
+}
+
+const normCache = new Map<string, Float32Array>();
+
+/** ‖W_E[s]‖ for every token s, cached per embedding identity. */
+export function rowNorms(model: TokenModel): tf.Tensor1D {
+  let cached = normCache.get(model.embeddingId);
+  if (!cached) {
+    cached = tf.tidy(() => tf.norm(model.tokenEmbeddingMatrix(), 'euclidean', 1)).dataSync() as Float32Array;
+    cached = Float32Array.from(cached);
+    normCache.set(model.embeddingId, cached);
+  }
+  return tf.tensor1d(cached);
+}

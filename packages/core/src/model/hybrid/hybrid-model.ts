@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidInputError } from '../../util/errors';
+import { HookPass, hookPassFor } from '../hooks';
+import { FrozenLinear, geluTanh, LayerNorm } from '../layers';
+import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
+import type { ForwardOptions, ImageModel } from '../types';
+import { PatchStem, preprocessImage } from '../vit/stem';
+
+export type HybridPositions = 'none' | 'vit' | 'gpt2';
+
+export interface HybridParts {
+  stem: PatchStem;
+  blocks: TransformerBlock[];
+  heads: number;
+  lnFinal: LayerNorm;
+  /** wte [V, d] for the tied LM head. */
+  wte: tf.Tensor2D;
+  /** wpe rows 0…n (for positionEmbedding: gpt2). */
+  gpt2Positions: tf.Tensor2D | undefined;
+}
+
+export interface HybridOptions {
+  positionEmbedding: HybridPositions;
+  normalize: 'none' | 'vit';
+  head: boolean;
+  depth: number;
+  description: string;
+}
+
+/**
+ * The seed's hybrid: ViT-B/16's conv stem and CLS token feeding GPT-2's (causal) transformer
+ * blocks. The seed used no position embedding at all and fed pixels in [0, 1].
+ */
+export class HybridModel implements ImageModel {
+  readonly kind = 'hybrid';
+  readonly inputSpace = 'image' as const;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly patchSize: number;
+  readonly sequenceLength: number;
+  readonly outputHook: string;
+  readonly description: string;
+  private readonly hookNames: string[];
+  private lmHead: FrozenLinear | undefined;
+  private wteT: tf.Tensor2D | undefined;
+
+  constructor(private readonly parts: HybridParts, readonly options: HybridOptions) {
+    const c = parts.stem.config;
+    this.imageSize = c.imageSize;
+    this.channels = c.channels;
+    this.patchSize = c.patchSize;
+    this.sequenceLength = (c.imageSize / c.patchSize) ** 2 + 1;
+    this.hookNames = ['hook_patch_embed', ...blockHookNames(parts.blocks.length), 'ln_final.hook_normalized', 'logits'];
+    this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
+    this.description = options.description;
+  }
+
+  hookPoints(): string[] {
+    return this.hookNames;
+  }
+
+  preprocess(rgb01: tf.Tensor4D): tf.Tensor4D {
+    const c = this.parts.stem.config;
+    return this.options.normalize === 'vit' ? preprocessImage(rgb01, this.imageSize, c.imageMean, c.imageStd) : preprocessImage(rgb01, this.imageSize, undefined, undefined);
+  }
+
+  forward(input: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
+    return this.run(input, hookPassFor(this.kind, this.hookNames, this.outputHook, options));
+  }
+
+  runWithCache(input: tf.Tensor, names: string[]): { output: tf.Tensor; cache: Record<string, tf.Tensor> } {
+    return tf.tidy(() => {
+      const pass = hookPassFor(this.kind, this.hookNames, this.outputHook, {}, names);
+      return { output: this.run(input, pass), cache: pass.cache };
+    });
+  }
+
+  private run(input: tf.Tensor, pass: HookPass): tf.Tensor {
+    const s = this.imageSize;
+    if (input.rank !== 4 || input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== this.channels) {
+      throw new InvalidInputError(`hybrid expects pixels [batch, ${s}, ${s}, ${this.channels}] (NHWC), got [${input.shape.join(', ')}]`, 'E_INPUT');
+    }
+    const { stem } = this.parts;
+    const patches = pass.point('hook_patch_embed', stem.patches(input as tf.Tensor4D)) as tf.Tensor3D;
+    let x: tf.Tensor = stem.withCls(patches);
+    if (this.options.positionEmbedding === 'vit') x = tf.add(x, stem.positions);
+    else if (this.options.positionEmbedding === 'gpt2') x = tf.add(x, this.parts.gpt2Positions!);
+    const out = runBlocks(x, this.parts.blocks, pass, { heads: this.parts.heads, causal: true, activation: geluTanh });
+    if (!out) return pass.result!;
+    const normalized = pass.point('ln_final.hook_normalized', this.parts.lnFinal.apply(out));
+    if (pass.done) return pass.result!;
+    if (!this.lmHead) {
+      this.wteT = tf.keep(tf.transpose(this.parts.wte));
+      this.lmHead = new FrozenLinear(this.wteT, undefined, this.parts.wte);
+    }
+    pass.point('logits', this.lmHead.apply(normalized));
+    return pass.result!;
+  }
+
+  parameterCount(): number {
+    return this.parts.stem.parameterCount() + blockParameterCount(this.parts.blocks) + 2 * this.parts.lnFinal.gamma.size + this.parts.wte.size;
+  }
+
+  dispose(): void {
+    this.parts.stem.dispose();
+    disposeBlocks(this.parts.blocks);
+    this.parts.lnFinal.dispose();
+    this.parts.wte.dispose();
+    this.parts.gpt2Positions?.dispose();
+    this.wteT?.dispose();
+  }
+}

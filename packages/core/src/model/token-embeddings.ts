@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidInputError } from '../util/errors';
+
+export type PositionIds = 'sequential' | 'zeros';
+
+/**
+ * GPT-2's token and position embeddings: the input space (`embeddings` = wte[t] + wpe[pos])
+ * shared by GPT-2 and the seed's MLPs, so every decoder works the same way on all of them.
+ */
+export class TokenEmbeddings {
+  private transposed: tf.Tensor2D | undefined;
+
+  constructor(
+    readonly wte: tf.Tensor2D,
+    readonly wpe: tf.Tensor2D,
+    /** `zeros` reproduces the seed code's quirk of adding wpe[0] at every position. */
+    readonly positionIds: PositionIds,
+  ) {}
+
+  get vocabSize(): number {
+    return this.wte.shape[0];
+  }
+
+  get maxPositions(): number {
+    return this.wpe.shape[0];
+  }
+
+  get dModel(): number {
+    return this.wte.shape[1];
+  }
+
+  /** W_Eᵀ [d, V], made once. */
+  transposedMatrix(): tf.Tensor2D {
+    if (!this.transposed) this.transposed = tf.keep(tf.transpose(this.wte));
+    return this.transposed;
+  }
+
+  checkLength(n: number): void {
+    if (n > this.maxPositions) throw new InvalidInputError(`input has ${n} tokens but the model has ${this.maxPositions} positions`, 'E_INPUT');
+  }
+
+  positions(n: number): tf.Tensor2D {
+    this.checkLength(n);
+    return tf.tidy(() => (this.positionIds === 'zeros' ? tf.tile(tf.slice(this.wpe, [0, 0], [1, -1]), [n, 1]) : tf.slice(this.wpe, [0, 0], [n, -1])));
+  }
+
+  embed(tokenIds: number[][]): tf.Tensor3D {
+    const n = tokenIds[0]?.length ?? 0;
+    for (const row of tokenIds) {
+      if (row.length !== n) throw new InvalidInputError('all token sequences in a batch must have the same length', 'E_INPUT');
+      for (const id of row) {
+        if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new InvalidInputError(`token id ${id} is outside the vocabulary (0…${this.vocabSize - 1})`, 'E_INPUT');
+      }
+    }
+    return tf.tidy(() => tf.add(tf.gather(this.wte, tf.tensor2d(tokenIds, [tokenIds.length, n], 'int32')), this.positions(n)) as tf.Tensor3D);
+  }
+
+  parameterCount(): number {
+    return this.wte.size + this.wpe.size;
+  }
+
+  dispose(): void {
+    this.transposed?.dispose();
+    this.transposed = undefined;
+    this.wte.dispose();
+    this.wpe.dispose();
+  }
+}

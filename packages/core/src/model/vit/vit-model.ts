@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidInputError } from '../../util/errors';
+import type { HostTensor } from '../gpt2/params';
+import { HookPass, hookPassFor } from '../hooks';
+import { FrozenLinear, geluErf, LayerNorm } from '../layers';
+import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
+import type { ForwardOptions, ImageModel } from '../types';
+import { vitPatchCount, VitConfig } from './config';
+import { PatchStem, preprocessImage } from './stem';
+
+export interface VitOptions {
+  config: VitConfig;
+  depth: number;
+  head: boolean;
+  description: string;
+}
+
+function tensor(params: Map<string, HostTensor>, name: string): tf.Tensor {
+  const p = params.get(name);
+  if (!p) throw new Error(`ViT parameter ${name} missing`);
+  return tf.tensor(p.data, p.shape);
+}
+
+/** PyTorch Linear weights are [out, in]; FrozenLinear wants [in, out]. */
+function torchLinear(params: Map<string, HostTensor>, prefix: string): FrozenLinear {
+  return new FrozenLinear(tf.tidy(() => tf.transpose(tensor(params, `${prefix}.weight`))) as tf.Tensor2D, tensor(params, `${prefix}.bias`) as tf.Tensor1D);
+}
+
+/** HF ViT layer i as a fused-qkv pre-LN block. */
+export function vitBlock(params: Map<string, HostTensor>, i: number, eps: number): TransformerBlock {
+  const p = `encoder.layer.${i}`;
+  const ln = (name: string) => new LayerNorm(tensor(params, `${name}.weight`) as tf.Tensor1D, tensor(params, `${name}.bias`) as tf.Tensor1D, eps);
+  const qkvWeight = tf.tidy(() => tf.concat(['query', 'key', 'value'].map((m) => tf.transpose(tensor(params, `${p}.attention.attention.${m}.weight`))), 1)) as tf.Tensor2D;
+  const qkvBias = tf.tidy(() => tf.concat(['query', 'key', 'value'].map((m) => tensor(params, `${p}.attention.attention.${m}.bias`)), 0)) as tf.Tensor1D;
+  return {
+    ln1: ln(`${p}.layernorm_before`),
+    qkv: new FrozenLinear(qkvWeight, qkvBias),
+    attnOut: torchLinear(params, `${p}.attention.output.dense`),
+    ln2: ln(`${p}.layernorm_after`),
+    fc: torchLinear(params, `${p}.intermediate.dense`),
+    mlpOut: torchLinear(params, `${p}.output.dense`),
+  };
+}
+
+/** ViT (conv stem, CLS, learned positions, pre-LN blocks, exact GELU, classifier on CLS). */
+export class VitModel implements ImageModel {
+  readonly kind = 'vit';
+  readonly inputSpace = 'image' as const;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly patchSize: number;
+  readonly sequenceLength: number;
+  readonly outputHook: string;
+  readonly description: string;
+  private readonly stem: PatchStem;
+  private readonly blocks: TransformerBlock[];
+  private readonly lnFinal: LayerNorm;
+  private readonly classifier: FrozenLinear | undefined;
+  private readonly hookNames: string[];
+
+  constructor(params: Map<string, HostTensor>, readonly options: VitOptions) {
+    const c = options.config;
+    this.imageSize = c.imageSize;
+    this.channels = c.channels;
+    this.patchSize = c.patchSize;
+    this.sequenceLength = vitPatchCount(c) + 1;
+    this.stem = new PatchStem(params, c);
+    this.blocks = Array.from({ length: options.depth }, (_, i) => vitBlock(params, i, c.layerNormEps));
+    this.lnFinal = new LayerNorm(tensor(params, 'layernorm.weight') as tf.Tensor1D, tensor(params, 'layernorm.bias') as tf.Tensor1D, c.layerNormEps);
+    this.classifier = params.has('classifier.weight') ? torchLinear(params, 'classifier') : undefined;
+    this.hookNames = ['hook_patch_embed', ...blockHookNames(options.depth), 'ln_final.hook_normalized', ...(this.classifier ? ['logits'] : [])];
+    if (options.head && !this.classifier) throw new InvalidInputError('model.head: this ViT checkpoint has no classifier (a ViTModel?); set head: false', 'E_CONFIG_MODEL');
+    this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
+    this.description = options.description;
+  }
+
+  hookPoints(): string[] {
+    return this.hookNames;
+  }
+
+  preprocess(rgb01: tf.Tensor4D): tf.Tensor4D {
+    return preprocessImage(rgb01, this.imageSize, this.options.config.imageMean, this.options.config.imageStd);
+  }
+
+  forward(input: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
+    return this.run(input, hookPassFor(this.kind, this.hookNames, this.outputHook, options));
+  }
+
+  runWithCache(input: tf.Tensor, names: string[]): { output: tf.Tensor; cache: Record<string, tf.Tensor> } {
+    return tf.tidy(() => {
+      const pass = hookPassFor(this.kind, this.hookNames, this.outputHook, {}, names);
+      return { output: this.run(input, pass), cache: pass.cache };
+    });
+  }
+
+  private run(input: tf.Tensor, pass: HookPass): tf.Tensor {
+    const s = this.imageSize;
+    if (input.rank !== 4 || input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== this.channels) {
+      throw new InvalidInputError(`vit expects pixels [batch, ${s}, ${s}, ${this.channels}] (NHWC), got [${input.shape.join(', ')}]`, 'E_INPUT');
+    }
+    const patches = pass.point('hook_patch_embed', this.stem.patches(input as tf.Tensor4D));
+    const x = runBlocks(tf.add(this.stem.withCls(patches as tf.Tensor3D), this.stem.positions), this.blocks, pass, {
+      heads: this.options.config.heads,
+      causal: false,
+      activation: geluErf,
+    });
+    if (!x) return pass.result!;
+    const normalized = pass.point('ln_final.hook_normalized', this.lnFinal.apply(x));
+    if (pass.done || !this.classifier) return pass.result ?? normalized;
+    const cls = tf.squeeze(tf.slice(normalized, [0, 0, 0], [-1, 1, -1]), [1]);
+    pass.point('logits', this.classifier.apply(cls));
+    return pass.result!;
+  }
+
+  parameterCount(): number {
+    return this.stem.parameterCount() + blockParameterCount(this.blocks) + 2 * this.lnFinal.gamma.size + (this.classifier ? this.classifier.weight.size + (this.classifier.bias?.size ?? 0) : 0);
+  }
+
+  dispose(): void {
+    this.stem.dispose();
+    disposeBlocks(this.blocks);
+    this.lnFinal.dispose();
+    this.classifier?.dispose();
+  }
+}
