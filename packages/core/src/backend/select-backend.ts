@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { UserFacingError, errorMessage } from '../util/errors';
+import { activateThreadedWasm, requestedWasmThreads } from './wasm-threads';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -67,7 +68,18 @@ async function tryActivate(name: ConcreteBackend): Promise<string | undefined> {
     }
     // PROD silences tfjs's console advice (we print our own backend line) and skips debug checks.
     tf.env().set('PROD', true);
+    if (name === 'wasm' && requestedWasmThreads() > 1 && !wasmInitialised) {
+      wasmInitialised = true;
+      try {
+        wasmThreadCount = await activateThreadedWasm(requestedWasmThreads());
+        return undefined;
+      } catch (err) {
+        wasmThreadNote = `threads unavailable (${errorMessage(err).split('\n')[0]}); using 1`;
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      }
+    }
     const ok = await tf.setBackend(name);
+    if (name === 'wasm') wasmInitialised = true;
     if (!ok) return 'failed to initialise';
     await tf.ready();
     return undefined;
@@ -110,15 +122,19 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   throw new BackendUnavailableError(last.name, last.reason);
 }
 
+let wasmInitialised = false;
+let wasmThreadCount = 1;
+let wasmThreadNote: string | undefined;
+
 function wasmThreads(name: ConcreteBackend): number | undefined {
-  if (name !== 'wasm') return undefined;
-  return 1;
+  return name === 'wasm' ? wasmThreadCount : undefined;
 }
 
 /** One line for the console: which backend runs and why the better ones do not. */
 export function describeBackend(info: BackendInfo): string {
   const why = info.skipped.length ? ` (${info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
-  return `backend: ${info.name} ${info.version}${why}`;
+  const threads = info.threads !== undefined ? `, ${info.threads} thread${info.threads === 1 ? '' : 's'}${wasmThreadNote ? ` (${wasmThreadNote})` : ''}` : '';
+  return `backend: ${info.name} ${info.version}${threads}${why}`;
 }
 
 export function activeBackend(): BackendInfo | undefined {

@@ -8,8 +8,8 @@ export interface CliResult {
 }
 
 /** Run the built CLI (dist/) in a subprocess, as a user would. */
-export function runCli(args: string[], cwd: string, timeoutMs = 120_000): CliResult {
-  const r = spawnSync(process.execPath, [CLI_BIN, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: '0' } });
+export function runCli(args: string[], cwd: string, timeoutMs = 120_000, env: Record<string, string> = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI_BIN, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: '0', ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -29,6 +29,18 @@ describe('repscope activations', () => {
     }
   });
 
+  test('multi-threaded wasm gives bit-identical activations to single-threaded wasm', () => {
+    const dir = tempDir();
+    const outputs = ['1', '2'].map((threads) => {
+      const out = path.join(dir, `t${threads}.safetensors`);
+      const r = runCli(['activations', '--model', 'gpt2', '--weights', GPT2_TINY, '--tokens', '5,6,7,8', '--out', out, '--backend', 'wasm'], dir, 120_000, { REPSCOPE_WASM_THREADS: threads });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`backend: wasm 4.22.0, ${threads} thread${threads === '1' ? '' : 's'}`);
+      return fs.readFileSync(out);
+    });
+    expect(outputs[1]!.equals(outputs[0]!)).toBe(true);
+  });
+
   test('images go through the model\'s preprocessing; bad arguments exit 2 with a message', () => {
     const dir = tempDir();
     const img = path.join(dir, 'grey.png');
