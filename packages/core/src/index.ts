@@ -43,3 +43,12 @@ export type { BackendInfo, BackendChoice } from './backend/select-backend';
 export { main as cliMain } from './cli/main';
 export { checkPluginConformance, assertPluginConformance } from './testing/conformance';
 export type { ConformanceCheck, ConformanceOptions } from './testing/conformance';
+export { descentStep, inputGradient } from './optimizer/descent-step';
+export { gpt2Tokenizer, displayToken, displayTokens, decodeText } from './tokenizer/gpt2-tokenizer';
+export type { Tokenizer } from './tokenizer/gpt2-tokenizer';
+export { readImageFile } from './util/image-file';
+export { writeSafetensors, encodeSafetensors } from './model/safetensors/write';
+export { readSafetensorsHeader, readTensorF32 } from './model/safetensors/read';
+export { matchHookPatterns } from './model/hooks';
+/** The TensorFlow.js instance repscope runs on; plugins should use this one (one engine, one backend). */
+export * as tf from '@tensorflow/tfjs';

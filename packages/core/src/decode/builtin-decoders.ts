@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TokenModel } from '../model/types';
 import type { Decoder, DecodeResult, DecoderKind } from './types';
 import { gramPseudoInverse, rowNorms } from './embedding-cache';
+import { scoresAgainstRows } from '../model/layers';
 
 /**
  * Shared decoding frame: subtract the position embeddings (the input space is token +
@@ -54,7 +55,7 @@ class PinvDecoder extends ScoringDecoder {
   }
 
   protected score(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.matMul(tf.matMul(x, this.gramPinv), this.model.tokenEmbeddingTransposed());
+    return scoresAgainstRows(tf.matMul(x, this.gramPinv), this.model.tokenEmbeddingMatrix());
   }
 
   override dispose(): void {
@@ -73,7 +74,7 @@ class NearestL2Decoder extends ScoringDecoder {
 
   protected score(x: tf.Tensor2D): tf.Tensor2D {
     const xNorm = tf.sum(tf.square(x), 1, true);
-    return tf.neg(tf.add(tf.sub(xNorm, tf.mul(tf.matMul(x, this.model.tokenEmbeddingTransposed()), 2)), this.sqNorms)) as tf.Tensor2D;
+    return tf.neg(tf.add(tf.sub(xNorm, tf.mul(scoresAgainstRows(x, this.model.tokenEmbeddingMatrix()), 2)), this.sqNorms)) as tf.Tensor2D;
   }
 
   override dispose(): void {
@@ -91,7 +92,7 @@ class NearestCosineDecoder extends ScoringDecoder {
   }
 
   protected score(x: tf.Tensor2D): tf.Tensor2D {
-    const dots = tf.matMul(x, this.model.tokenEmbeddingTransposed());
+    const dots = scoresAgainstRows(x, this.model.tokenEmbeddingMatrix());
     return tf.div(dots, tf.mul(tf.add(tf.norm(x, 'euclidean', 1, true), 1e-12), tf.add(this.norms, 1e-12))) as tf.Tensor2D;
   }
 

@@ -14,7 +14,7 @@ const gramPinvCache = new Map<string, { d: number; values: Float32Array }>();
 export function gramPseudoInverse(model: TokenModel): tf.Tensor2D {
   let cached = gramPinvCache.get(model.embeddingId);
   if (!cached) {
-    const gram = tf.tidy(() => tf.matMul(model.tokenEmbeddingTransposed(), model.tokenEmbeddingMatrix()));
+    const gram = gramMatrix(model.tokenEmbeddingMatrix());
     const d = gram.shape[0];
     const values = gram.dataSync();
     gram.dispose();
@@ -25,6 +25,24 @@ export function gramPseudoInverse(model: TokenModel): tf.Tensor2D {
     gramPinvCache.set(model.embeddingId, cached);
   }
   return tf.tensor2d(cached.values, [cached.d, cached.d]);
+}
+
+/**
+ * WᵀW summed over row blocks (each block transposed, multiplied, freed), so neither a full
+ * Wᵀ copy nor a long-lived packed copy of W stays in the wasm heap.
+ */
+function gramMatrix(w: tf.Tensor2D): tf.Tensor2D {
+  const [rows, d] = w.shape;
+  let acc = tf.zeros([d, d]) as tf.Tensor2D;
+  for (let start = 0; start < rows; start += 8192) {
+    const next = tf.tidy(() => {
+      const block = tf.slice(w, [start, 0], [Math.min(8192, rows - start), d]);
+      return tf.add(acc, tf.matMul(tf.transpose(block), block)) as tf.Tensor2D;
+    });
+    acc.dispose();
+    acc = next;
+  }
+  return acc;
 }
 
 /**

@@ -1,42 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** Weights above this many values get no stored transpose (memory: the wasm heap is 4 GB). */
-const STORED_TRANSPOSE_LIMIT = 16 * 1024 * 1024;
-
 /**
  * y = x·W + b for a frozen W [in, out]. The gradient with respect to x is dy·Wᵀ; tfjs's
  * matMul gradient computes it with `transposeB`, which the wasm backend runs 7–25× slower
- * than a plain product. We give the gradient ourselves: with a stored Wᵀ (made on first use)
- * for weights up to 16M values, and as (W·dyᵀ)ᵀ — no transposed operand and no copy of W —
- * for larger ones (the LM head, the seed's FCNet), where it measured as fast or faster.
- * No gradient flows to W or b: parameters stay frozen.
+ * than a plain product. We give the gradient ourselves as (W·dyᵀ)ᵀ: no transposed operand
+ * and no stored copy of Wᵀ. (A stored Wᵀ measured 3% faster per GPT-2 step but cost 450 MB
+ * more; see bench/README.md.) No gradient flows to W or b: parameters stay frozen.
  */
 export class FrozenLinear {
-  private transposed: tf.Tensor2D | undefined;
   private readonly op: (x: tf.Tensor) => tf.Tensor;
 
-  /**
-   * @param sharedTransposed Wᵀ when the caller already holds it (e.g. the token-embedding
-   *   matrix for a tied LM head); it is then not disposed here.
-   */
   constructor(
     readonly weight: tf.Tensor2D,
     readonly bias?: tf.Tensor1D,
-    private readonly sharedTransposed?: tf.Tensor2D,
   ) {
     const [inDim, outDim] = weight.shape;
-    const storeTranspose = sharedTransposed !== undefined || inDim * outDim <= STORED_TRANSPOSE_LIMIT;
     this.op = tf.customGrad(((x: tf.Tensor) => {
       const lead = x.shape.slice(0, -1);
-      const flat = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
-      const y = tf.fused.matMul({ a: flat, b: weight, bias });
+      const y = tf.fused.matMul({ a: tf.reshape(x, [-1, inDim]) as tf.Tensor2D, b: weight, bias });
       return {
         value: tf.reshape(y, [...lead, outDim]),
-        gradFunc: (dy: tf.Tensor) => {
-          const dy2 = tf.reshape(dy, [-1, outDim]) as tf.Tensor2D;
-          const dx = storeTranspose ? tf.matMul(dy2, this.weightT()) : tf.transpose(tf.matMul(weight, tf.transpose(dy2)));
-          return tf.reshape(dx, [...lead, inDim]);
-        },
+        gradFunc: (dy: tf.Tensor) => tf.reshape(tf.transpose(tf.matMul(weight, tf.transpose(tf.reshape(dy, [-1, outDim])))), [...lead, inDim]),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
   }
@@ -49,12 +33,6 @@ export class FrozenLinear {
     return this.weight.shape[1];
   }
 
-  private weightT(): tf.Tensor2D {
-    if (this.sharedTransposed) return this.sharedTransposed;
-    if (!this.transposed) this.transposed = tf.keep(tf.transpose(this.weight));
-    return this.transposed;
-  }
-
   apply(x: tf.Tensor): tf.Tensor {
     return this.op(x);
   }
@@ -62,9 +40,37 @@ export class FrozenLinear {
   dispose(): void {
     this.weight.dispose();
     this.bias?.dispose();
-    this.transposed?.dispose();
-    this.transposed = undefined;
   }
+}
+
+/**
+ * y = x·Mᵀ for a frozen M [out, in] held as is — the tied LM head, where M is the token
+ * embedding W_E [V, d]. Both directions avoid a transposed operand and any copy of M:
+ * forward (M·xᵀ)ᵀ, backward dy·M.
+ */
+export class TransposedFrozenLinear {
+  private readonly op: (x: tf.Tensor) => tf.Tensor;
+
+  constructor(readonly matrix: tf.Tensor2D) {
+    const [outDim, inDim] = matrix.shape;
+    this.op = tf.customGrad(((x: tf.Tensor) => {
+      const lead = x.shape.slice(0, -1);
+      const y = tf.transpose(tf.matMul(matrix, tf.transpose(tf.reshape(x, [-1, inDim]))));
+      return {
+        value: tf.reshape(y, [...lead, outDim]),
+        gradFunc: (dy: tf.Tensor) => tf.reshape(tf.matMul(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, matrix), [...lead, inDim]),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    return this.op(x);
+  }
+}
+
+/** Scores x·Mᵀ [rows, V] for vectors x [rows, d] against rows of M [V, d], without transposing M. */
+export function scoresAgainstRows(x: tf.Tensor2D, matrix: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.transpose(tf.matMul(matrix, tf.transpose(x))) as tf.Tensor2D);
 }
 
 export class LayerNorm {
@@ -87,14 +93,16 @@ export class LayerNorm {
   }
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const GELU_K1 = 2 * Math.sqrt(2 / Math.PI);
+const GELU_K3 = GELU_K1 * 0.044715;
 
-/** GPT-2's `gelu_new`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+/**
+ * GPT-2's `gelu_new`, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as the identical
+ * x·σ(2√(2/π)·(x + 0.044715·x³)) because tfjs-wasm's sigmoid is 5× faster than its tanh
+ * and x·x·x than pow(x, 3).
+ */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
-    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-  });
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), GELU_K3), GELU_K1)))));
 }
 
 /** Exact GELU (ViT, PyTorch nn.GELU()): 0.5·x·(1 + erf(x/√2)). */

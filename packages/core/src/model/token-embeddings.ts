@@ -8,8 +8,6 @@ export type PositionIds = 'sequential' | 'zeros';
  * shared by GPT-2 and the seed's MLPs, so every decoder works the same way on all of them.
  */
 export class TokenEmbeddings {
-  private transposed: tf.Tensor2D | undefined;
-
   constructor(
     readonly wte: tf.Tensor2D,
     readonly wpe: tf.Tensor2D,
@@ -27,12 +25,6 @@ export class TokenEmbeddings {
 
   get dModel(): number {
     return this.wte.shape[1];
-  }
-
-  /** W_Eᵀ [d, V], made once. */
-  transposedMatrix(): tf.Tensor2D {
-    if (!this.transposed) this.transposed = tf.keep(tf.transpose(this.wte));
-    return this.transposed;
   }
 
   checkLength(n: number): void {
@@ -60,8 +52,6 @@ export class TokenEmbeddings {
   }
 
   dispose(): void {
-    this.transposed?.dispose();
-    this.transposed = undefined;
     this.wte.dispose();
     this.wpe.dispose();
   }

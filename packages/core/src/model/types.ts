@@ -50,8 +50,6 @@ export interface TokenModel extends Model {
   readonly dModel: number;
   /** W_E, [vocab, dModel]. Owned by the model. */
   tokenEmbeddingMatrix(): tf.Tensor2D;
-  /** W_Eᵀ, [dModel, vocab], made once and owned by the model (products with it need no transposed operand). */
-  tokenEmbeddingTransposed(): tf.Tensor2D;
   /** Position embeddings for positions 0…n−1, [n, dModel] (zeros for models without them). Caller disposes. */
   positionEmbeddings(n: number): tf.Tensor2D;
   /** Token ids → `embeddings` input (token + position), [batch, n, dModel]. Caller disposes. */

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
 import { HookPass, hookPassFor } from '../hooks';
-import { FrozenLinear, geluTanh, LayerNorm } from '../layers';
+import { FrozenLinear, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
 import type { ForwardOptions, TokenModel } from '../types';
 import type { Gpt2Config } from './config';
-import type { HostTensor } from './params';
+import type { HostTensor, ParamSource } from '../param-source';
 import { PositionIds, TokenEmbeddings } from '../token-embeddings';
 
 export type { PositionIds };
@@ -36,12 +36,12 @@ export class Gpt2Model implements TokenModel {
   private readonly embeddings: TokenEmbeddings;
   private readonly blocks: TransformerBlock[];
   private readonly lnFinal: LayerNorm;
-  private lmHead: FrozenLinear | undefined;
+  private lmHead: TransposedFrozenLinear | undefined;
   private readonly untiedHead: tf.Tensor2D | undefined;
   private readonly hookNames: string[];
 
   constructor(
-    params: Map<string, HostTensor>,
+    params: ParamSource,
     readonly options: Gpt2Options,
     lmHead?: HostTensor,
   ) {
@@ -71,10 +71,6 @@ export class Gpt2Model implements TokenModel {
 
   tokenEmbeddingMatrix(): tf.Tensor2D {
     return this.embeddings.wte;
-  }
-
-  tokenEmbeddingTransposed(): tf.Tensor2D {
-    return this.embeddings.transposedMatrix();
   }
 
   positionEmbeddings(n: number): tf.Tensor2D {
@@ -112,12 +108,8 @@ export class Gpt2Model implements TokenModel {
     return pass.result;
   }
 
-  private head(): FrozenLinear {
-    if (!this.lmHead) {
-      this.lmHead = this.untiedHead
-        ? new FrozenLinear(tf.keep(tf.transpose(this.untiedHead)), undefined, this.untiedHead)
-        : new FrozenLinear(this.tokenEmbeddingTransposed(), undefined, this.embeddings.wte);
-    }
+  private head(): TransposedFrozenLinear {
+    this.lmHead ??= new TransposedFrozenLinear(this.untiedHead ?? this.embeddings.wte);
     return this.lmHead;
   }
 
@@ -128,7 +120,6 @@ export class Gpt2Model implements TokenModel {
   dispose(): void {
     disposeBlocks(this.blocks);
     this.lnFinal.dispose();
-    if (this.lmHead && this.untiedHead) this.lmHead.weight.dispose();
     this.untiedHead?.dispose();
     this.embeddings.dispose();
   }
@@ -140,7 +131,7 @@ export function gpt2HookNames(blocks: number, head: boolean): string[] {
 }
 
 /** GPT-2 blocks 0…count−1 from HF parameters (Conv1D weights are already [in, out]). */
-export function gpt2Blocks(params: Map<string, HostTensor>, count: number, eps: number): TransformerBlock[] {
+export function gpt2Blocks(params: ParamSource, count: number, eps: number): TransformerBlock[] {
   const t = (name: string): tf.Tensor => {
     const p = params.get(name);
     if (!p) throw new Error(`GPT-2 parameter ${name} missing`);

@@ -3,25 +3,22 @@ import { matchTensors } from '../checkpoint/checkpoint';
 import { filledArray, normalArray } from '../init';
 import { Gpt2Config, gpt2ParameterShapes } from './config';
 
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array;
-}
+import { HostTensor, ParamSource } from '../param-source';
+
+export type { HostTensor };
 
 /**
  * Hugging Face's GPT-2 initialisation, seeded: N(0, 0.02) for embeddings and linear weights,
  * N(0, 0.02/√(2·nLayer)) for the residual projections (c_proj), zero biases, unit layer norms.
  */
-export function initGpt2Params(c: Gpt2Config, blocks: number, seed: number): Map<string, HostTensor> {
-  const out = new Map<string, HostTensor>();
+export function initGpt2Params(c: Gpt2Config, blocks: number, seed: number): ParamSource {
+  const out = new ParamSource();
   const residualStd = 0.02 / Math.sqrt(2 * c.nLayer);
   for (const { name, shape } of gpt2ParameterShapes(c, blocks)) {
     const count = shape.reduce((a, d) => a * d, 1);
-    let data: Float32Array;
-    if (/ln_\d\.weight$|ln_f\.weight$/.test(name)) data = filledArray(count, 1);
-    else if (name.endsWith('.bias')) data = filledArray(count, 0);
-    else data = normalArray(count, name.endsWith('c_proj.weight') ? residualStd : 0.02, `gpt2/${seed}/${name}`);
-    out.set(name, { shape, data });
+    if (/ln_\d\.weight$|ln_f\.weight$/.test(name)) out.add(name, shape, () => filledArray(count, 1));
+    else if (name.endsWith('.bias')) out.add(name, shape, () => filledArray(count, 0));
+    else out.add(name, shape, () => normalArray(count, name.endsWith('c_proj.weight') ? residualStd : 0.02, `gpt2/${seed}/${name}`));
   }
   return out;
 }
@@ -33,12 +30,13 @@ const GPT2_IGNORED = [/^h\.\d+\.attn\.(bias|masked_bias)$/];
  * prefix; the attention-mask buffers are skipped; an explicit `lm_head.weight` is returned
  * separately (GPT-2 ties it to `wte.weight`, but fine-tuned checkpoints may not).
  */
-export function loadGpt2Params(ckpt: Checkpoint, c: Gpt2Config, blocks: number): { params: Map<string, HostTensor>; lmHead?: HostTensor } {
+export function loadGpt2Params(ckpt: Checkpoint, c: Gpt2Config, blocks: number): { params: ParamSource; lmHead?: HostTensor } {
   const expected = [...gpt2ParameterShapes(c, c.nLayer), { name: 'lm_head.weight', shape: [c.vocabSize, c.nEmbd], optional: true }];
   const names = matchTensors(ckpt, expected, { prefixes: ['transformer.'], ignore: GPT2_IGNORED, architecture: `GPT-2 (${c.nLayer} layers, width ${c.nEmbd})` });
-  const params = new Map<string, HostTensor>();
+  const params = new ParamSource();
   for (const { name, shape } of gpt2ParameterShapes(c, blocks)) {
-    params.set(name, { shape, data: ckpt.read(names.get(name)!) });
+    const raw = names.get(name)!;
+    params.add(name, shape, () => ckpt.read(raw));
   }
   const head = names.get('lm_head.weight');
   return { params, lmHead: head ? { shape: [c.vocabSize, c.nEmbd], data: ckpt.read(head) } : undefined };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
 import { HookPass, hookPassFor } from '../hooks';
-import { FrozenLinear, geluTanh, LayerNorm } from '../layers';
+import { geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
 import type { ForwardOptions, ImageModel } from '../types';
 import { PatchStem, preprocessImage } from '../vit/stem';
@@ -41,8 +41,7 @@ export class HybridModel implements ImageModel {
   readonly outputHook: string;
   readonly description: string;
   private readonly hookNames: string[];
-  private lmHead: FrozenLinear | undefined;
-  private wteT: tf.Tensor2D | undefined;
+  private lmHead: TransposedFrozenLinear | undefined;
 
   constructor(private readonly parts: HybridParts, readonly options: HybridOptions) {
     const c = parts.stem.config;
@@ -89,10 +88,7 @@ export class HybridModel implements ImageModel {
     if (!out) return pass.result!;
     const normalized = pass.point('ln_final.hook_normalized', this.parts.lnFinal.apply(out));
     if (pass.done) return pass.result!;
-    if (!this.lmHead) {
-      this.wteT = tf.keep(tf.transpose(this.parts.wte));
-      this.lmHead = new FrozenLinear(this.wteT, undefined, this.parts.wte);
-    }
+    this.lmHead ??= new TransposedFrozenLinear(this.parts.wte);
     pass.point('logits', this.lmHead.apply(normalized));
     return pass.result!;
   }
@@ -107,6 +103,5 @@ export class HybridModel implements ImageModel {
     this.parts.lnFinal.dispose();
     this.parts.wte.dispose();
     this.parts.gpt2Positions?.dispose();
-    this.wteT?.dispose();
   }
 }

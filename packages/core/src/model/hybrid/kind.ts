@@ -4,7 +4,8 @@ import { openCheckpoint } from '../checkpoint/checkpoint';
 import { Gpt2Config, gpt2ConfigFromHf, GPT2_SIZES } from '../gpt2/config';
 import { gpt2Blocks } from '../gpt2/gpt2-model';
 import { gpt2ConfigSchema } from '../gpt2/kind';
-import { HostTensor, initGpt2Params, loadGpt2Params } from '../gpt2/params';
+import { initGpt2Params, loadGpt2Params } from '../gpt2/params';
+import type { ParamSource } from '../param-source';
 import { LayerNorm } from '../layers';
 import type { ModelKind, ModelSpec } from '../types';
 import { VIT_SIZES, VitConfig } from '../vit/config';
@@ -42,7 +43,7 @@ async function buildHybrid(spec: HybridSpec, experimentSeed: number, log: (l: st
     throw new InvalidInputError(`model.positionEmbedding: gpt2 has ${gptConfig.nPositions} positions but the image gives ${tokens} tokens`, 'E_CONFIG_MODEL');
   }
   const gptSeed = spec.gpt2.seed ?? experimentSeed;
-  const gptParams: Map<string, HostTensor> = gptCkpt ? loadGpt2Params(gptCkpt, gptConfig, depth).params : initGpt2Params(gptConfig, depth, gptSeed);
+  const gptParams: ParamSource = gptCkpt ? loadGpt2Params(gptCkpt, gptConfig, depth).params : initGpt2Params(gptConfig, depth, gptSeed);
   const host = (n: string) => gptParams.get(n)!;
   const wpe = host('wpe.weight');
   const model = new HybridModel(

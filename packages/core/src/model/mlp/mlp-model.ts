@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
 import { HookPass, hookPassFor } from '../hooks';
-import { FrozenLinear, geluErf } from '../layers';
+import { FrozenLinear, geluErf, TransposedFrozenLinear } from '../layers';
 import { TokenEmbeddings } from '../token-embeddings';
 import type { ForwardOptions, TokenModel } from '../types';
 
@@ -30,6 +30,7 @@ export class MlpModel implements TokenModel {
   readonly description: string;
   readonly embeddingId: string;
   private readonly hookNames: string[];
+  private lmHead: TransposedFrozenLinear | undefined;
 
   constructor(
     private readonly embeddings: TokenEmbeddings,
@@ -64,9 +65,6 @@ export class MlpModel implements TokenModel {
   tokenEmbeddingMatrix(): tf.Tensor2D {
     return this.embeddings.wte;
   }
-  tokenEmbeddingTransposed(): tf.Tensor2D {
-    return this.embeddings.transposedMatrix();
-  }
   positionEmbeddings(n: number): tf.Tensor2D {
     return this.embeddings.positions(n);
   }
@@ -98,8 +96,8 @@ export class MlpModel implements TokenModel {
     const post = pass.point('mlp.hook_post', geluErf(pre));
     const out = pass.point('hook_output', this.fc2.apply(post));
     if (pass.done) return pass.result!;
-    const tokens = tf.reshape(out, [b, n, d]);
-    pass.point('logits', tf.matMul(tf.reshape(tokens, [b * n, d]), this.tokenEmbeddingTransposed()).reshape([b, n, this.vocabSize]));
+    this.lmHead ??= new TransposedFrozenLinear(this.embeddings.wte);
+    pass.point('logits', this.lmHead.apply(tf.reshape(out, [b, n, d])));
     return pass.result!;
   }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HostTensor } from '../gpt2/params';
+import type { ParamSource } from '../param-source';
 import { FrozenLinear } from '../layers';
 import type { VitConfig } from './config';
 
@@ -13,7 +13,7 @@ export class PatchStem {
   readonly cls: tf.Tensor3D;
   readonly positions: tf.Tensor3D;
 
-  constructor(params: Map<string, HostTensor>, readonly config: VitConfig) {
+  constructor(params: ParamSource, readonly config: VitConfig) {
     const get = (n: string) => {
       const p = params.get(n);
       if (!p) throw new Error(`ViT parameter ${n} missing`);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
-import type { HostTensor } from '../gpt2/params';
+import type { ParamSource } from '../param-source';
 import { HookPass, hookPassFor } from '../hooks';
 import { FrozenLinear, geluErf, LayerNorm } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
@@ -15,19 +15,19 @@ export interface VitOptions {
   description: string;
 }
 
-function tensor(params: Map<string, HostTensor>, name: string): tf.Tensor {
+function tensor(params: ParamSource, name: string): tf.Tensor {
   const p = params.get(name);
   if (!p) throw new Error(`ViT parameter ${name} missing`);
   return tf.tensor(p.data, p.shape);
 }
 
 /** PyTorch Linear weights are [out, in]; FrozenLinear wants [in, out]. */
-function torchLinear(params: Map<string, HostTensor>, prefix: string): FrozenLinear {
+function torchLinear(params: ParamSource, prefix: string): FrozenLinear {
   return new FrozenLinear(tf.tidy(() => tf.transpose(tensor(params, `${prefix}.weight`))) as tf.Tensor2D, tensor(params, `${prefix}.bias`) as tf.Tensor1D);
 }
 
 /** HF ViT layer i as a fused-qkv pre-LN block. */
-export function vitBlock(params: Map<string, HostTensor>, i: number, eps: number): TransformerBlock {
+export function vitBlock(params: ParamSource, i: number, eps: number): TransformerBlock {
   const p = `encoder.layer.${i}`;
   const ln = (name: string) => new LayerNorm(tensor(params, `${name}.weight`) as tf.Tensor1D, tensor(params, `${name}.bias`) as tf.Tensor1D, eps);
   const qkvWeight = tf.tidy(() => tf.concat(['query', 'key', 'value'].map((m) => tf.transpose(tensor(params, `${p}.attention.attention.${m}.weight`))), 1)) as tf.Tensor2D;
@@ -58,7 +58,7 @@ export class VitModel implements ImageModel {
   private readonly classifier: FrozenLinear | undefined;
   private readonly hookNames: string[];
 
-  constructor(params: Map<string, HostTensor>, readonly options: VitOptions) {
+  constructor(params: ParamSource, readonly options: VitOptions) {
     const c = options.config;
     this.imageSize = c.imageSize;
     this.channels = c.channels;

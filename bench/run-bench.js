@@ -1,0 +1,99 @@
+/*
+ * `pnpm bench`: ms per input-optimisation step (forward to O_l, L1 distance to a target,
+ * gradient with respect to the input, SGD update) for untrained GPT-2 small and the hybrid
+ * model, on TF.js and — when python3 with torch is available — on PyTorch-CPU, side by side
+ * in the same run. Each case runs in its own process so peak RSS is per case.
+ * Writes the table into bench/README.md between the RESULTS markers.
+ *
+ *   node bench/run-bench.js [--backend auto|wasm|cpu|tensorflow] [--quick] [--no-torch]
+ */
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const backend = option('--backend', 'auto');
+const quick = flag('--quick');
+
+const CASES = [
+  { label: 'GPT-2 small, 1 block, no head, batch 1', model: 'gpt2', depth: 1, head: false, batch: 1, tokens: 5, target: 1.0 },
+  { label: 'GPT-2 small, 1 block, LM head, batch 1', model: 'gpt2', depth: 1, head: true, batch: 1, tokens: 5, target: 1.0 },
+  { label: 'GPT-2 small, 12 blocks, no head, batch 1', model: 'gpt2', depth: 12, head: false, batch: 1, tokens: 5, target: 1.0 },
+  { label: 'GPT-2 small, 12 blocks, LM head, batch 1', model: 'gpt2', depth: 12, head: true, batch: 1, tokens: 5, target: 1.0 },
+  { label: 'GPT-2 small, 1 block, no head, 16 restarts', model: 'gpt2', depth: 1, head: false, batch: 16, tokens: 5, target: 2.0 },
+  { label: 'GPT-2 small, 1 block, LM head, 16 restarts', model: 'gpt2', depth: 1, head: true, batch: 16, tokens: 5, target: 2.0 },
+  { label: 'GPT-2 small, 12 blocks, no head, 16 restarts', model: 'gpt2', depth: 12, head: false, batch: 16, tokens: 5, target: 2.0 },
+  { label: 'GPT-2 small, 12 blocks, LM head, 16 restarts', model: 'gpt2', depth: 12, head: true, batch: 16, tokens: 5, target: 2.0 },
+  { label: 'hybrid ViT-B/16 stem + GPT-2, 1 block, 224²', model: 'hybrid', depth: 1, batch: 1, target: 3.0 },
+  { label: 'hybrid ViT-B/16 stem + GPT-2, 4 blocks, 224²', model: 'hybrid', depth: 4, batch: 1, target: 3.0 },
+].map((c) => ({ ...c, warmup: c.model === 'hybrid' || c.depth === 12 ? 2 : 3, steps: quick ? 3 : c.model === 'hybrid' ? 5 : 10, minSeconds: quick ? 0.5 : 3, backend }));
+
+function findTorchPython() {
+  if (flag('--no-torch')) return undefined;
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { py, version: r.stdout.trim() };
+  }
+  return undefined;
+}
+
+function runCase(cmd, argv) {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 30 * 60 * 1000 });
+  if (r.status !== 0) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-1)[0] };
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+const fmt = (v, digits = 1) => (v === undefined || v === null ? '–' : v.toFixed(digits));
+
+function main() {
+  const torch = findTorchPython();
+  const machine = `${os.cpus().length} × ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`;
+  console.log(`machine: ${machine}`);
+  console.log(torch ? `PyTorch ${torch.version} via ${torch.py} (2 threads)` : 'PyTorch: not available (install Debian python3-torch to compare)');
+  const rows = [];
+  for (const c of CASES) {
+    const js = runCase(process.execPath, [path.join(__dirname, 'tfjs-case.js'), JSON.stringify(c)]);
+    const pt = torch ? runCase(torch.py, [path.join(__dirname, 'torch_case.py'), JSON.stringify({ ...c, threads: 2 })]) : undefined;
+    const ratio = js.msPerStep && pt && pt.msPerStep ? js.msPerStep / pt.msPerStep : undefined;
+    const verdict = ratio === undefined ? '' : ratio <= c.target ? `≤ ${c.target}× ✓` : `> ${c.target}× ✗`;
+    const row = { ...c, js, pt, ratio, verdict };
+    rows.push(row);
+    console.log(
+      `${c.label.padEnd(48)} tfjs ${fmt(js.msPerStep).padStart(8)} ms  ${js.error ? 'ERROR ' + js.error : ''}` +
+        (pt ? `  torch ${fmt(pt.msPerStep).padStart(8)} ms  ratio ${fmt(ratio, 2)} ${verdict}` : '') +
+        `  rss ${fmt(js.peakRssMB, 0)} MB`,
+    );
+  }
+  const blas = rows.find((r) => r.pt?.blas)?.pt.blas;
+  const backendName = rows.find((r) => r.js.backend)?.js.backend ?? backend;
+  const threads = rows.find((r) => r.js.threads)?.js.threads;
+  const table = [
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`,
+    `TF.js backend: ${backendName}${threads ? ` (${threads} threads)` : ''}. ${torch ? `PyTorch ${torch.version} CPU, 2 threads, parameters frozen, BLAS: ${blas ?? 'unknown'}.` : 'PyTorch not available.'}`,
+    'Median ms per step (forward to O_l, L1 to a target, input gradient, SGD update); 5-token input; peak RSS of the case\'s process.',
+    '',
+    '| case | TF.js ms/step | PyTorch ms/step | ratio | target | TF.js peak RSS | PyTorch peak RSS |',
+    '|---|---:|---:|---:|---|---:|---:|',
+    ...rows.map((r) => `| ${r.label} | ${fmt(r.js.msPerStep)} | ${fmt(r.pt?.msPerStep)} | ${r.ratio ? fmt(r.ratio, 2) + '×' : '–'} | ≤ ${r.target}× ${r.ratio ? (r.ratio <= r.target ? '✓' : '✗') : ''} | ${fmt(r.js.peakRssMB, 0)} MB | ${fmt(r.pt?.peakRssMB, 0)} MB |`),
+  ].join('\n');
+  const readme = path.join(__dirname, 'README.md');
+  const text = fs.readFileSync(readme, 'utf8');
+  const begin = '<!-- RESULTS:BEGIN -->';
+  const end = '<!-- RESULTS:END -->';
+  if (!quick && text.includes(begin) && text.includes(end)) {
+    fs.writeFileSync(readme, text.slice(0, text.indexOf(begin) + begin.length) + '\n' + table + '\n' + text.slice(text.indexOf(end)));
+    console.log(`\nwrote the table to ${path.relative(process.cwd(), readme)}`);
+  } else {
+    console.log('\n' + table);
+  }
+  const failures = rows.filter((r) => r.js.error);
+  process.exitCode = failures.length ? 1 : 0;
+}
+
+main();

@@ -1,0 +1,39 @@
+/* TF.js side of `pnpm bench`: one case in a fresh process, so peak RSS is that case's own. */
+const core = require('@repscope/core');
+const { tf } = core;
+
+async function main() {
+  const c = JSON.parse(process.argv[2]);
+  const backend = await core.selectBackend(c.backend || 'auto');
+  const registries = core.createBuiltinRegistries();
+  const spec =
+    c.model === 'gpt2'
+      ? { kind: 'gpt2', size: 'small', depth: c.depth, head: c.head, positionIds: 'sequential' }
+      : { kind: 'hybrid', vit: {}, gpt2: {}, depth: c.depth, head: false, positionEmbedding: 'none', normalize: 'none' };
+  const model = await registries.models.get(spec.kind).create(spec, { seed: 0, rng: new core.Rng(0), log: () => {} });
+  const shape = c.model === 'gpt2' ? [c.batch, c.tokens, 768] : [c.batch, 224, 224, 3];
+  const start = c.model === 'gpt2' ? tf.randomNormal(shape, 0, 1, 'float32', 1) : tf.randomUniform(shape, 0, 1, 'float32', 1);
+  const x = tf.variable(start);
+  const target = tf.tidy(() => model.forward(c.model === 'gpt2' ? tf.randomNormal(shape, 0, 1, 'float32', 2) : tf.randomUniform(shape, 0, 1, 'float32', 2)));
+  const l1 = registries.metrics.get('l1');
+  const optimizer = registries.optimizers.get('sgd').create({ kind: 'sgd', lr: 0.01 }, 1000, () => 0.01);
+  const objective = (inp) => l1.perItem(model.forward(inp), target);
+  for (let i = 0; i < c.warmup; i++) core.descentStep(x, objective, optimizer);
+  const times = [];
+  const deadline = performance.now() + (c.minSeconds ?? 2) * 1000;
+  while (times.length < c.steps || (performance.now() < deadline && times.length < 200)) {
+    const t0 = performance.now();
+    core.descentStep(x, objective, optimizer);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const tensors = tf.memory().numTensors;
+  process.stdout.write(
+    JSON.stringify({ msPerStep: times[Math.floor(times.length / 2)], steps: times.length, peakRssMB: process.resourceUsage().maxRSS / 1024, backend: backend.name, threads: backend.threads ?? null, tensors }) + '\n',
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(String(err && err.stack ? err.stack : err) + '\n');
+  process.exit(1);
+});
