@@ -52,3 +52,5 @@ export { readSafetensorsHeader, readTensorF32 } from './model/safetensors/read';
 export { matchHookPatterns } from './model/hooks';
 /** The TensorFlow.js instance repscope runs on; plugins should use this one (one engine, one backend). */
 export * as tf from '@tensorflow/tfjs';
+export { runPluginConfig } from './testing/run-config';
+export type { TestRun } from './testing/run-config';

@@ -1,12 +1,41 @@
-import { definePlugin, UserFacingError } from '@repscope/core';
+import { definePlugin, InvalidInputError, isImageModel, isTokenModel, type ModelSpec, type RunContext } from '@repscope/core';
+import { inversionSchema, type InversionOptions } from './options';
+import { runGradientInversion } from './run-gradient';
+import { runImageInversion } from './run-image';
+import { runSequentialInversion } from './run-sequential';
+import { promptIds } from './token-target';
 
-// Placeholder until the inversion experiment lands; it validates but refuses to run.
-export default definePlugin({
+/** fcnet flattens a fixed number of tokens: default it to the prompt's length. */
+function modelSpecFor(ctx: RunContext<InversionOptions>): ModelSpec {
+  const spec = { ...ctx.config.model! };
+  const kind = ctx.registries.models.get(spec.kind);
+  const props = (kind.optionsSchema as { properties?: Record<string, unknown> }).properties ?? {};
+  if ('sequenceLength' in props && spec['sequenceLength'] === undefined && !ctx.options.input.image) spec['sequenceLength'] = promptIds(ctx.options).length;
+  return spec;
+}
+
+export default definePlugin<InversionOptions>({
   name: 'inversion',
   version: '0.1.0',
-  description: 'inversion experiment (not implemented yet)',
-  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
-  async run() {
-    throw new UserFacingError('the inversion experiment is not implemented yet', 'E_NOT_IMPLEMENTED');
+  description: "reconstruct a layer's input from its output: the seed's gradient descent on the input embedding (or image), and exact sequential recovery",
+  apiVersion: 1,
+  optionsSchema: inversionSchema,
+  model: { required: true },
+  example: {
+    model: { kind: 'gpt2', config: { vocabSize: 64, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2 }, depth: 1, head: true },
+    input: { tokens: [3, 14, 15, 9] },
+    steps: 5,
+    optimizer: { lr: 0.5 },
+    decode: { at: [2] },
+  },
+  async run(ctx) {
+    const model = await ctx.models.create(modelSpecFor(ctx));
+    if (ctx.options.input.image !== undefined) {
+      if (!isImageModel(model)) throw new InvalidInputError(`input.image needs an image model (vit, hybrid); "${model.kind}" takes ${model.inputSpace}`, 'E_CONFIG_MODEL');
+      if (ctx.options.method !== 'gradient') throw new InvalidInputError('method: images are inverted with method gradient', 'E_CONFIG');
+      return runImageInversion(ctx, model);
+    }
+    if (!isTokenModel(model)) throw new InvalidInputError(`input.text/tokens need a model over token embeddings; "${model.kind}" takes ${model.inputSpace}`, 'E_CONFIG_MODEL');
+    return ctx.options.method === 'sequential' ? runSequentialInversion(ctx, model) : runGradientInversion(ctx, model);
   },
 });

@@ -110,18 +110,25 @@ export function geluErf(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 
-const causalMasks = new Map<number, tf.Tensor2D>();
+/** Additive causal masks [n, n] (0 on and below the diagonal, −1e9 above), one per length, owned by a model. */
+export class CausalMasks {
+  private readonly masks = new Map<number, tf.Tensor2D>();
 
-/** Additive causal mask [n, n]: 0 on and below the diagonal, −1e9 above (kept for reuse). */
-export function causalMask(n: number): tf.Tensor2D {
-  let mask = causalMasks.get(n);
-  if (!mask || mask.isDisposed) {
-    const values = new Float32Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) values[i * n + j] = -1e9;
-    mask = tf.keep(tf.tensor2d(values, [n, n]));
-    causalMasks.set(n, mask);
+  get(n: number): tf.Tensor2D {
+    let mask = this.masks.get(n);
+    if (!mask) {
+      const values = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) values[i * n + j] = -1e9;
+      mask = tf.keep(tf.tensor2d(values, [n, n]));
+      this.masks.set(n, mask);
+    }
+    return mask;
   }
-  return mask;
+
+  dispose(): void {
+    for (const m of this.masks.values()) m.dispose();
+    this.masks.clear();
+  }
 }
 
 /** [b, n, h·dh] → [b, h, n, dh] */
@@ -141,12 +148,12 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor3D {
  * merged head outputs. `kT` is passed pre-transposed ([b, h, dh, n]) so no product needs
  * `transposeB`.
  */
-export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, causal: boolean): { pattern: tf.Tensor4D; z: tf.Tensor3D } {
+export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, causal: CausalMasks | undefined): { pattern: tf.Tensor4D; z: tf.Tensor3D } {
   const dh = q.shape[3];
   const n = q.shape[2];
   const kT = tf.transpose(k, [0, 1, 3, 2]);
   let scores = tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(dh));
-  if (causal) scores = tf.add(scores, causalMask(n));
+  if (causal) scores = tf.add(scores, causal.get(n));
   const pattern = tf.softmax(scores) as tf.Tensor4D;
   return { pattern, z: mergeHeads(tf.matMul(pattern, v)) };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HookPass } from './hooks';
-import { attention, FrozenLinear, LayerNorm, splitHeads } from './layers';
+import { attention, CausalMasks, FrozenLinear, LayerNorm, splitHeads } from './layers';
 
 /** One pre-LN transformer block (GPT-2 and ViT share this shape). */
 export interface TransformerBlock {
@@ -15,7 +15,8 @@ export interface TransformerBlock {
 
 export interface StackOptions {
   heads: number;
-  causal: boolean;
+  /** The model's mask cache for causal attention; undefined for bidirectional (ViT). */
+  causal: CausalMasks | undefined;
   activation: (x: tf.Tensor) => tf.Tensor;
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
 import { HookPass, hookPassFor } from '../hooks';
-import { FrozenLinear, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
+import { CausalMasks, FrozenLinear, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
 import type { ForwardOptions, TokenModel } from '../types';
 import type { Gpt2Config } from './config';
@@ -39,6 +39,7 @@ export class Gpt2Model implements TokenModel {
   private lmHead: TransposedFrozenLinear | undefined;
   private readonly untiedHead: tf.Tensor2D | undefined;
   private readonly hookNames: string[];
+  private readonly masks = new CausalMasks();
 
   constructor(
     params: ParamSource,
@@ -99,7 +100,7 @@ export class Gpt2Model implements TokenModel {
       throw new InvalidInputError(`${this.kind} expects embeddings [batch, tokens, ${this.dModel}], got [${input.shape.join(', ')}]`, 'E_INPUT');
     }
     this.embeddings.checkLength(input.shape[1]!);
-    const x = runBlocks(input, this.blocks, pass, { heads: this.options.config.nHead, causal: true, activation: geluTanh });
+    const x = runBlocks(input, this.blocks, pass, { heads: this.options.config.nHead, causal: this.masks, activation: geluTanh });
     if (!x) return pass.result!;
     const normalized = pass.point('ln_final.hook_normalized', this.lnFinal.apply(x));
     if (pass.done) return pass.result!;
@@ -122,6 +123,7 @@ export class Gpt2Model implements TokenModel {
     this.lnFinal.dispose();
     this.untiedHead?.dispose();
     this.embeddings.dispose();
+    this.masks.dispose();
   }
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
 import { HookPass, hookPassFor } from '../hooks';
-import { geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
+import { CausalMasks, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
 import type { ForwardOptions, ImageModel } from '../types';
 import { PatchStem, preprocessImage } from '../vit/stem';
@@ -42,6 +42,7 @@ export class HybridModel implements ImageModel {
   readonly description: string;
   private readonly hookNames: string[];
   private lmHead: TransposedFrozenLinear | undefined;
+  private readonly masks = new CausalMasks();
 
   constructor(private readonly parts: HybridParts, readonly options: HybridOptions) {
     const c = parts.stem.config;
@@ -84,7 +85,7 @@ export class HybridModel implements ImageModel {
     let x: tf.Tensor = stem.withCls(patches);
     if (this.options.positionEmbedding === 'vit') x = tf.add(x, stem.positions);
     else if (this.options.positionEmbedding === 'gpt2') x = tf.add(x, this.parts.gpt2Positions!);
-    const out = runBlocks(x, this.parts.blocks, pass, { heads: this.parts.heads, causal: true, activation: geluTanh });
+    const out = runBlocks(x, this.parts.blocks, pass, { heads: this.parts.heads, causal: this.masks, activation: geluTanh });
     if (!out) return pass.result!;
     const normalized = pass.point('ln_final.hook_normalized', this.parts.lnFinal.apply(out));
     if (pass.done) return pass.result!;
@@ -103,5 +104,6 @@ export class HybridModel implements ImageModel {
     this.parts.lnFinal.dispose();
     this.parts.wte.dispose();
     this.parts.gpt2Positions?.dispose();
+    this.masks.dispose();
   }
 }

@@ -101,7 +101,7 @@ export class VitModel implements ImageModel {
     const patches = pass.point('hook_patch_embed', this.stem.patches(input as tf.Tensor4D));
     const x = runBlocks(tf.add(this.stem.withCls(patches as tf.Tensor3D), this.stem.positions), this.blocks, pass, {
       heads: this.options.config.heads,
-      causal: false,
+      causal: undefined,
       activation: geluErf,
     });
     if (!x) return pass.result!;

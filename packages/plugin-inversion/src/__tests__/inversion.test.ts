@@ -1,0 +1,129 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { assertPluginConformance, encodePng, runPluginConfig, type Plugin } from '@repscope/core';
+import inversion from '../index';
+
+const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'gpt2-tiny');
+const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'vit-tiny');
+const FIXTURE_TOKENS = [134, 413, 282, 199, 103, 111, 245];
+const TINY = { kind: 'gpt2', config: { vocabSize: 300, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 4 } };
+
+describe('inversion plugin', () => {
+  test('passes the conformance kit', async () => {
+    await assertPluginConformance(plugin);
+  });
+
+  test('gradient inversion of an invertible FCNet recovers the prompt, with the snapshot trajectory', async () => {
+    const run = await runPluginConfig(plugin, {
+      model: { kind: 'fcnet', embeddings: { config: TINY.config }, invertible: true, hiddenMultiplier: 4 },
+      input: { tokens: [5, 17, 42, 7] },
+      steps: 60,
+      decode: { at: [0, 10, 30], topK: 3 },
+    });
+    const s = run.summary;
+    expect(s['exactMatch']).toBe(true);
+    expect(s['tokenAccuracy']).toBe(1);
+    const snaps = s['snapshots'] as { step: number; tokens: number[]; topK: unknown[][] }[];
+    expect(snaps.map((x) => x.step)).toEqual([0, 10, 30, 60]);
+    expect(snaps[0]!.tokens).not.toEqual([5, 17, 42, 7]);
+    expect(snaps[3]!.topK.every((c) => c.length === 3)).toBe(true);
+    expect(JSON.parse(run.read('snapshots.json'))).toHaveLength(4);
+    expect(run.read('report.html')).toContain('Trajectory');
+  });
+
+  test('eq. 4 bookkeeping: m, m_g, beatsBaseline and the first step beating it agree with the logged distances', async () => {
+    const run = await runPluginConfig(plugin, { model: { ...TINY, depth: 1 }, input: { tokens: [1, 2, 3, 4, 5] }, steps: 40, baseline: { std: 0.01 } });
+    const s = run.summary;
+    const m = s['baselineDistance'] as number;
+    expect(m).toBeGreaterThan(0);
+    expect(s['beatsBaseline']).toBe((s['outputDistance'] as number) < m);
+    const firstLogged = run.metrics.find((r) => (r['outputDistance'] as number) < m);
+    expect(s['firstStepBeatingBaseline']).toBe(firstLogged ? firstLogged['step'] : s['beatsBaseline'] ? 40 : null);
+  });
+
+  test('loss, decoder and optimizer choices all run and reduce the loss', async () => {
+    for (const variant of [
+      { loss: { metric: 'l2', scale: 1 }, optimizer: { kind: 'adam', lr: 0.05 }, decode: { decoder: 'nearest-l2' } },
+      { loss: { metric: 'cosine', scale: 10 }, optimizer: { kind: 'momentum', lr: 0.5, schedule: { kind: 'cosine' } }, decode: { decoder: 'nearest-cosine' } },
+      { loss: { metric: 'l1', scale: 0.1 }, optimizer: { kind: 'sgd', lr: 1, schedule: { kind: 'linear-decay', finalFraction: 0.1 } } },
+    ]) {
+      const run = await runPluginConfig(plugin, { model: { ...TINY, depth: 1 }, input: { tokens: [9, 8, 7] }, steps: 30, init: { std: 0.1 }, ...variant });
+      const losses = run.metrics.map((r) => r['loss'] as number);
+      expect({ variant: JSON.stringify(variant), decreased: losses[losses.length - 1]! < losses[0]! }).toEqual({ variant: JSON.stringify(variant), decreased: true });
+    }
+    const lrs = (await runPluginConfig(plugin, { model: { ...TINY, depth: 1 }, input: { tokens: [9, 8] }, steps: 11, optimizer: { lr: 2 } })).metrics.map((r) => r['lr'] as number);
+    expect(lrs[0]).toBeCloseTo(2);
+    expect(lrs[10]).toBeCloseTo(0.2);
+  });
+
+  test('restarts run as one batch and report the best and the spread', async () => {
+    const run = await runPluginConfig(plugin, { model: { ...TINY, depth: 1 }, input: { tokens: [4, 5, 6] }, steps: 20, restarts: 4, init: { std: 0.5 } });
+    const spread = run.summary['restartSpread'] as { outputDistance: { min: number; median: number; max: number }; bestRestart: number };
+    expect(spread.outputDistance.min).toBeCloseTo(run.summary['outputDistance'] as number, 4);
+    expect(spread.outputDistance.max).toBeGreaterThan(spread.outputDistance.min);
+    expect(spread.bestRestart).toBeGreaterThanOrEqual(0);
+  });
+
+  test('mixed init starts near the true input; next-token agreement with the model\'s own head', async () => {
+    const run = await runPluginConfig(plugin, {
+      model: { ...TINY, depth: 2, head: true },
+      input: { tokens: [10, 11, 12, 13] },
+      steps: 5,
+      optimizer: { lr: 0.001 },
+      decode: { at: [0] },
+      init: { kind: 'mix', s: 0.001, t: 0.999 },
+    });
+    expect((run.summary['snapshots'] as { tokens: number[] }[])[0]!.tokens).toEqual([10, 11, 12, 13]);
+    expect(run.summary['exactMatch']).toBe(true);
+    expect(run.summary['nextTokenAgreement']).toBe(true);
+    expect(run.summary['nextTokenAgreementContinuous']).toBe(true);
+  });
+
+  test('a judge model answers next-token agreement for a headless model', async () => {
+    const run = await runPluginConfig(plugin, { model: { kind: 'gpt2', weights: FIXTURE, depth: 1 }, input: { tokens: FIXTURE_TOKENS }, steps: 3, nextToken: { judge: { kind: 'gpt2', weights: FIXTURE, head: true } } });
+    expect(typeof run.summary['nextTokenAgreement']).toBe('boolean');
+    expect(run.summary['nextTokenAgreementContinuous']).toBeNull();
+  });
+
+  test('sequential inversion recovers the fixture sentence exactly at every depth, with and without the head', async () => {
+    for (const model of [
+      { kind: 'gpt2', weights: FIXTURE, depth: 1 },
+      { kind: 'gpt2', weights: FIXTURE, depth: 2 },
+      { kind: 'gpt2', weights: FIXTURE, depth: 2, head: true },
+    ]) {
+      const run = await runPluginConfig(plugin, { model, method: 'sequential', input: { tokens: FIXTURE_TOKENS } });
+      expect({ model, exact: run.summary['exactMatch'], tokens: run.summary['tokens'] }).toEqual({ model, exact: true, tokens: FIXTURE_TOKENS });
+      const tried = run.summary['candidatesTried'] as number[];
+      expect(tried).toHaveLength(FIXTURE_TOKENS.length);
+      expect(tried.every((c) => c >= 1 && c <= 512)).toBe(true);
+    }
+  });
+
+  test('image inversion on the tiny ViT writes reconstructions per depth and scores them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'img-'));
+    const img = path.join(dir, 'target.png');
+    const data = new Float32Array(32 * 32 * 3).map((_, i) => ((i % 96) / 96 + Math.floor(i / 96) / 32) / 2);
+    fs.writeFileSync(img, encodePng({ width: 32, height: 32, channels: 3, data }));
+    const run = await runPluginConfig(plugin, {
+      model: { kind: 'vit', weights: VIT_FIXTURE, depth: 2 },
+      input: { image: img },
+      image: { depths: [1, 2] },
+      steps: 40,
+      loss: { metric: 'l1', scale: 1 },
+      optimizer: { kind: 'adam', lr: 0.02, schedule: { kind: 'constant' } },
+    });
+    const per = run.summary['perDepth'] as { depth: number; psnr: number; ssim: number; outputDistance: number }[];
+    expect(per.map((p) => p.depth)).toEqual([1, 2]);
+    for (const p of per) {
+      expect(Number.isFinite(p.psnr)).toBe(true);
+      expect(p.ssim).toBeLessThanOrEqual(1);
+    }
+    const first = run.metrics.find((r) => r['depth'] === 1)!;
+    const last = [...run.metrics].reverse().find((r) => r['depth'] === 1)!;
+    expect(last['outputDistance'] as number).toBeLessThan(first['outputDistance'] as number);
+    for (const f of ['grid.png', 'target.png', 'reconstruction-depth1.png', 'reconstruction-depth2.png']) expect(fs.existsSync(path.join(run.dir, f))).toBe(true);
+    expect(run.summary['psnr']).toBe(per[1]!.psnr);
+  });
+});

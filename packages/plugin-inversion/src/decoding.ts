@@ -1,0 +1,44 @@
+import { decodeText, displayTokens, gpt2Tokenizer, tf, type Decoder, type Tokenizer, type TokenModel } from '@repscope/core';
+
+export interface Snapshot {
+  step: number;
+  /** Which restart (batch item) this is. */
+  restart: number;
+  tokens: number[];
+  decoded: string;
+  /** Per position, the k best tokens: {id, token (visible spaces), score}. */
+  topK: { id: number; token: string; score: number }[][];
+}
+
+/** GPT-2's tokenizer when the model uses its vocabulary; otherwise ids are shown as #id. */
+export function tokenizerFor(model: TokenModel): Tokenizer | undefined {
+  return model.vocabSize === gpt2Tokenizer.vocabSize ? gpt2Tokenizer : undefined;
+}
+
+/** Decode every restart of x [K, n, d] at once; returns one snapshot per restart. */
+export function decodeAll(decoder: Decoder, x: tf.Tensor, step: number, topK: number, tokenizer: Tokenizer | undefined): Snapshot[] {
+  const result = decoder.decode(x as tf.Tensor3D, topK);
+  return result.ids.map((ids, restart) => ({
+    step,
+    restart,
+    tokens: ids,
+    decoded: decodeText(ids, tokenizer),
+    topK: result.topK[restart]!.map((cands) => {
+      const shown = displayTokens(cands.map((c) => c.id), tokenizer);
+      return cands.map((c, j) => ({ id: c.id, token: shown[j]!, score: c.score }));
+    }),
+  }));
+}
+
+/** Row k of the seed's top-k listings: the k-th best token at every position, as text. */
+export function topKRows(snapshot: Snapshot, tokenizer: Tokenizer | undefined): string[] {
+  const k = snapshot.topK[0]?.length ?? 0;
+  return Array.from({ length: k }, (_, j) => decodeText(snapshot.topK.map((cands) => cands[j]!.id), tokenizer));
+}
+
+export function tokenAccuracy(a: number[], b: number[]): number {
+  if (b.length === 0) return 0;
+  let same = 0;
+  for (let i = 0; i < b.length; i++) if (a[i] === b[i]) same++;
+  return same / b.length;
+}

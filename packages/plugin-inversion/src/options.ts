@@ -1,0 +1,127 @@
+import { optimizerSchema, type JsonSchema, type ModelSpec, type OptimizerSpec, type Registries } from '@repscope/core';
+
+export interface InitOptions {
+  /** normal: e₀ ~ N(mean, std); mix: e₀ = s·N(0, std) + t·e (the seed's eq. with the true embedding). */
+  kind: 'normal' | 'mix';
+  mean: number;
+  std: number;
+  s: number;
+  t: number;
+}
+
+export interface InversionOptions {
+  method: 'gradient' | 'sequential';
+  input: { text?: string; tokens?: number[]; image?: string };
+  init: InitOptions;
+  loss: { metric: string; scale: number };
+  optimizer: OptimizerSpec;
+  steps: number;
+  restarts: number;
+  decode: { decoder: string; topK: number; at: number[] };
+  baseline: { std: number };
+  nextToken: { enabled: boolean; judge?: ModelSpec };
+  logEvery: number;
+  sequential: { epsilon: number; proposalSteps: number; proposalLr: number; firstBatch: number; maxBatch: number; maxCandidates?: number };
+  image: { depths?: number[]; init: { mean: number; std: number }; clip: boolean };
+}
+
+export function inversionSchema(r: Registries): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['input'],
+    properties: {
+      method: { type: 'string', enum: ['gradient', 'sequential'], default: 'gradient', description: 'gradient: the seed\'s descent on the input; sequential: exact position-by-position recovery with verification' },
+      input: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        maxProperties: 1,
+        description: 'exactly one of text (GPT-2 tokenizer), tokens (ids, for checkpoints with their own vocabulary) or image',
+        properties: {
+          text: { type: 'string', minLength: 1 },
+          tokens: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 },
+          image: { type: 'string', repscopePath: true },
+        },
+      },
+      init: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          kind: { type: 'string', enum: ['normal', 'mix'], default: 'normal' },
+          mean: { type: 'number', default: 0, description: 'normal: mean of e₀ (seed text: 0.5; seed code: 0)' },
+          std: { type: 'number', minimum: 0, default: 1, description: 'normal: std of e₀ (seed text: 1/20; seed code: 1)' },
+          s: { type: 'number', default: 0.001, description: 'mix: weight of the noise' },
+          t: { type: 'number', default: 0.999, description: 'mix: weight of the true embedding' },
+        },
+      },
+      loss: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          metric: { type: 'string', enum: r.metrics.names(), default: 'l1' },
+          scale: { type: 'number', exclusiveMinimum: 0, default: 0.1, description: 'the seed multiplies its L1 sum by 0.1' },
+        },
+      },
+      optimizer: optimizerSchema({ kind: 'sgd', lr: 2, schedule: 'linear-decay' }, r.optimizers.names(), r.schedules.names()),
+      steps: { type: 'integer', minimum: 0, default: 500 },
+      restarts: { type: 'integer', minimum: 1, maximum: 256, default: 1, description: 'independent starts optimised together as one batch' },
+      decode: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          decoder: { type: 'string', enum: r.decoders.names(), default: 'pinv' },
+          topK: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+          at: { type: 'array', items: { type: 'integer', minimum: 0 }, default: [], description: 'steps at which to decode a snapshot (the final step always is)' },
+        },
+      },
+      baseline: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: { std: { type: 'number', exclusiveMinimum: 0, default: 0.05, description: "eq. 4: e' = e + N(0, std)" } },
+      },
+      nextToken: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          enabled: { type: 'boolean', default: true },
+          judge: { type: 'object', repscopeModel: true, description: 'model whose next-token prediction is compared (default: the experiment model, when it has logits)' },
+        },
+      },
+      logEvery: { type: 'integer', minimum: 1, default: 1 },
+      sequential: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-3, description: 'accept a candidate when ‖h − h*‖₂ ≤ epsilon·‖h*‖₂' },
+          proposalSteps: { type: 'integer', minimum: 0, default: 20, description: 'gradient steps on the continuous embedding before each round of candidates' },
+          proposalLr: { type: 'number', exclusiveMinimum: 0, default: 0.05 },
+          firstBatch: { type: 'integer', minimum: 1, default: 8, description: 'candidates verified in the first round (then ×4 per round)' },
+          maxBatch: { type: 'integer', minimum: 1, default: 512 },
+          maxCandidates: { type: 'integer', minimum: 1, description: 'give up a position after this many (default: the vocabulary, which always terminates)' },
+        },
+      },
+      image: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          depths: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1, description: 'blocks whose output is inverted, one reconstruction each (default: the model depth)' },
+          init: {
+            type: 'object',
+            additionalProperties: false,
+            default: {},
+            properties: { mean: { type: 'number', default: 0.7 }, std: { type: 'number', minimum: 0, default: 0.05 } },
+          },
+          clip: { type: 'boolean', default: true, description: 'keep pixels in [0, 1] after each step' },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import { descentStep, displayTokens, tf, type RunContext, type TokenModel } from '@repscope/core';
+import { baselineDistance, l1PerItem } from './baseline';
+import { decodeAll, Snapshot, tokenAccuracy, tokenizerFor, topKRows } from './decoding';
+import { initialInput } from './init';
+import { canJudge, nextTokens } from './next-token';
+import type { InversionOptions } from './options';
+import { disposeTarget, promptIds, tokenTarget } from './token-target';
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : NaN;
+}
+
+/**
+ * The seed's inversion: from noise, descend ‖O_l(x) − O_l(e)‖ (scaled) on the input
+ * embedding, decode with the pseudo-inverse (or another decoder), and compare with the
+ * eq. 4 baseline. `restarts` starts run as one batch.
+ */
+export async function runGradientInversion(ctx: RunContext<InversionOptions>, model: TokenModel): Promise<Record<string, unknown>> {
+  const o = ctx.options;
+  const ids = promptIds(o);
+  const tokenizer = tokenizerFor(model);
+  const target = tokenTarget(model, ids);
+  const metric = ctx.registries.metrics.get(o.loss.metric);
+  const decoder = ctx.registries.decoders.get(o.decode.decoder).create(model);
+  const m = baselineDistance(model, target.embedding, target.output, o.baseline.std, ctx.rng.fork('baseline'));
+  const start = initialInput(target.embedding.shape, o.restarts, o.init, target.embedding, ctx.rng.fork('init'));
+  const x = tf.variable(start, true, `inversion-input-${ctx.rng.seed}`);
+  start.dispose();
+  const optimizer = ctx.optimizers.create(o.optimizer, o.steps);
+  const snapshots: Snapshot[] = [];
+  const at = new Set(o.decode.at);
+  let firstStepBeatingBaseline: number | null = null;
+  let outputDistances: ArrayLike<number> = new Float32Array(o.restarts);
+  let stepSeconds = 0;
+  ctx.log(`target: ${ids.length} tokens ${JSON.stringify(displayTokens(ids, tokenizer).join('|'))}; baseline m = ${m.toPrecision(5)} (σ = ${o.baseline.std})`);
+
+  const objective = (input: tf.Tensor): tf.Tensor1D => {
+    const out = model.forward(input);
+    const distances = l1PerItem(out, target.output);
+    outputDistances = distances.dataSync() as Float32Array;
+    return tf.mul(metric.perItem(out, tf.broadcastTo(target.output, out.shape)), o.loss.scale) as tf.Tensor1D;
+  };
+  const recordBaseline = (step: number) => {
+    if (firstStepBeatingBaseline === null && Math.min(...Array.from(outputDistances)) < m) firstStepBeatingBaseline = step;
+  };
+  const snapshot = (step: number) => {
+    const all = decodeAll(decoder, x, step, o.decode.topK, tokenizer);
+    const best = bestIndex(outputDistances);
+    snapshots.push(all[best]!);
+  };
+
+  try {
+    ctx.progress.start(o.steps, 'inversion');
+    for (let step = 0; step < o.steps; step++) {
+      await ctx.checkInterrupted();
+      if (at.has(step)) {
+        tf.tidy(() => {
+          objective(x);
+        });
+        snapshot(step);
+      }
+      const t0 = performance.now();
+      const lr = optimizer.learningRate;
+      const losses = descentStep(x, objective, optimizer);
+      stepSeconds += (performance.now() - t0) / 1000;
+      recordBaseline(step);
+      if (step % o.logEvery === 0 || step === o.steps - 1) {
+        const best = bestIndex(outputDistances);
+        ctx.metrics.log(step, { loss: Math.min(...losses), lossMean: mean(losses), outputDistance: outputDistances[best]!, lr });
+      }
+    }
+    // The state after the last update.
+    tf.tidy(() => {
+      objective(x);
+    });
+    recordBaseline(o.steps);
+    snapshot(o.steps);
+    const finalAll = decodeAll(decoder, x, o.steps, o.decode.topK, tokenizer);
+    const best = bestIndex(outputDistances);
+    const final = finalAll[best]!;
+    const accuracies = finalAll.map((s) => tokenAccuracy(s.tokens, ids));
+    const mg = outputDistances[best]!;
+
+    const judge = await judgeModel(ctx, model);
+    let nextTokenAgreement: boolean | null = null;
+    let nextTokenAgreementContinuous: boolean | null = null;
+    let targetNextToken: number | null = null;
+    if (judge) {
+      const trueEmb = judge.embed([ids]);
+      const trueNext = nextTokens(judge, trueEmb)[0]!;
+      trueEmb.dispose();
+      const decodedEmb = judge.embed([final.tokens]);
+      nextTokenAgreement = nextTokens(judge, decodedEmb)[0] === trueNext;
+      decodedEmb.dispose();
+      targetNextToken = trueNext;
+      if (judge === model) {
+        const xBest = tf.slice(x, [best, 0, 0], [1, -1, -1]);
+        nextTokenAgreementContinuous = nextTokens(model, xBest)[0] === trueNext;
+        xBest.dispose();
+      }
+    }
+    writeReport(ctx, snapshots, final, ids, tokenizer, m);
+    const summary: Record<string, unknown> = {
+      method: 'gradient',
+      model: model.description,
+      decoded: final.decoded,
+      tokens: final.tokens,
+      targetTokens: ids,
+      targetText: o.input.text ?? null,
+      exactMatch: final.tokens.every((t, i) => t === ids[i]),
+      tokenAccuracy: tokenAccuracy(final.tokens, ids),
+      outputDistance: mg,
+      baselineDistance: m,
+      beatsBaseline: mg < m,
+      firstStepBeatingBaseline,
+      nextTokenAgreement,
+      nextTokenAgreementContinuous,
+      targetNextToken,
+      finalLoss: mg * (o.loss.metric === 'l1' ? o.loss.scale : NaN),
+      steps: o.steps,
+      msPerStep: o.steps ? (stepSeconds * 1000) / o.steps : 0,
+      restarts: o.restarts,
+      snapshots,
+    };
+    if (o.restarts > 1) {
+      const d = Array.from(outputDistances);
+      summary['restartSpread'] = {
+        bestRestart: best,
+        outputDistance: { min: Math.min(...d), median: median(d), max: Math.max(...d) },
+        tokenAccuracy: { min: Math.min(...accuracies), median: median(accuracies), max: Math.max(...accuracies) },
+        exactMatches: finalAll.filter((s) => s.tokens.every((t, i) => t === ids[i])).length,
+      };
+    }
+    if (o.loss.metric !== 'l1') delete summary['finalLoss'];
+    return summary;
+  } finally {
+    x.dispose();
+    decoder.dispose();
+    disposeTarget(target);
+  }
+}
+
+function bestIndex(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! < values[best]!) best = i;
+  return best;
+}
+
+function mean(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return s / values.length;
+}
+
+/** The judge for next-token agreement: the configured one, else the model itself when it ends in logits. */
+async function judgeModel(ctx: RunContext<InversionOptions>, model: TokenModel): Promise<TokenModel | undefined> {
+  if (!ctx.options.nextToken.enabled) return undefined;
+  if (ctx.options.nextToken.judge) return (await ctx.models.create(ctx.options.nextToken.judge)) as TokenModel;
+  return model.outputHook === 'logits' && canJudge(model) ? model : undefined;
+}
+
+function writeReport(ctx: RunContext<InversionOptions>, snapshots: Snapshot[], final: Snapshot, ids: number[], tokenizer: ReturnType<typeof tokenizerFor>, m: number): void {
+  ctx.report.addText('Target', `${JSON.stringify(ctx.options.input.text ?? ids)} → ${displayTokens(ids, tokenizer).join(' | ')}; baseline m = ${m.toPrecision(5)}`);
+  ctx.report.addTable(
+    'Trajectory (best restart)',
+    ['step', 'decoded', ...ids.map((_, i) => `pos ${i}`)],
+    snapshots.map((s) => [s.step, JSON.stringify(s.decoded), ...s.topK.map((c) => c[0]!.token)]),
+  );
+  const rows = topKRows(final, tokenizer);
+  ctx.report.addTable(
+    `Top-${rows.length} decodings at the end`,
+    ['rank', 'text', ...ids.map((_, i) => `pos ${i}`)],
+    rows.map((text, k) => [k + 1, JSON.stringify(text), ...final.topK.map((c) => `${c[k]!.token} (${c[k]!.score.toPrecision(3)})`)]),
+  );
+  ctx.artifacts.writeJson('snapshots.json', snapshots, 'decoded inputs at the snapshot steps, with top-k per position');
+}
