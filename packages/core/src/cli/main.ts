@@ -48,9 +48,10 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('plugins')
-    .description('list discovered plugins and whether they load')
+    .description('list discovered plugins (workspace, node_modules, and any plugin folders given) and whether they load')
+    .argument('[paths...]', 'extra plugin package folders, as in a config\'s plugins:')
     .option('--json', 'machine-readable output')
-    .action(async (opts) => setExit(await pluginsCommand(opts)));
+    .action(async (paths: string[], opts) => setExit(await pluginsCommand(paths, opts)));
 
   program
     .command('models')

@@ -3,6 +3,7 @@ import type { Model, ModelSpec } from '../model/types';
 import type { Optimizer, OptimizerSpec } from '../optimizer/types';
 import type { Registries } from '../registries';
 import type { ReportBuilder } from '../report/report-builder';
+import type { Tokenizer } from '../tokenizer/gpt2-tokenizer';
 import type { Rng } from '../util/rng';
 import type { MetricsLogger } from './metrics-logger';
 import type { ProgressReporter } from './progress';
@@ -34,6 +35,10 @@ export interface OptimizerFactory {
  * surface is the whole contract, so core can change its wiring without breaking plugins.
  */
 export interface RunContext<O = Record<string, unknown>> {
+  /** The TensorFlow.js instance the run uses (a plugin needs no tfjs dependency of its own). */
+  readonly tf: typeof import('@tensorflow/tfjs');
+  /** GPT-2's byte-level BPE tokenizer (r50k_base). */
+  readonly tokenizer: Tokenizer;
   /** The plugin's own options, validated, defaults applied. */
   readonly options: O;
   /** The whole resolved config (envelope + options), as written to config.yaml. */

@@ -8,6 +8,7 @@ import { ReportBuilder } from '../report/report-builder';
 import { renderReportHtml } from '../report/render-html';
 import { errorMessage } from '../util/errors';
 import { Rng } from '../util/rng';
+import { gpt2Tokenizer } from '../tokenizer/gpt2-tokenizer';
 import type { RunContext } from './context';
 import { environmentInfo } from './env-info';
 import { RunModelFactory, RunOptimizerFactory } from './factories';
@@ -167,6 +168,8 @@ function buildContainer(
   child.register(TOKENS.Context, {
     useFactory: (c) => {
       const ctx: RunContext = {
+        tf,
+        tokenizer: gpt2Tokenizer,
         options: c.resolve(TOKENS.PluginOptions),
         config: c.resolve(TOKENS.Config),
         seed: exp.config.seed,

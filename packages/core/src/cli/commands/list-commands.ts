@@ -1,9 +1,13 @@
+import * as path from 'node:path';
 import { createBuiltinRegistries } from '../../builtins';
+import { InvalidInputError } from '../../util/errors';
 import { PluginCatalog } from '../../plugin/catalog';
 import { textTable } from '../format';
 
-export async function pluginsCommand(opts: { json?: boolean }): Promise<number> {
-  const statuses = await PluginCatalog.discover(PluginCatalog.defaultRoots()).statuses();
+export async function pluginsCommand(paths: string[], opts: { json?: boolean }): Promise<number> {
+  const { catalog, problems } = PluginCatalog.discover(PluginCatalog.defaultRoots()).withPaths(paths.map((p) => path.resolve(p)));
+  if (problems.length) throw new InvalidInputError(problems.map((p) => `${paths[p.index]}: ${p.message}`).join('\n'), 'E_PLUGIN_PATH');
+  const statuses = await catalog.statuses();
   const rows = statuses.map((s) => ({
     name: s.manifest.name,
     version: s.manifest.version,
