@@ -26,6 +26,17 @@ function strip(images: FloatImage[]): FloatImage {
   return { width, height: h, channels: 3, data };
 }
 
+/** Mean squared error per row of patches (row 0 = the top of the image = the first tokens). */
+function errorByPatchRow(a: FloatImage, b: FloatImage, patch: number): number[] {
+  const rows: number[] = [];
+  for (let r = 0; r < a.height / patch; r++) {
+    let se = 0;
+    for (let y = r * patch; y < (r + 1) * patch; y++) for (let i = y * a.width * 3; i < (y + 1) * a.width * 3; i++) se += (a.data[i]! - b.data[i]!) ** 2;
+    rows.push(se / (patch * a.width * 3));
+  }
+  return rows;
+}
+
 /**
  * The seed's representation-accuracy experiment: from noise, descend on the pixels until the
  * model's output at a layer matches the target image's; one reconstruction per depth, scored
@@ -82,7 +93,20 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
         const image = toImage(tf.tidy(() => tf.clipByValue(x, 0, 1)));
         reconstructions.push(image);
         const path = ctx.artifacts.writePng(`reconstruction-depth${depth}.png`, image, `reconstruction from block ${depth}'s output`);
-        perDepth.push({ depth, hook, psnr: psnr(image, targetImage), ssim: meanSsim(image, targetImage), outputDistance: distance, baselineDistance: baseline, beatsBaseline: distance < baseline, image: path });
+        const rows = errorByPatchRow(image, targetImage, model.patchSize);
+        perDepth.push({
+          depth,
+          hook,
+          psnr: psnr(image, targetImage),
+          ssim: meanSsim(image, targetImage),
+          outputDistance: distance,
+          baselineDistance: baseline,
+          beatsBaseline: distance < baseline,
+          errorByPatchRow: rows,
+          topRowsError: rows.slice(0, Math.max(1, rows.length >> 2)).reduce((a, v) => a + v, 0) / Math.max(1, rows.length >> 2),
+          otherRowsError: rows.slice(Math.max(1, rows.length >> 2)).reduce((a, v) => a + v, 0) / Math.max(1, rows.length - Math.max(1, rows.length >> 2)),
+          image: path,
+        });
       } finally {
         x.dispose();
         targetOut.dispose();
@@ -107,6 +131,8 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
     outputDistance: last['outputDistance'],
     baselineDistance: last['baselineDistance'],
     beatsBaseline: last['beatsBaseline'],
+    topRowsError: last['topRowsError'],
+    otherRowsError: last['otherRowsError'],
     perDepth,
     steps: o.steps,
     msPerStep: globalStep ? (stepSeconds * 1000) / globalStep : 0,

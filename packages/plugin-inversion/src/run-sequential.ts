@@ -7,6 +7,8 @@ export interface PositionRecord {
   position: number;
   token: number;
   candidatesTried: number;
+  /** Rank of the accepted token in the proposal's nearest-row order (1 = the first guess). */
+  acceptedRank: number;
   rounds: number;
   seconds: number;
   /** Relative distance of the accepted candidate's state to the target state. */
@@ -54,7 +56,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
       };
       const visited = new Set<number>();
       let batch = s.firstBatch;
-      let accepted: { token: number; error: number } | undefined;
+      let accepted: { token: number; error: number; rank: number } | undefined;
       let rounds = 0;
       while (!accepted && visited.size < limit) {
         rounds++;
@@ -70,6 +72,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
           return tf.topk(tf.neg(dist), Math.min(V, visited.size + batch)).indices.dataSync();
         });
         const candidates = Array.from(ranked).filter((id) => !visited.has(id)).slice(0, Math.min(batch, limit - visited.size));
+        const visitedBefore = visited.size;
         for (const c of candidates) visited.add(c);
         const errors = tf.tidy(() => {
           const emb = tf.add(tf.gather(wte, tf.tensor1d(candidates, 'int32')), posT);
@@ -78,19 +81,19 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
         });
         let bestJ = -1;
         for (let j = 0; j < candidates.length; j++) if (errors[j]! <= s.epsilon && (bestJ < 0 || errors[j]! < errors[bestJ]!)) bestJ = j;
-        if (bestJ >= 0) accepted = { token: candidates[bestJ]!, error: errors[bestJ]! };
+        if (bestJ >= 0) accepted = { token: candidates[bestJ]!, error: errors[bestJ]!, rank: visitedBefore + bestJ + 1 };
         batch = Math.min(s.maxBatch, batch * 4);
       }
       tf.dispose([want, posT, proposal, ...(prefix ? [prefix] : [])]);
       const seconds = (performance.now() - t0) / 1000;
       if (!accepted) {
-        records.push({ position: t, token: -1, candidatesTried: visited.size, rounds, seconds, relativeError: NaN });
+        records.push({ position: t, token: -1, candidatesTried: visited.size, acceptedRank: -1, rounds, seconds, relativeError: NaN });
         ctx.log(`position ${t}: no candidate within ε after ${visited.size} tokens; stopping`);
         break;
       }
       recovered.push(accepted.token);
-      records.push({ position: t, token: accepted.token, candidatesTried: visited.size, rounds, seconds, relativeError: accepted.error });
-      ctx.metrics.log(t, { candidatesTried: visited.size, rounds, seconds, relativeError: accepted.error, correct: accepted.token === ids[t] });
+      records.push({ position: t, token: accepted.token, candidatesTried: visited.size, acceptedRank: accepted.rank, rounds, seconds, relativeError: accepted.error });
+      ctx.metrics.log(t, { candidatesTried: visited.size, acceptedRank: accepted.rank, rounds, seconds, relativeError: accepted.error, correct: accepted.token === ids[t] });
       ctx.progress.update(t + 1);
     }
   } finally {
@@ -102,8 +105,8 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
   const correct = recovered.filter((t, i) => t === ids[i]).length;
   ctx.report.addTable(
     'Positions',
-    ['position', 'target', 'recovered', 'candidates tried', 'rounds', 'relative error', 'seconds'],
-    records.map((r) => [r.position, displayTokens([ids[r.position]!], tokenizer)[0]!, r.token >= 0 ? displayTokens([r.token], tokenizer)[0]! : '(none)', r.candidatesTried, r.rounds, r.relativeError, r.seconds]),
+    ['position', 'target', 'recovered', 'candidates tried', 'accepted rank', 'rounds', 'relative error', 'seconds'],
+    records.map((r) => [r.position, displayTokens([ids[r.position]!], tokenizer)[0]!, r.token >= 0 ? displayTokens([r.token], tokenizer)[0]! : '(none)', r.candidatesTried, r.acceptedRank, r.rounds, r.relativeError, r.seconds]),
   );
   return {
     method: 'sequential',
@@ -116,6 +119,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
     tokenAccuracy: correct / n,
     candidatesTried: records.map((r) => r.candidatesTried),
     candidatesTriedTotal: records.reduce((a, r) => a + r.candidatesTried, 0),
+    maxAcceptedRank: Math.max(...records.map((r) => r.acceptedRank)),
     positions: records,
     secondsPerSentence: seconds,
     msPerToken: (seconds * 1000) / n,

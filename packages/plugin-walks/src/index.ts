@@ -1,12 +1,36 @@
-import { definePlugin, UserFacingError } from '@repscope/core';
+import { definePlugin, type ModelSpec, type RunContext } from '@repscope/core';
+import { walksSchema, type WalksOptions } from './options';
+import { runClampedWalk } from './run-clamped';
+import { runTangentWalk } from './run-tangent';
+import { requireTokenModel } from './walk-common';
+import { gpt2Tokenizer } from '@repscope/core';
 
-// Placeholder until the walks experiment lands; it validates but refuses to run.
-export default definePlugin({
+/** fcnet flattens a fixed number of tokens: default it to the prompt's length. */
+function modelSpecFor(ctx: RunContext<WalksOptions>): ModelSpec {
+  const spec = { ...ctx.config.model! };
+  const props = (ctx.registries.models.get(spec.kind).optionsSchema as { properties?: Record<string, unknown> }).properties ?? {};
+  if ('sequenceLength' in props && spec['sequenceLength'] === undefined) {
+    spec['sequenceLength'] = (ctx.options.input.tokens ?? gpt2Tokenizer.encode(ctx.options.input.text!)).length;
+  }
+  return spec;
+}
+
+export default definePlugin<WalksOptions>({
   name: 'walks',
   version: '0.1.0',
-  description: 'walks experiment (not implemented yet)',
-  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
-  async run() {
-    throw new UserFacingError('the walks experiment is not implemented yet', 'E_NOT_IMPLEMENTED');
+  description: "move the input while a layer's output stays fixed: the seed's tangent (null-space) and clamped walks",
+  apiVersion: 1,
+  optionsSchema: walksSchema,
+  model: { required: true, inputSpaces: ['embeddings'] },
+  example: {
+    model: { kind: 'gpt2', config: { vocabSize: 64, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2 } },
+    walk: 'clamped',
+    input: { tokens: [3, 14, 15] },
+    steps: 3,
+    clamped: { innerSteps: 2 },
+  },
+  async run(ctx) {
+    const model = requireTokenModel(await ctx.models.create(modelSpecFor(ctx)));
+    return ctx.options.walk === 'tangent' ? runTangentWalk(ctx, model) : runClampedWalk(ctx, model);
   },
 });

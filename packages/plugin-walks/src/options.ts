@@ -1,0 +1,72 @@
+import type { JsonSchema, Registries } from '@repscope/core';
+
+export interface WalksOptions {
+  walk: 'tangent' | 'clamped';
+  input: { text?: string; tokens?: number[] };
+  steps: number;
+  tangent: { stepSize: number; direction: 'last' | 'first' | 'random-combination' };
+  clamped: { eta: number; noise: 'normal' | 'uniform'; innerSteps: number; epsilon: number; side: 'text' | 'code' };
+  decode: { decoder: string; topK: number; at: number[] };
+  logEvery: number;
+}
+
+export function walksSchema(r: Registries): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['walk', 'input'],
+    properties: {
+      walk: { type: 'string', enum: ['tangent', 'clamped'], description: 'tangent: step along the null space of the input gradient; clamped: perturb one side of a cut, restore the output with the other' },
+      input: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        maxProperties: 1,
+        properties: { text: { type: 'string', minLength: 1 }, tokens: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 } },
+      },
+      steps: { type: 'integer', minimum: 1, default: 100, description: 'walk steps (clamped: outer steps)' },
+      tangent: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          stepSize: { type: 'number', exclusiveMinimum: 0, default: 0.01, description: 'η: e ← e + η·v (the seed: 0.01 in the text, 0.1 in the code)' },
+          direction: {
+            type: 'string',
+            enum: ['last', 'first', 'random-combination'],
+            default: 'last',
+            description: 'which null-space direction: the last / first basis vector of the full QR of Gᵀ, or a seeded random unit combination',
+          },
+        },
+      },
+      clamped: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          eta: { type: 'number', exclusiveMinimum: 0, default: 0.0002, description: 'size of the noise on the perturbed side' },
+          noise: { type: 'string', enum: ['normal', 'uniform'], default: 'normal', description: 'η·N(0,1) (the seed\'s text) or η·U(0,1) (its code)' },
+          innerSteps: { type: 'integer', minimum: 0, default: 31, description: 'gradient steps restoring the output after each perturbation' },
+          epsilon: { type: 'number', exclusiveMinimum: 0, default: 0.00002, description: 'size of each restoring step' },
+          side: {
+            type: 'string',
+            enum: ['text', 'code'],
+            default: 'text',
+            description: 'text: noise on dims < cut, descend on dims ≥ cut (the seed\'s equation); code: the reverse (the seed\'s code)',
+          },
+        },
+      },
+      decode: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          decoder: { type: 'string', enum: r.decoders.names(), default: 'pinv' },
+          topK: { type: 'integer', minimum: 1, maximum: 50, default: 5 },
+          at: { type: 'array', items: { type: 'integer', minimum: 0 }, default: [], description: 'steps to decode (step 0 and the last step always are)' },
+        },
+      },
+      logEvery: { type: 'integer', minimum: 1, default: 1 },
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { decodeText, displayTokens, gpt2Tokenizer, InvalidInputError, isTokenModel, tf, type Decoder, type Model, type RunContext, type Tokenizer, type TokenModel } from '@repscope/core';
+import type { WalksOptions } from './options';
+
+export interface Snapshot {
+  step: number;
+  tokens: number[];
+  decoded: string;
+  topK: { id: number; token: string; score: number }[][];
+  inputDistance: number;
+  outputDistance: number;
+}
+
+export interface WalkStart {
+  model: TokenModel;
+  ids: number[];
+  tokenizer: Tokenizer | undefined;
+  /** e₀ = embed(prompt), [1, n, d]. */
+  origin: tf.Tensor3D;
+  /** O(e₀). */
+  target: tf.Tensor;
+  decoder: Decoder;
+}
+
+export function requireTokenModel(model: Model): TokenModel {
+  if (!isTokenModel(model)) throw new InvalidInputError(`walks need a model over token embeddings; "${model.kind}" takes ${model.inputSpace}`, 'E_CONFIG_MODEL');
+  return model;
+}
+
+export function startWalk(ctx: RunContext<WalksOptions>, model: TokenModel): WalkStart {
+  const ids = ctx.options.input.tokens ?? gpt2Tokenizer.encode(ctx.options.input.text!);
+  const origin = model.embed([ids]);
+  const target = tf.tidy(() => model.forward(origin));
+  const decoder = ctx.registries.decoders.get(ctx.options.decode.decoder).create(model);
+  const tokenizer = model.vocabSize === gpt2Tokenizer.vocabSize ? gpt2Tokenizer : undefined;
+  return { model, ids, tokenizer, origin, target, decoder };
+}
+
+export function endWalk(start: WalkStart): void {
+  start.decoder.dispose();
+  tf.dispose([start.origin, start.target]);
+}
+
+/** ‖e − e₀‖₁ and ‖O(e) − O(e₀)‖₁: how far the input moved, and how far its output. */
+export function distances(start: WalkStart, e: tf.Tensor): { inputDistance: number; outputDistance: number } {
+  return tf.tidy(() => ({
+    inputDistance: tf.sum(tf.abs(tf.sub(e, start.origin))).dataSync()[0]!,
+    outputDistance: tf.sum(tf.abs(tf.sub(start.model.forward(e), start.target))).dataSync()[0]!,
+  }));
+}
+
+export function snapshot(start: WalkStart, e: tf.Tensor, step: number, topK: number, d: { inputDistance: number; outputDistance: number }): Snapshot {
+  const result = start.decoder.decode(e as tf.Tensor3D, topK);
+  const tokens = result.ids[0]!;
+  return {
+    step,
+    tokens,
+    decoded: decodeText(tokens, start.tokenizer),
+    topK: result.topK[0]!.map((cands) => {
+      const shown = displayTokens(cands.map((c) => c.id), start.tokenizer);
+      return cands.map((c, j) => ({ id: c.id, token: shown[j]!, score: c.score }));
+    }),
+    ...d,
+  };
+}
+
+/** r = ‖e − e₀‖₁ / ‖O(e) − O(e₀)‖₁: input moved per unit of output moved (large = the layer did not notice). */
+export function ratio(d: { inputDistance: number; outputDistance: number }): number {
+  return d.outputDistance > 0 ? d.inputDistance / d.outputDistance : d.inputDistance > 0 ? Infinity : 0;
+}
+
+export function writeWalkReport(ctx: RunContext<WalksOptions>, start: WalkStart, snapshots: Snapshot[], series: { step: number; inputDistance: number; outputDistance: number; ratio: number }[]): void {
+  ctx.report.addText('Start', `${JSON.stringify(ctx.options.input.text ?? start.ids)} → ${displayTokens(start.ids, start.tokenizer).join(' | ')}; model: ${start.model.description}`);
+  ctx.report.addPlot('Input distance, output distance and r = input/output', {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    width: 560,
+    height: 240,
+    data: { values: series.filter((p) => Number.isFinite(p.ratio) && p.outputDistance > 0) },
+    transform: [{ fold: ['inputDistance', 'outputDistance', 'ratio'], as: ['quantity', 'value'] }],
+    mark: 'line',
+    encoding: {
+      x: { field: 'step', type: 'quantitative' },
+      y: { field: 'value', type: 'quantitative', scale: { type: 'log' } },
+      color: { field: 'quantity', type: 'nominal' },
+    },
+  });
+  ctx.report.addTable(
+    'Where the walk goes (decoded)',
+    ['step', 'decoded', '‖e − e₀‖₁', '‖O(e) − O(e₀)‖₁', ...start.ids.map((_, i) => `pos ${i}`)],
+    snapshots.map((s) => [s.step, JSON.stringify(s.decoded), s.inputDistance, s.outputDistance, ...s.topK.map((c) => c.map((x) => x.token).join(' '))]),
+  );
+  ctx.artifacts.writeJson('snapshots.json', snapshots, 'decoded inputs along the walk, with top-k per position');
+}
