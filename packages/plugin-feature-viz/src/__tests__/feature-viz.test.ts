@@ -1,0 +1,99 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { assertPluginConformance, createBuiltinRegistries, Rng, runPluginConfig, selectBackend, tf, type ImageModel, type Plugin } from '@repscope/core';
+import featureViz from '../index';
+import { BatchObjective, objectiveRegistry } from '../objectives';
+
+const plugin = featureViz as unknown as Plugin<Record<string, unknown>>;
+const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'vit-tiny');
+const HYBRID = {
+  kind: 'hybrid',
+  vit: { config: { imageSize: 32, patchSize: 8, hiddenSize: 32, layers: 0, heads: 4, intermediateSize: 64 } },
+  gpt2: { config: { vocabSize: 64, nPositions: 32, nEmbd: 32, nLayer: 2, nHead: 4 } },
+  depth: 2,
+};
+const objective = { form: 'l1-to-constant' as const, constant: 200, scale: 20, maximize: true, weight: 1, includeCls: true };
+
+describe('feature-viz plugin', () => {
+  test('passes the conformance kit', async () => {
+    await assertPluginConformance(plugin);
+  });
+
+  test('on the tiny ViT: the objective improves, images and maps are written', async () => {
+    const run = await runPluginConfig(plugin, {
+      model: { kind: 'vit', weights: VIT_FIXTURE, depth: 2 },
+      panels: { neurons: [0, 1, 2, 3] },
+      steps: 30,
+      lr: 0.05,
+      transforms: { jitter: { pixels: 2 }, blur: { sigma: [1, 0.5] } },
+    });
+    const s = run.summary;
+    const panels = s['panels'] as { label: string; objectiveStart: number; objectiveEnd: number }[];
+    expect(panels.map((p) => p.label)).toEqual(['neuron 0', 'neuron 1', 'neuron 2', 'neuron 3']);
+    expect(panels.every((p) => p.objectiveEnd > p.objectiveStart)).toBe(true);
+    const losses = run.metrics.map((m) => m['loss'] as number);
+    const avg = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(avg(losses.slice(-6))).toBeLessThan(avg(losses.slice(0, 6)));
+    expect((s['changeByPatchRow'] as number[]).length).toBe(4);
+    for (const f of ['grid.png', 'change-maps.png', 'panel-00.png', 'panel-03.png', 'report.html']) expect(fs.existsSync(path.join(run.dir, f))).toBe(true);
+  });
+
+  test('a reduced hybrid with octaves and crops, every objective kind, and combined objectives', async () => {
+    for (const config of [
+      { objective: { kind: 'neuron-all-patches' }, panels: { neurons: [1, 2] } },
+      { objective: { kind: 'patch-all-neurons' }, panels: { patches: [0, 5] } },
+      { objective: { kind: 'neuron-at-patch', patch: 3 }, panels: { neurons: [4] } },
+      { objective: { kind: 'direction', form: 'mean' }, panels: { directions: 2 }, lrScale: 50 },
+      { objective: { kind: 'neuron-all-patches', maximize: false }, also: [{ kind: 'direction', weight: 0.5, form: 'mean' }], panels: { neurons: [0] } },
+    ] as Record<string, unknown>[]) {
+      // The mean form's gradient is the L1 form's divided by scale × count: it needs a larger step.
+      const { lrScale = 1, ...rest } = config as { lrScale?: number };
+      const run = await runPluginConfig(plugin, {
+        model: HYBRID,
+        ...rest,
+        octaves: [
+          { size: 32, steps: 4, lr: [0.05 * lrScale, 0.04 * lrScale], blur: [1, 0.5] },
+          { size: 40, steps: 4, lr: [0.04 * lrScale, 0.03 * lrScale], blur: [0.8, 0.4], crop: true },
+        ],
+        transforms: { jitter: { pixels: 1 }, scale: { enabled: true }, rotate: { enabled: true } },
+      });
+      const s = run.summary;
+      expect({ config: JSON.stringify(config), steps: s['steps'] }).toEqual({ config: JSON.stringify(config), steps: 8 });
+      const improved = (s['objectiveImproved'] as number) > 0;
+      expect({ config: JSON.stringify(config), improved }).toEqual({ config: JSON.stringify(config), improved: true });
+    }
+  });
+
+  test('the Fourier parameterisation runs; a second octave with it is refused', async () => {
+    const run = await runPluginConfig(plugin, { model: HYBRID, parameterization: 'fourier', panels: { neurons: [0] }, steps: 5, lr: 0.5 });
+    expect(run.summary['steps']).toBe(5);
+    await expect(
+      runPluginConfig(plugin, { model: HYBRID, parameterization: 'fourier', panels: { neurons: [0] }, octaves: [{ size: 32, steps: 1 }, { size: 40, steps: 1, crop: true }] }),
+    ).rejects.toThrow('parameterization fourier: use a single octave');
+  });
+
+  test('causal hybrid: a patch objective on an early patch leaves later patches\' gradients zero', async () => {
+    await selectBackend('cpu');
+    const registries = createBuiltinRegistries();
+    const model = (await registries.models.get('hybrid').create({ ...HYBRID, head: false, positionEmbedding: 'none', normalize: 'none' }, { seed: 0, rng: new Rng(0), log: () => {} })) as ImageModel;
+    const kinds = objectiveRegistry();
+    const shape = { tokens: 17, width: 32, clsOffset: 1 };
+    for (const kind of ['patch-all-neurons', 'neuron-at-patch'] as const) {
+      const spec = { ...objective, kind, patch: 5, neuron: 3 };
+      const obj = new BatchObjective(spec, [kinds.get(kind).select(spec, shape, new Rng(0))], shape);
+      const img = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 4);
+      const g = tf.grad((x: tf.Tensor) => tf.sum(obj.loss(model.forward(x) as tf.Tensor3D)))(img);
+      const perPatch = tf.tidy(() => tf.sum(tf.abs(tf.reshape(tf.transpose(tf.reshape(g, [1, 4, 8, 4, 8, 3]), [0, 1, 3, 2, 4, 5]), [16, -1])), 1).dataSync());
+      expect({ kind, early: Array.from(perPatch.slice(0, 6)).every((v) => v > 0) }).toEqual({ kind, early: true });
+      expect({ kind, later: Array.from(perPatch.slice(6)).every((v) => v === 0) }).toEqual({ kind, later: true });
+      tf.dispose([img, g]);
+      obj.dispose();
+    }
+    model.dispose();
+  });
+
+  test('bad panel/objective combinations and out-of-range neurons are clear errors', async () => {
+    await expect(runPluginConfig(plugin, { model: HYBRID, objective: { kind: 'patch-all-neurons' }, panels: { neurons: [0] }, steps: 1 })).rejects.toThrow('panels.neurons: objective patch-all-neurons has no neuron');
+    await expect(runPluginConfig(plugin, { model: HYBRID, panels: { neurons: [999] }, steps: 1 })).rejects.toThrow('neuron 999 is out of range (width 32)');
+  });
+});
