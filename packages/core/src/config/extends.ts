@@ -26,10 +26,10 @@ export function loadWithExtends(file: string, chain: string[] = []): LoadedYaml 
     ({ data, locations } = mergeLayer(data, locations, loaded.data, loaded.locations));
   }
   const { extends: _ignored, ...rest } = own.data;
-  ({ data, locations } = mergeLayer(data, locations, rest, own.locations));
+  ({ data, locations } = mergeLayer(data, locations, rest, own.locations, own.replace));
   // Problems with the config as a whole (a missing required key) point at the file itself.
   locations.setValue([], own.locations.valueAt([]) ?? { source: displayFile(absolute), line: 1, col: 1, baseDir: path.dirname(absolute) });
-  return { data, locations };
+  return { data, locations, replace: own.replace };
 }
 
 function normaliseExtends(loaded: LoadedYaml, file: string): string[] {

@@ -2,12 +2,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LineCounter, Node, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import { ConfigError, ConfigIssue } from './config-error';
-import { ConfigPath, LocationMap, SourceLocation } from './location';
+import { ConfigPath, LocationMap, pointer, SourceLocation } from './location';
 
 export interface LoadedYaml {
   data: Record<string, unknown>;
   locations: LocationMap;
+  /** JSON pointers of mappings tagged `!replace`: they replace, rather than merge into, a base's mapping. */
+  replace: Set<string>;
 }
+
+export const REPLACE_TAG = '!replace';
 
 /** Path shown in messages: relative to cwd when the file is below it, as people typed it. */
 export function displayFile(file: string): string {
@@ -46,7 +50,7 @@ export function parseYamlText(text: string, source: string, baseDir = process.cw
   }
   const data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
   if (data === null || data === undefined) {
-    return { data: {}, locations: new LocationMap() };
+    return { data: {}, locations: new LocationMap(), replace: new Set() };
   }
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError([
@@ -54,8 +58,14 @@ export function parseYamlText(text: string, source: string, baseDir = process.cw
     ]);
   }
   const locations = new LocationMap();
-  recordLocations(doc.contents as Node | null, [], locations, at);
-  return { data: data as Record<string, unknown>, locations };
+  const replace = new Set<string>();
+  const tagIssues: ConfigIssue[] = [];
+  recordLocations(doc.contents as Node | null, [], locations, at, (path, tag, offset) => {
+    if (tag === REPLACE_TAG) replace.add(pointer(path));
+    else tagIssues.push({ location: at(offset), path, message: `unknown YAML tag ${tag} (repscope understands ${REPLACE_TAG} on a mapping)`, code: 'E_CONFIG_YAML_TAG' });
+  });
+  if (tagIssues.length) throw new ConfigError(tagIssues);
+  return { data: data as Record<string, unknown>, locations, replace };
 }
 
 function recordLocations(
@@ -63,9 +73,11 @@ function recordLocations(
   path: ConfigPath,
   locations: LocationMap,
   at: (offset: number) => SourceLocation,
+  onTag: (path: ConfigPath, tag: string, offset: number) => void,
 ): void {
   if (!node) return;
   if (node.range) locations.setValue(path, at(node.range[0]));
+  if (node.tag && node.tag.startsWith('!') && !node.tag.startsWith('!!')) onTag(path, node.tag, node.range?.[0] ?? 0);
   if (isMap(node)) {
     for (const item of node.items) {
       if (!isPair(item)) continue;
@@ -73,9 +85,9 @@ function recordLocations(
       const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
       const childPath = [...path, key];
       if (keyNode?.range) locations.setKey(childPath, at(keyNode.range[0]));
-      recordLocations(item.value as Node | null, childPath, locations, at);
+      recordLocations(item.value as Node | null, childPath, locations, at, onTag);
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, i) => recordLocations(item as Node, [...path, i], locations, at));
+    node.items.forEach((item, i) => recordLocations(item as Node, [...path, i], locations, at, onTag));
   }
 }

@@ -1,4 +1,4 @@
-import { ConfigPath, LocationMap } from './location';
+import { ConfigPath, LocationMap, pointer } from './location';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -14,9 +14,10 @@ export function mergeLayer(
   baseLocations: LocationMap,
   top: Record<string, unknown>,
   topLocations: LocationMap,
+  replace: Set<string> = new Set(),
 ): { data: Record<string, unknown>; locations: LocationMap } {
   const locations = baseLocations.clone();
-  const data = mergeInto(structuredClone(base), top, [], locations, topLocations);
+  const data = mergeInto(structuredClone(base), top, [], locations, topLocations, replace);
   return { data, locations };
 }
 
@@ -26,14 +27,15 @@ function mergeInto(
   path: ConfigPath,
   locations: LocationMap,
   topLocations: LocationMap,
+  replace: Set<string>,
 ): Record<string, unknown> {
   for (const [key, value] of Object.entries(top)) {
     const childPath = [...path, key];
     const existing = base[key];
-    if (isPlainObject(existing) && isPlainObject(value)) {
+    if (isPlainObject(existing) && isPlainObject(value) && !replace.has(pointer(childPath))) {
       const keyLoc = topLocations.keyAt(childPath);
       if (keyLoc) locations.setKey(childPath, keyLoc);
-      base[key] = mergeInto(existing, value, childPath, locations, topLocations);
+      base[key] = mergeInto(existing, value, childPath, locations, topLocations, replace);
     } else {
       locations.clearBelow(childPath);
       copyLocationsBelow(topLocations, childPath, value, locations);

@@ -17,6 +17,14 @@ describe('extends and overrides', () => {
     expect(raw.data).toEqual({ experiment: 'quadratic', steps: 2, dim: 6, optimizer: { kind: 'sgd', lr: 0.25 }, tags: ['c'] });
   });
 
+  test('a mapping tagged !replace replaces the base\'s mapping instead of merging; unknown tags are errors', () => {
+    const dir = tempDir();
+    writeConfig(dir, 'base.yaml', 'experiment: quadratic\nmodel: { kind: hybrid, depth: 4, normalize: none }\n');
+    const raw = loadRawConfig(writeConfig(dir, 'top.yaml', 'extends: base.yaml\nmodel: !replace { kind: vit, depth: 2 }\n'));
+    expect(raw.data['model']).toEqual({ kind: 'vit', depth: 2 });
+    expect(() => loadRawConfig(writeConfig(dir, 'bad.yaml', 'experiment: quadratic\nmodel: !merge { kind: vit }\n'))).toThrow(/bad\.yaml:2:15 model: unknown YAML tag !merge/);
+  });
+
   test('a base\'s errors point into the base file', async () => {
     const dir = tempDir();
     writeConfig(dir, 'base.yaml', 'experiment: quadratic\noptimizer:\n  lr: 0\n');
