@@ -7,7 +7,7 @@
  *
  *   node bench/run-bench.js [--backend auto|wasm|cpu|tensorflow] [--quick] [--no-torch]
  */
-const { execFileSync, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');

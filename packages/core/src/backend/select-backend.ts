@@ -61,7 +61,6 @@ async function tryActivate(name: ConcreteBackend): Promise<string | undefined> {
       const pkg = NATIVE_PACKAGE[name]!;
       const problem = nativeBindingProblem(pkg);
       if (problem) return problem;
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(pkg);
       const ok = await tf.setBackend('tensorflow');
       return ok ? undefined : 'the native backend failed to initialise';
@@ -91,7 +90,6 @@ async function tryActivate(name: ConcreteBackend): Promise<string | undefined> {
 function versionOf(name: ConcreteBackend): string {
   const pkg = name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : name === 'cpu' ? '@tensorflow/tfjs' : NATIVE_PACKAGE[name]!;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return (require(`${pkg}/package.json`) as { version: string }).version;
   } catch {
     return 'unknown';

@@ -18,7 +18,6 @@ import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
 export async function activateThreadedWasm(threads: number): Promise<number> {
   const pkgDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const mainScript = path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const workerSource = (require(path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string }).wasmWorkerContents.replace(/\n/g, '\\n');
 
   class PthreadWorker extends NodeWorker {

@@ -6,7 +6,6 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (s: s
 
 async function importModule(entry: string): Promise<Record<string, unknown>> {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(entry) as Record<string, unknown>;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') {

@@ -13,7 +13,6 @@ function gitCommit(): string | null {
 }
 
 export function repscopeVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../../package.json') as { version: string }).version;
 }
 

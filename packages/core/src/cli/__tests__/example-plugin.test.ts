@@ -28,7 +28,6 @@ describe('the example plugin from docs/authoring-plugins.md, installed outside t
   });
 
   test('passes the conformance kit', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     await assertPluginConformance(require(path.join(EXAMPLE, 'index.js')) as Plugin<Record<string, unknown>>);
   });
 });

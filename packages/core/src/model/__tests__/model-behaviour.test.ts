@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { createBuiltinRegistries } from '../../builtins';
 import { Rng } from '../../util/rng';
-import { buildGpt2 } from '../gpt2/kind';
 import { initGpt2Params } from '../gpt2/params';
 import { GPT2_SIZES } from '../gpt2/config';
 import type { ImageModel, Model, ModelSpec, TokenModel } from '../types';
