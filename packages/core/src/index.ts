@@ -54,3 +54,5 @@ export { matchHookPatterns } from './model/hooks';
 export * as tf from '@tensorflow/tfjs';
 export { runPluginConfig } from './testing/run-config';
 export type { TestRun } from './testing/run-config';
+export { decodeSchema } from './decode/schema';
+export type { DecodeOptions } from './decode/schema';

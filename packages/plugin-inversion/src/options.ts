@@ -1,4 +1,4 @@
-import { optimizerSchema, type JsonSchema, type ModelSpec, type OptimizerSpec, type Registries } from '@repscope/core';
+import { decodeSchema, optimizerSchema, type DecodeOptions, type JsonSchema, type ModelSpec, type OptimizerSpec, type Registries } from '@repscope/core';
 
 export interface InitOptions {
   /** normal: e₀ ~ N(mean, std); mix: e₀ = s·N(0, std) + t·e (the seed's eq. with the true embedding). */
@@ -17,7 +17,7 @@ export interface InversionOptions {
   optimizer: OptimizerSpec;
   steps: number;
   restarts: number;
-  decode: { decoder: string; topK: number; at: number[] };
+  decode: DecodeOptions;
   baseline: { std: number };
   nextToken: { enabled: boolean; judge?: ModelSpec };
   logEvery: number;
@@ -68,16 +68,7 @@ export function inversionSchema(r: Registries): JsonSchema {
       optimizer: optimizerSchema({ kind: 'sgd', lr: 2, schedule: 'linear-decay' }, r.optimizers.names(), r.schedules.names()),
       steps: { type: 'integer', minimum: 0, default: 500 },
       restarts: { type: 'integer', minimum: 1, maximum: 256, default: 1, description: 'independent starts optimised together as one batch' },
-      decode: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          decoder: { type: 'string', enum: r.decoders.names(), default: 'pinv' },
-          topK: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
-          at: { type: 'array', items: { type: 'integer', minimum: 0 }, default: [], description: 'steps at which to decode a snapshot (the final step always is)' },
-        },
-      },
+      decode: decodeSchema(r),
       baseline: {
         type: 'object',
         additionalProperties: false,

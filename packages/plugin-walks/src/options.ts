@@ -1,4 +1,4 @@
-import type { JsonSchema, Registries } from '@repscope/core';
+import { decodeSchema, type DecodeOptions, type JsonSchema, type Registries } from '@repscope/core';
 
 export interface WalksOptions {
   walk: 'tangent' | 'clamped';
@@ -6,7 +6,7 @@ export interface WalksOptions {
   steps: number;
   tangent: { stepSize: number; direction: 'last' | 'first' | 'random-combination' };
   clamped: { eta: number; noise: 'normal' | 'uniform'; innerSteps: number; epsilon: number; side: 'text' | 'code' };
-  decode: { decoder: string; topK: number; at: number[] };
+  decode: DecodeOptions;
   logEvery: number;
 }
 
@@ -56,16 +56,7 @@ export function walksSchema(r: Registries): JsonSchema {
           },
         },
       },
-      decode: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        properties: {
-          decoder: { type: 'string', enum: r.decoders.names(), default: 'pinv' },
-          topK: { type: 'integer', minimum: 1, maximum: 50, default: 5 },
-          at: { type: 'array', items: { type: 'integer', minimum: 0 }, default: [], description: 'steps to decode (step 0 and the last step always are)' },
-        },
-      },
+      decode: decodeSchema(r),
       logEvery: { type: 'integer', minimum: 1, default: 1 },
     },
   };

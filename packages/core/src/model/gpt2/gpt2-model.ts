@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
-import { HookPass, hookPassFor } from '../hooks';
+import type { HookPass } from '../hooks';
+import { HookedTokenModel } from '../hooked-model';
 import { CausalMasks, FrozenLinear, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
-import type { ForwardOptions, TokenModel } from '../types';
+import type { TokenModel } from '../types';
 import type { Gpt2Config } from './config';
 import type { HostTensor, ParamSource } from '../param-source';
 import { PositionIds, TokenEmbeddings } from '../token-embeddings';
 
 export type { PositionIds };
-
 
 export interface Gpt2Options {
   config: Gpt2Config;
@@ -24,21 +24,17 @@ export interface Gpt2Options {
 }
 
 /** GPT-2 (pre-LN, causal, gelu_new, tied head) as a function of its input embeddings. */
-export class Gpt2Model implements TokenModel {
+export class Gpt2Model extends HookedTokenModel implements TokenModel {
   readonly kind: string = 'gpt2';
-  readonly inputSpace = 'embeddings' as const;
-  readonly vocabSize: number;
-  readonly maxPositions: number;
-  readonly dModel: number;
   readonly outputHook: string;
   readonly description: string;
   readonly embeddingId: string;
-  private readonly embeddings: TokenEmbeddings;
+  protected readonly embeddings: TokenEmbeddings;
   private readonly blocks: TransformerBlock[];
   private readonly lnFinal: LayerNorm;
   private lmHead: TransposedFrozenLinear | undefined;
   private readonly untiedHead: tf.Tensor2D | undefined;
-  private readonly hookNames: string[];
+  protected readonly hookNames: string[];
   private readonly masks = new CausalMasks();
 
   constructor(
@@ -46,6 +42,7 @@ export class Gpt2Model implements TokenModel {
     readonly options: Gpt2Options,
     lmHead?: HostTensor,
   ) {
+    super();
     const c = options.config;
     const t = (name: string): tf.Tensor => {
       const p = params.get(name);
@@ -53,9 +50,6 @@ export class Gpt2Model implements TokenModel {
       return tf.tensor(p.data, p.shape);
     };
     const ln = (prefix: string) => new LayerNorm(t(`${prefix}.weight`) as tf.Tensor1D, t(`${prefix}.bias`) as tf.Tensor1D, c.layerNormEpsilon);
-    this.vocabSize = c.vocabSize;
-    this.maxPositions = c.nPositions;
-    this.dModel = c.nEmbd;
     this.embeddings = new TokenEmbeddings(t('wte.weight') as tf.Tensor2D, t('wpe.weight') as tf.Tensor2D, options.positionIds);
     this.blocks = gpt2Blocks(params, options.depth, c.layerNormEpsilon);
     this.lnFinal = ln('ln_f');
@@ -66,36 +60,7 @@ export class Gpt2Model implements TokenModel {
     this.embeddingId = options.embeddingId;
   }
 
-  hookPoints(): string[] {
-    return this.hookNames;
-  }
-
-  tokenEmbeddingMatrix(): tf.Tensor2D {
-    return this.embeddings.wte;
-  }
-
-  positionEmbeddings(n: number): tf.Tensor2D {
-    return this.embeddings.positions(n);
-  }
-
-  embed(tokenIds: number[][]): tf.Tensor3D {
-    return this.embeddings.embed(tokenIds);
-  }
-
-  forward(input: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
-    const pass = hookPassFor(this.kind, this.hookNames, this.outputHook, options);
-    return this.run(input, pass);
-  }
-
-  runWithCache(input: tf.Tensor, names: string[]): { output: tf.Tensor; cache: Record<string, tf.Tensor> } {
-    return tf.tidy(() => {
-      const pass = hookPassFor(this.kind, this.hookNames, this.outputHook, {}, names);
-      const output = this.run(input, pass);
-      return { output, cache: pass.cache };
-    });
-  }
-
-  private run(input: tf.Tensor, pass: HookPass): tf.Tensor {
+  protected run(input: tf.Tensor, pass: HookPass): tf.Tensor {
     if (input.rank !== 3 || input.shape[2] !== this.dModel) {
       throw new InvalidInputError(`${this.kind} expects embeddings [batch, tokens, ${this.dModel}], got [${input.shape.join(', ')}]`, 'E_INPUT');
     }

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
-import { HookPass, hookPassFor } from '../hooks';
+import type { HookPass } from '../hooks';
+import { HookedModel } from '../hooked-model';
 import { CausalMasks, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
-import type { ForwardOptions, ImageModel } from '../types';
+import type { ImageModel } from '../types';
 import { PatchStem, preprocessImage } from '../vit/stem';
 
 export type HybridPositions = 'none' | 'vit' | 'gpt2';
@@ -31,7 +32,7 @@ export interface HybridOptions {
  * The seed's hybrid: ViT-B/16's conv stem and CLS token feeding GPT-2's (causal) transformer
  * blocks. The seed used no position embedding at all and fed pixels in [0, 1].
  */
-export class HybridModel implements ImageModel {
+export class HybridModel extends HookedModel implements ImageModel {
   readonly kind = 'hybrid';
   readonly inputSpace = 'image' as const;
   readonly imageSize: number;
@@ -40,11 +41,12 @@ export class HybridModel implements ImageModel {
   readonly sequenceLength: number;
   readonly outputHook: string;
   readonly description: string;
-  private readonly hookNames: string[];
+  protected readonly hookNames: string[];
   private lmHead: TransposedFrozenLinear | undefined;
   private readonly masks = new CausalMasks();
 
   constructor(private readonly parts: HybridParts, readonly options: HybridOptions) {
+    super();
     const c = parts.stem.config;
     this.imageSize = c.imageSize;
     this.channels = c.channels;
@@ -55,27 +57,12 @@ export class HybridModel implements ImageModel {
     this.description = options.description;
   }
 
-  hookPoints(): string[] {
-    return this.hookNames;
-  }
-
   preprocess(rgb01: tf.Tensor4D): tf.Tensor4D {
     const c = this.parts.stem.config;
     return this.options.normalize === 'vit' ? preprocessImage(rgb01, this.imageSize, c.imageMean, c.imageStd) : preprocessImage(rgb01, this.imageSize, undefined, undefined);
   }
 
-  forward(input: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
-    return this.run(input, hookPassFor(this.kind, this.hookNames, this.outputHook, options));
-  }
-
-  runWithCache(input: tf.Tensor, names: string[]): { output: tf.Tensor; cache: Record<string, tf.Tensor> } {
-    return tf.tidy(() => {
-      const pass = hookPassFor(this.kind, this.hookNames, this.outputHook, {}, names);
-      return { output: this.run(input, pass), cache: pass.cache };
-    });
-  }
-
-  private run(input: tf.Tensor, pass: HookPass): tf.Tensor {
+  protected run(input: tf.Tensor, pass: HookPass): tf.Tensor {
     const s = this.imageSize;
     if (input.rank !== 4 || input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== this.channels) {
       throw new InvalidInputError(`hybrid expects pixels [batch, ${s}, ${s}, ${this.channels}] (NHWC), got [${input.shape.join(', ')}]`, 'E_INPUT');

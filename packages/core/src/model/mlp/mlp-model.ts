@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
-import { HookPass, hookPassFor } from '../hooks';
+import type { HookPass } from '../hooks';
+import { HookedTokenModel } from '../hooked-model';
 import { FrozenLinear, geluErf, TransposedFrozenLinear } from '../layers';
 import { TokenEmbeddings } from '../token-embeddings';
-import type { ForwardOptions, TokenModel } from '../types';
+import type { TokenModel } from '../types';
 
 export interface MlpOptions {
   kind: 'fcnet' | 'mlp';
@@ -23,21 +24,21 @@ const HOOKS = ['hook_input', 'mlp.hook_pre', 'mlp.hook_post', 'hook_output'];
  * (PyTorch nn.GELU). With `head`, the output is read as [n, d] and mapped to logits through
  * the tied token-embedding matrix, as the seed's untrained FCNet did.
  */
-export class MlpModel implements TokenModel {
-  readonly inputSpace = 'embeddings' as const;
+export class MlpModel extends HookedTokenModel implements TokenModel {
   readonly kind: string;
   readonly outputHook: string;
   readonly description: string;
   readonly embeddingId: string;
-  private readonly hookNames: string[];
+  protected readonly hookNames: string[];
   private lmHead: TransposedFrozenLinear | undefined;
 
   constructor(
-    private readonly embeddings: TokenEmbeddings,
+    protected readonly embeddings: TokenEmbeddings,
     private readonly fc1: FrozenLinear,
     private readonly fc2: FrozenLinear,
     readonly options: MlpOptions,
   ) {
+    super();
     this.kind = options.kind;
     this.hookNames = options.head ? [...HOOKS, 'logits'] : HOOKS;
     this.outputHook = options.head ? 'logits' : 'hook_output';
@@ -49,41 +50,11 @@ export class MlpModel implements TokenModel {
     }
   }
 
-  get vocabSize(): number {
-    return this.embeddings.vocabSize;
-  }
-  get maxPositions(): number {
+  override get maxPositions(): number {
     return this.options.flatten ? this.options.sequenceLength! : this.embeddings.maxPositions;
   }
-  get dModel(): number {
-    return this.embeddings.dModel;
-  }
 
-  hookPoints(): string[] {
-    return this.hookNames;
-  }
-  tokenEmbeddingMatrix(): tf.Tensor2D {
-    return this.embeddings.wte;
-  }
-  positionEmbeddings(n: number): tf.Tensor2D {
-    return this.embeddings.positions(n);
-  }
-  embed(tokenIds: number[][]): tf.Tensor3D {
-    return this.embeddings.embed(tokenIds);
-  }
-
-  forward(input: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
-    return this.run(input, hookPassFor(this.kind, this.hookNames, this.outputHook, options));
-  }
-
-  runWithCache(input: tf.Tensor, names: string[]): { output: tf.Tensor; cache: Record<string, tf.Tensor> } {
-    return tf.tidy(() => {
-      const pass = hookPassFor(this.kind, this.hookNames, this.outputHook, {}, names);
-      return { output: this.run(input, pass), cache: pass.cache };
-    });
-  }
-
-  private run(input: tf.Tensor, pass: HookPass): tf.Tensor {
+  protected run(input: tf.Tensor, pass: HookPass): tf.Tensor {
     const d = this.dModel;
     if (input.rank !== 3 || input.shape[2] !== d) throw new InvalidInputError(`${this.kind} expects embeddings [batch, tokens, ${d}], got [${input.shape.join(', ')}]`, 'E_INPUT');
     const [b, n] = input.shape as [number, number, number];

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
 import type { ParamSource } from '../param-source';
-import { HookPass, hookPassFor } from '../hooks';
+import type { HookPass } from '../hooks';
+import { HookedModel } from '../hooked-model';
 import { FrozenLinear, geluErf, LayerNorm } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
-import type { ForwardOptions, ImageModel } from '../types';
+import type { ImageModel } from '../types';
 import { vitPatchCount, VitConfig } from './config';
 import { PatchStem, preprocessImage } from './stem';
 
@@ -43,7 +44,7 @@ export function vitBlock(params: ParamSource, i: number, eps: number): Transform
 }
 
 /** ViT (conv stem, CLS, learned positions, pre-LN blocks, exact GELU, classifier on CLS). */
-export class VitModel implements ImageModel {
+export class VitModel extends HookedModel implements ImageModel {
   readonly kind = 'vit';
   readonly inputSpace = 'image' as const;
   readonly imageSize: number;
@@ -56,9 +57,10 @@ export class VitModel implements ImageModel {
   private readonly blocks: TransformerBlock[];
   private readonly lnFinal: LayerNorm;
   private readonly classifier: FrozenLinear | undefined;
-  private readonly hookNames: string[];
+  protected readonly hookNames: string[];
 
   constructor(params: ParamSource, readonly options: VitOptions) {
+    super();
     const c = options.config;
     this.imageSize = c.imageSize;
     this.channels = c.channels;
@@ -74,26 +76,11 @@ export class VitModel implements ImageModel {
     this.description = options.description;
   }
 
-  hookPoints(): string[] {
-    return this.hookNames;
-  }
-
   preprocess(rgb01: tf.Tensor4D): tf.Tensor4D {
     return preprocessImage(rgb01, this.imageSize, this.options.config.imageMean, this.options.config.imageStd);
   }
 
-  forward(input: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
-    return this.run(input, hookPassFor(this.kind, this.hookNames, this.outputHook, options));
-  }
-
-  runWithCache(input: tf.Tensor, names: string[]): { output: tf.Tensor; cache: Record<string, tf.Tensor> } {
-    return tf.tidy(() => {
-      const pass = hookPassFor(this.kind, this.hookNames, this.outputHook, {}, names);
-      return { output: this.run(input, pass), cache: pass.cache };
-    });
-  }
-
-  private run(input: tf.Tensor, pass: HookPass): tf.Tensor {
+  protected run(input: tf.Tensor, pass: HookPass): tf.Tensor {
     const s = this.imageSize;
     if (input.rank !== 4 || input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== this.channels) {
       throw new InvalidInputError(`vit expects pixels [batch, ${s}, ${s}, ${this.channels}] (NHWC), got [${input.shape.join(', ')}]`, 'E_INPUT');
