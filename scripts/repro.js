@@ -19,6 +19,8 @@ if (!plugin) {
 const opt = (name) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : undefined);
 const only = opt('--only')?.split(',');
 const jobs = opt('--jobs') ?? '1';
+// --collect: rebuild the table from the run directories already there, running nothing.
+const collectOnly = rest.includes('--collect');
 const pkg = path.join(root, 'packages', `plugin-${plugin}`);
 const entries = JSON.parse(fs.readFileSync(path.join(pkg, 'repro.json'), 'utf8'));
 const cli = path.join(root, 'packages', 'core', 'dist', 'cli', 'bin.js');
@@ -38,17 +40,29 @@ const describe = (summary, fields) =>
     )
     .join(', ');
 
-const rows = [];
+// Rows measured earlier are kept (runs/repro/<plugin>/results.json), so --only refreshes some.
+const cacheFile = path.join(root, 'runs', 'repro', plugin, 'results.json');
+const cache = fs.existsSync(cacheFile) ? JSON.parse(fs.readFileSync(cacheFile, 'utf8')) : {};
 for (const e of entries) {
   if (only && !only.includes(e.id)) continue;
   const out = path.join(root, 'runs', 'repro', plugin, e.id);
   const config = path.join(root, e.config);
   const args = e.sweep ? ['sweep', config, '--out', out, '--jobs', jobs, ...(e.args ?? [])] : ['run', config, '--out', out, ...(e.args ?? [])];
-  if (!e.sweep) fs.rmSync(out, { recursive: true, force: true });
-  console.log(`\n== ${e.id}: repscope ${args.join(' ')}`);
-  const started = Date.now();
-  const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const seconds = (Date.now() - started) / 1000;
+  let seconds;
+  let r = { status: 0 };
+  if (collectOnly) {
+    if (!fs.existsSync(out)) continue;
+    const summaries = e.sweep
+      ? (fs.existsSync(path.join(out, 'sweep.json')) ? JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) : []).map((rec) => rec.summary).filter(Boolean)
+      : fs.existsSync(path.join(out, 'summary.json')) ? [JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'))] : [];
+    seconds = summaries.reduce((a, x) => a + (x.durationSeconds ?? 0), 0);
+  } else {
+    if (!e.sweep) fs.rmSync(out, { recursive: true, force: true });
+    console.log(`\n== ${e.id}: repscope ${args.join(' ')}`);
+    const started = Date.now();
+    r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    seconds = (Date.now() - started) / 1000;
+  }
   let measured;
   if (e.sweep) {
     const records = fs.existsSync(path.join(out, 'sweep.json')) ? JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) : [];
@@ -57,15 +71,23 @@ for (const e of entries) {
     const file = path.join(out, 'summary.json');
     measured = fs.existsSync(file) ? describe(JSON.parse(fs.readFileSync(file, 'utf8')), e.fields) : `run failed (exit ${r.status})`;
   }
-  rows.push(`| ${e.claim} | [${path.basename(e.config)}](../../${e.config}) | ${measured} | ${seconds.toFixed(0)} s |`);
+  cache[e.id] = { measured, seconds, date: new Date().toISOString().slice(0, 10) };
+  fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+  fs.writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
 }
 
+const rows = entries
+  .filter((e) => cache[e.id])
+  .map((e) => {
+    const extra = e.args?.length ? `<br>with \`${e.args.join(' ')}\`` : '';
+    return `| ${e.claim} | [${path.basename(e.config)}](../../${e.config})${extra} | ${cache[e.id].measured} | ${cache[e.id].seconds.toFixed(0)} s |`;
+  });
 const table = ['| seed claim | config | measured (this machine) | time |', '|---|---|---|---|', ...rows].join('\n');
 const readme = path.join(pkg, 'README.md');
 const text = fs.readFileSync(readme, 'utf8');
 const begin = '<!-- REPRO:BEGIN -->';
 const end = '<!-- REPRO:END -->';
-if (!only && text.includes(begin)) {
+if (text.includes(begin)) {
   fs.writeFileSync(readme, text.slice(0, text.indexOf(begin) + begin.length) + '\n' + table + '\n' + text.slice(text.indexOf(end)));
   console.log(`\nwrote the table to ${path.relative(root, readme)}`);
 } else {

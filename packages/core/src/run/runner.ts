@@ -118,7 +118,7 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
     name: exp.config.name,
     seed: exp.config.seed,
     backend: backend.name,
-    ...fields,
+    ...withoutReserved(fields),
     ...(error && status !== 'completed' ? { error: error.split('\n')[0] } : {}),
     durationSeconds,
     artifacts: [{ path: 'report.html', kind: 'html', description: 'config, summary, metric plots and figures' }, ...dir.listArtifacts()],
@@ -140,6 +140,13 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
   if (status === 'completed' || status === 'diverged') dir.writeRunJson('summary.json', summary);
   dir.writeRunJson('status.json', { status, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), ...(error ? { error } : {}) });
   return { status, dir: dir.path, summary: status === 'completed' || status === 'diverged' ? summary : undefined, error, leakedTensors };
+}
+
+/** Keys core owns in summary.json; a plugin's fields cannot overwrite them. */
+const RESERVED_SUMMARY_KEYS = new Set(['status', 'experiment', 'name', 'seed', 'backend', 'error', 'durationSeconds', 'artifacts']);
+
+function withoutReserved(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([k]) => !RESERVED_SUMMARY_KEYS.has(k)));
 }
 
 function buildContainer(
