@@ -116,7 +116,12 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
         }
       }
       const final = tf.tidy(() => tf.clipByValue(param.toImage(param.variable), 0, 1) as tf.Tensor4D);
-      const finalAtModel = tf.tidy(() => (final.shape[1] === M ? final.clone() : tf.image.resizeBilinear(final, [M, M], false, true)));
+      // Change is measured on the unclipped image: the seed's step sizes push many pixels far
+      // outside [0, 1], and clipping would make every saturated pixel look equally changed.
+      const finalAtModel = tf.tidy(() => {
+        const raw = param.toImage(param.variable);
+        return raw.shape[1] === M ? raw.clone() : tf.image.resizeBilinear(raw, [M, M], false, true);
+      });
       const objectiveEnd = activationAtModel(finalAtModel);
       const before = toImages(initialAtModel);
       const after = toImages(finalAtModel);
