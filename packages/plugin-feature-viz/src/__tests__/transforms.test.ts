@@ -51,6 +51,9 @@ describe('image transforms', () => {
     expect(blurred[4]![4]![0]!).toBeLessThan(1);
     expect(blurred[4]![5]![0]!).toBeGreaterThan(0);
     expect(blurred[4]![4]![1]).toBe(0);
+    // Differentiable too (it runs after the step in the seed's recipe, but can sit in an objective).
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(gaussianBlur(v as tf.Tensor4D, 3, 1), ramp())))(ramp());
+    expect(tf.sum(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
   });
 
   test('random transforms are reproducible from the seed', () => {
