@@ -1,6 +1,6 @@
 import { descentStep, tf, type RunContext, type TokenModel } from '@repscope/core';
 import type { WalksOptions } from './options';
-import { distances, endWalk, ratio, snapshot, Snapshot, startWalk, writeWalkReport } from './walk-common';
+import { distances, endWalk, ratio, snapshot, Snapshot, startWalk, walkSummary, writeWalkReport } from './walk-common';
 
 /** 0/1 masks over the embedding dimension for a cut: which side gets noise, which descends. */
 export function clampMasks(dim: number, cut: number, side: 'text' | 'code'): { noise: number[]; descend: number[] } {
@@ -51,7 +51,6 @@ export async function runClampedWalk(ctx: RunContext<WalksOptions>, model: Token
       if (at.has(step)) snapshots.push(snapshot(start, e, step, o.decode.topK, d));
     }
     writeWalkReport(ctx, start, snapshots, series);
-    const last = series[series.length - 1]!;
     return {
       walk: 'clamped',
       model: model.description,
@@ -60,14 +59,7 @@ export async function runClampedWalk(ctx: RunContext<WalksOptions>, model: Token
       side: c.side,
       eta: c.eta,
       epsilon: c.epsilon,
-      inputDistance: last.inputDistance,
-      outputDistance: last.outputDistance,
-      ratio: last.ratio,
-      ratioByStep: series.map((p) => p.ratio),
-      startText: snapshots[0]!.decoded,
-      finalText: snapshots[snapshots.length - 1]!.decoded,
-      snapshots,
-      msPerStep: (seconds * 1000) / o.steps,
+      ...walkSummary(series, snapshots, seconds, o.steps),
     };
   } finally {
     e.dispose();

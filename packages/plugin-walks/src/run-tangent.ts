@@ -1,7 +1,7 @@
 import { inputGradient, tf, type RunContext } from '@repscope/core';
 import { nullSpaceBasis, orthogonalityResidual } from './null-space';
 import type { WalksOptions } from './options';
-import { distances, endWalk, ratio, snapshot, Snapshot, startWalk, writeWalkReport } from './walk-common';
+import { distances, endWalk, ratio, snapshot, Snapshot, startWalk, walkSummary, writeWalkReport } from './walk-common';
 import type { TokenModel } from '@repscope/core';
 
 /**
@@ -50,7 +50,6 @@ export async function runTangentWalk(ctx: RunContext<WalksOptions>, model: Token
       if (at.has(step)) snapshots.push(snapshot(start, e, step, o.decode.topK, d));
     }
     writeWalkReport(ctx, start, snapshots, series);
-    const last = series[series.length - 1]!;
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
     return {
       walk: 'tangent',
@@ -59,14 +58,7 @@ export async function runTangentWalk(ctx: RunContext<WalksOptions>, model: Token
       stepSize: o.tangent.stepSize,
       direction: o.tangent.direction,
       orthogonalityResidual: { mean: mean(residuals), max: Math.max(...residuals), relativeMean: mean(relResiduals), relativeMax: Math.max(...relResiduals) },
-      inputDistance: last.inputDistance,
-      outputDistance: last.outputDistance,
-      ratio: last.ratio,
-      ratioByStep: series.map((p) => p.ratio),
-      startText: snapshots[0]!.decoded,
-      finalText: snapshots[snapshots.length - 1]!.decoded,
-      snapshots,
-      msPerStep: (seconds * 1000) / o.steps,
+      ...walkSummary(series, snapshots, seconds, o.steps),
     };
   } finally {
     e.dispose();

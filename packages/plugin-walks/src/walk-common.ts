@@ -90,3 +90,18 @@ export function writeWalkReport(ctx: RunContext<WalksOptions>, start: WalkStart,
   );
   ctx.artifacts.writeJson('snapshots.json', snapshots, 'decoded inputs along the walk, with top-k per position');
 }
+
+/** The summary fields both walks share: where the walk ended, r along the way, the snapshots. */
+export function walkSummary(series: { inputDistance: number; outputDistance: number; ratio: number }[], snapshots: Snapshot[], seconds: number, steps: number): Record<string, unknown> {
+  const last = series[series.length - 1]!;
+  return {
+    inputDistance: last.inputDistance,
+    outputDistance: last.outputDistance,
+    ratio: last.ratio,
+    ratioByStep: series.map((p) => p.ratio),
+    startText: snapshots[0]!.decoded,
+    finalText: snapshots[snapshots.length - 1]!.decoded,
+    snapshots,
+    msPerStep: (seconds * 1000) / steps,
+  };
+}

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { InvalidInputError } from '../util/errors';
 import { HookPass, hookPassFor } from './hooks';
 import type { TokenEmbeddings } from './token-embeddings';
 import type { ForwardOptions, InputSpace } from './types';
@@ -60,5 +61,31 @@ export abstract class HookedTokenModel extends HookedModel {
 
   embed(tokenIds: number[][]): tf.Tensor3D {
     return this.embeddings.embed(tokenIds);
+  }
+}
+
+/** Models over images cut into square patches (ViT and the hybrid): geometry and the input check. */
+export abstract class HookedImageModel extends HookedModel {
+  readonly inputSpace = 'image' as const;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly patchSize: number;
+  /** Patches plus the CLS token. */
+  readonly sequenceLength: number;
+
+  constructor(geometry: { imageSize: number; channels: number; patchSize: number }) {
+    super();
+    this.imageSize = geometry.imageSize;
+    this.channels = geometry.channels;
+    this.patchSize = geometry.patchSize;
+    this.sequenceLength = (geometry.imageSize / geometry.patchSize) ** 2 + 1;
+  }
+
+  protected checkPixels(input: tf.Tensor): tf.Tensor4D {
+    const s = this.imageSize;
+    if (input.rank !== 4 || input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== this.channels) {
+      throw new InvalidInputError(`${this.kind} expects pixels [batch, ${s}, ${s}, ${this.channels}] (NHWC), got [${input.shape.join(', ')}]`, 'E_INPUT');
+    }
+    return input as tf.Tensor4D;
   }
 }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { InvalidInputError } from '../../util/errors';
 import type { HookPass } from '../hooks';
-import { HookedModel } from '../hooked-model';
+import { HookedImageModel } from '../hooked-model';
 import { CausalMasks, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
 import type { ImageModel } from '../types';
@@ -32,13 +31,8 @@ export interface HybridOptions {
  * The seed's hybrid: ViT-B/16's conv stem and CLS token feeding GPT-2's (causal) transformer
  * blocks. The seed used no position embedding at all and fed pixels in [0, 1].
  */
-export class HybridModel extends HookedModel implements ImageModel {
+export class HybridModel extends HookedImageModel implements ImageModel {
   readonly kind = 'hybrid';
-  readonly inputSpace = 'image' as const;
-  readonly imageSize: number;
-  readonly channels: number;
-  readonly patchSize: number;
-  readonly sequenceLength: number;
   readonly outputHook: string;
   readonly description: string;
   protected readonly hookNames: string[];
@@ -46,12 +40,7 @@ export class HybridModel extends HookedModel implements ImageModel {
   private readonly masks = new CausalMasks();
 
   constructor(private readonly parts: HybridParts, readonly options: HybridOptions) {
-    super();
-    const c = parts.stem.config;
-    this.imageSize = c.imageSize;
-    this.channels = c.channels;
-    this.patchSize = c.patchSize;
-    this.sequenceLength = (c.imageSize / c.patchSize) ** 2 + 1;
+    super(parts.stem.config);
     this.hookNames = ['hook_patch_embed', ...blockHookNames(parts.blocks.length), 'ln_final.hook_normalized', 'logits'];
     this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
     this.description = options.description;
@@ -63,12 +52,8 @@ export class HybridModel extends HookedModel implements ImageModel {
   }
 
   protected run(input: tf.Tensor, pass: HookPass): tf.Tensor {
-    const s = this.imageSize;
-    if (input.rank !== 4 || input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== this.channels) {
-      throw new InvalidInputError(`hybrid expects pixels [batch, ${s}, ${s}, ${this.channels}] (NHWC), got [${input.shape.join(', ')}]`, 'E_INPUT');
-    }
     const { stem } = this.parts;
-    const patches = pass.point('hook_patch_embed', stem.patches(input as tf.Tensor4D)) as tf.Tensor3D;
+    const patches = pass.point('hook_patch_embed', stem.patches(this.checkPixels(input))) as tf.Tensor3D;
     let x: tf.Tensor = stem.withCls(patches);
     if (this.options.positionEmbedding === 'vit') x = tf.add(x, stem.positions);
     else if (this.options.positionEmbedding === 'gpt2') x = tf.add(x, this.parts.gpt2Positions!);

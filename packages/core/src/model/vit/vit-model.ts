@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../../util/errors';
 import type { ParamSource } from '../param-source';
 import type { HookPass } from '../hooks';
-import { HookedModel } from '../hooked-model';
+import { HookedImageModel } from '../hooked-model';
 import { FrozenLinear, geluErf, LayerNorm } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
 import type { ImageModel } from '../types';
-import { vitPatchCount, VitConfig } from './config';
+import type { VitConfig } from './config';
 import { PatchStem, preprocessImage } from './stem';
 
 export interface VitOptions {
@@ -44,13 +44,8 @@ export function vitBlock(params: ParamSource, i: number, eps: number): Transform
 }
 
 /** ViT (conv stem, CLS, learned positions, pre-LN blocks, exact GELU, classifier on CLS). */
-export class VitModel extends HookedModel implements ImageModel {
+export class VitModel extends HookedImageModel implements ImageModel {
   readonly kind = 'vit';
-  readonly inputSpace = 'image' as const;
-  readonly imageSize: number;
-  readonly channels: number;
-  readonly patchSize: number;
-  readonly sequenceLength: number;
   readonly outputHook: string;
   readonly description: string;
   private readonly stem: PatchStem;
@@ -60,12 +55,8 @@ export class VitModel extends HookedModel implements ImageModel {
   protected readonly hookNames: string[];
 
   constructor(params: ParamSource, readonly options: VitOptions) {
-    super();
+    super(options.config);
     const c = options.config;
-    this.imageSize = c.imageSize;
-    this.channels = c.channels;
-    this.patchSize = c.patchSize;
-    this.sequenceLength = vitPatchCount(c) + 1;
     this.stem = new PatchStem(params, c);
     this.blocks = Array.from({ length: options.depth }, (_, i) => vitBlock(params, i, c.layerNormEps));
     this.lnFinal = new LayerNorm(tensor(params, 'layernorm.weight') as tf.Tensor1D, tensor(params, 'layernorm.bias') as tf.Tensor1D, c.layerNormEps);
@@ -81,11 +72,7 @@ export class VitModel extends HookedModel implements ImageModel {
   }
 
   protected run(input: tf.Tensor, pass: HookPass): tf.Tensor {
-    const s = this.imageSize;
-    if (input.rank !== 4 || input.shape[1] !== s || input.shape[2] !== s || input.shape[3] !== this.channels) {
-      throw new InvalidInputError(`vit expects pixels [batch, ${s}, ${s}, ${this.channels}] (NHWC), got [${input.shape.join(', ')}]`, 'E_INPUT');
-    }
-    const patches = pass.point('hook_patch_embed', this.stem.patches(input as tf.Tensor4D));
+    const patches = pass.point('hook_patch_embed', this.stem.patches(this.checkPixels(input)));
     const x = runBlocks(tf.add(this.stem.withCls(patches as tf.Tensor3D), this.stem.positions), this.blocks, pass, {
       heads: this.options.config.heads,
       causal: undefined,
