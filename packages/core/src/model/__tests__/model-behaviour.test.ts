@@ -153,3 +153,20 @@ describe('models as functions of their input', () => {
     model.dispose();
   });
 });
+
+describe('ViT preprocessing from a checkpoint', () => {
+  test('image mean/std come from preprocessor_config.json when the checkpoint has one', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const { tempDir } = await import('../../test-support/plugin-packages');
+    const dir = tempDir('vit-pre-');
+    for (const f of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(VIT_TINY, f), path.join(dir, f));
+    fs.writeFileSync(path.join(dir, 'preprocessor_config.json'), JSON.stringify({ image_mean: [0.25, 0.25, 0.25], image_std: [0.5, 0.5, 0.5] }));
+    await useBackend('cpu');
+    const model = (await build({ kind: 'vit', weights: dir, head: false })) as ImageModel;
+    const px = model.preprocess(tf.fill([1, 32, 32, 3], 0.75) as tf.Tensor4D);
+    expect(Array.from(px.dataSync()).every((v) => Math.abs(v - 1) < 1e-6)).toBe(true);
+    tf.dispose(px);
+    model.dispose();
+  });
+});

@@ -9,7 +9,7 @@ import type { ParamSource } from '../param-source';
 import { LayerNorm } from '../layers';
 import type { ModelKind, ModelSpec } from '../types';
 import { VIT_SIZES, VitConfig } from '../vit/config';
-import { resolveVitConfig, vitConfigSchema } from '../vit/kind';
+import { resolveVitConfig, vitConfigSchema, withPreprocessor } from '../vit/kind';
 import { initVitParams, loadVitParams } from '../vit/params';
 import { PatchStem } from '../vit/stem';
 import { HybridModel, HybridPositions } from './hybrid-model';
@@ -26,7 +26,7 @@ export interface HybridSpec extends ModelSpec {
 async function buildHybrid(spec: HybridSpec, experimentSeed: number, log: (l: string) => void): Promise<HybridModel> {
   const started = Date.now();
   const vitCkpt = spec.vit.weights ? openCheckpoint(spec.vit.weights) : undefined;
-  const vitConfig = resolveVitConfig(spec.vit, vitCkpt?.config, spec.vit.weights ?? 'model.vit');
+  const vitConfig = resolveVitConfig(spec.vit, vitCkpt?.config ? withPreprocessor(vitCkpt.config, spec.vit.weights!) : undefined, spec.vit.weights ?? 'model.vit');
   const vitSeed = spec.vit.seed ?? experimentSeed;
   const stemParams = vitCkpt ? loadVitParams(vitCkpt, vitConfig, 0, true) : initVitParams(vitConfig, 0, vitSeed, true);
 

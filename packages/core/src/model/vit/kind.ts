@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { InvalidInputError } from '../../util/errors';
 import { openCheckpoint } from '../checkpoint/checkpoint';
 import type { ModelKind, ModelSpec } from '../types';
@@ -39,10 +41,26 @@ export function resolveVitConfig(spec: { size?: keyof typeof VIT_SIZES; config?:
   return c;
 }
 
+/**
+ * HF keeps the image mean/std in preprocessor_config.json beside config.json; use them when
+ * present so pixels are normalised as the checkpoint was trained.
+ */
+export function withPreprocessor(config: Record<string, unknown>, weights: string): Record<string, unknown> {
+  const dir = fs.statSync(weights).isDirectory() ? weights : path.dirname(weights);
+  const file = path.join(dir, 'preprocessor_config.json');
+  if (!fs.existsSync(file)) return config;
+  try {
+    const pre = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return { ...config, ...(pre['image_mean'] ? { image_mean: pre['image_mean'] } : {}), ...(pre['image_std'] ? { image_std: pre['image_std'] } : {}) };
+  } catch {
+    throw new InvalidInputError(`${file}: not valid JSON`, 'E_CHECKPOINT');
+  }
+}
+
 export async function buildVit(spec: VitSpec, experimentSeed: number, log: (l: string) => void): Promise<VitModel> {
   const ckpt = spec.weights ? openCheckpoint(spec.weights) : undefined;
   if (ckpt && !ckpt.config) throw new InvalidInputError(`${spec.weights}: no config.json beside the weights; ViT's architecture cannot be read from tensors alone`, 'E_CHECKPOINT');
-  const config = resolveVitConfig(spec, ckpt?.config, spec.weights ?? 'model');
+  const config = resolveVitConfig(spec, ckpt ? withPreprocessor(ckpt.config!, spec.weights!) : undefined, spec.weights ?? 'model');
   const depth = spec.depth ?? config.layers;
   if (depth > config.layers) throw new InvalidInputError(`model.depth: must be <= ${config.layers} (got ${depth})`, 'E_CONFIG_MODEL');
   const seed = spec.seed ?? experimentSeed;
