@@ -39,7 +39,8 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
     const out = model.forward(input);
     const distances = l1PerItem(out, target.output);
     outputDistances = distances.dataSync() as Float32Array;
-    return tf.mul(metric.perItem(out, tf.broadcastTo(target.output, out.shape)), o.loss.scale) as tf.Tensor1D;
+    // Metrics broadcast the single target over the restarts (batch items).
+    return tf.mul(metric.perItem(out, target.output), o.loss.scale) as tf.Tensor1D;
   };
   const recordBaseline = (step: number) => {
     if (firstStepBeatingBaseline === null && Math.min(...Array.from(outputDistances)) < m) firstStepBeatingBaseline = step;
@@ -117,7 +118,7 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
       nextTokenAgreement,
       nextTokenAgreementContinuous,
       targetNextToken,
-      finalLoss: mg * (o.loss.metric === 'l1' ? o.loss.scale : NaN),
+      ...(o.loss.metric === 'l1' ? { finalLoss: mg * o.loss.scale } : {}),
       steps: o.steps,
       msPerStep: o.steps ? (stepSeconds * 1000) / o.steps : 0,
       restarts: o.restarts,
@@ -132,7 +133,6 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
         exactMatches: finalAll.filter((s) => s.tokens.every((t, i) => t === ids[i])).length,
       };
     }
-    if (o.loss.metric !== 'l1') delete summary['finalLoss'];
     return summary;
   } finally {
     x.dispose();
