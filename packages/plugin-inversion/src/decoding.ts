@@ -1,4 +1,4 @@
-import { decodeText, displayTokens, gpt2Tokenizer, tf, type Decoder, type Tokenizer, type TokenModel } from '@repscope/core';
+import { decodeText, displayTokens, tf, type Decoder, type Tokenizer } from '@repscope/core';
 
 export interface Snapshot {
   step: number;
@@ -8,11 +8,6 @@ export interface Snapshot {
   decoded: string;
   /** Per position, the k best tokens: {id, token (visible spaces), score}. */
   topK: { id: number; token: string; score: number }[][];
-}
-
-/** GPT-2's tokenizer when the model uses its vocabulary; otherwise ids are shown as #id. */
-export function tokenizerFor(model: TokenModel): Tokenizer | undefined {
-  return model.vocabSize === gpt2Tokenizer.vocabSize ? gpt2Tokenizer : undefined;
 }
 
 /** Decode every restart of x [K, n, d] at once; returns one snapshot per restart. */

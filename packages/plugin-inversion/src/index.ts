@@ -1,18 +1,9 @@
-import { definePlugin, InvalidInputError, isImageModel, isTokenModel, type ModelSpec, type RunContext } from '@repscope/core';
+import { definePlugin, InvalidInputError, isImageModel, isTokenModel } from '@repscope/core';
 import { inversionSchema, type InversionOptions } from './options';
 import { runGradientInversion } from './run-gradient';
 import { runImageInversion } from './run-image';
 import { runSequentialInversion } from './run-sequential';
 import { promptIds } from './token-target';
-
-/** fcnet flattens a fixed number of tokens: default it to the prompt's length. */
-function modelSpecFor(ctx: RunContext<InversionOptions>): ModelSpec {
-  const spec = { ...ctx.config.model! };
-  const kind = ctx.registries.models.get(spec.kind);
-  const props = (kind.optionsSchema as { properties?: Record<string, unknown> }).properties ?? {};
-  if ('sequenceLength' in props && spec['sequenceLength'] === undefined && !ctx.options.input.image) spec['sequenceLength'] = promptIds(ctx.options).length;
-  return spec;
-}
 
 export default definePlugin<InversionOptions>({
   name: 'inversion',
@@ -29,7 +20,7 @@ export default definePlugin<InversionOptions>({
     decode: { at: [2] },
   },
   async run(ctx) {
-    const model = await ctx.models.create(modelSpecFor(ctx));
+    const model = await ctx.models.create(undefined, ctx.options.input.image ? {} : { sequenceLength: promptIds(ctx.options).length });
     if (ctx.options.input.image !== undefined) {
       if (!isImageModel(model)) throw new InvalidInputError(`input.image needs an image model (vit, hybrid); "${model.kind}" takes ${model.inputSpace}`, 'E_CONFIG_MODEL');
       if (ctx.options.method !== 'gradient') throw new InvalidInputError('method: images are inverted with method gradient', 'E_CONFIG');

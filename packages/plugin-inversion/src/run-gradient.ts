@@ -1,6 +1,6 @@
-import { descentStep, displayTokens, tf, type RunContext, type TokenModel } from '@repscope/core';
+import { descentStep, displayTokens, tf, tokenizerFor, type RunContext, type TokenModel } from '@repscope/core';
 import { baselineDistance, l1PerItem } from './baseline';
-import { decodeAll, Snapshot, tokenAccuracy, tokenizerFor, topKRows } from './decoding';
+import { decodeAll, Snapshot, tokenAccuracy, topKRows } from './decoding';
 import { initialInput } from './init';
 import { canJudge, nextTokens } from './next-token';
 import type { InversionOptions } from './options';
@@ -39,8 +39,8 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
     const out = model.forward(input);
     const distances = l1PerItem(out, target.output);
     outputDistances = distances.dataSync() as Float32Array;
-    // Metrics broadcast the single target over the restarts (batch items).
-    return tf.mul(metric.perItem(out, target.output), o.loss.scale) as tf.Tensor1D;
+    // With the seed's L1 loss the distance is the loss; other metrics broadcast the one target over the restarts.
+    return tf.mul(o.loss.metric === 'l1' ? distances : metric.perItem(out, target.output), o.loss.scale) as tf.Tensor1D;
   };
   const recordBaseline = (step: number) => {
     if (firstStepBeatingBaseline === null && Math.min(...Array.from(outputDistances)) < m) firstStepBeatingBaseline = step;
@@ -76,10 +76,10 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
       objective(x);
     });
     recordBaseline(o.steps);
-    snapshot(o.steps);
     const finalAll = decodeAll(decoder, x, o.steps, o.decode.topK, tokenizer);
     const best = bestIndex(outputDistances);
     const final = finalAll[best]!;
+    snapshots.push(final);
     const accuracies = finalAll.map((s) => tokenAccuracy(s.tokens, ids));
     const mg = outputDistances[best]!;
 

@@ -74,8 +74,9 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
       let distance = NaN;
       const objective = (input: tf.Tensor): tf.Tensor1D => {
         const out = model.forward(model.preprocess(input as tf.Tensor4D), { output: hook });
-        distance = l1PerItem(out, targetOut).dataSync()[0]!;
-        return tf.mul(metric.perItem(out, targetOut), o.loss.scale) as tf.Tensor1D;
+        const l1 = l1PerItem(out, targetOut);
+        distance = l1.dataSync()[0]!;
+        return tf.mul(o.loss.metric === 'l1' ? l1 : metric.perItem(out, targetOut), o.loss.scale) as tf.Tensor1D;
       };
       try {
         for (let step = 0; step < o.steps; step++, globalStep++) {

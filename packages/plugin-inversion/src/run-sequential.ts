@@ -1,5 +1,4 @@
-import { decodeText, displayTokens, InvalidInputError, tf, type RunContext, type TokenModel } from '@repscope/core';
-import { tokenizerFor } from './decoding';
+import { decodeText, displayTokens, InvalidInputError, tf, tokenizerFor, type RunContext, type TokenModel } from '@repscope/core';
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
 

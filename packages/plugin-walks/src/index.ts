@@ -1,19 +1,8 @@
-import { definePlugin, type ModelSpec, type RunContext } from '@repscope/core';
+import { definePlugin } from '@repscope/core';
 import { walksSchema, type WalksOptions } from './options';
 import { runClampedWalk } from './run-clamped';
 import { runTangentWalk } from './run-tangent';
-import { requireTokenModel } from './walk-common';
-import { gpt2Tokenizer } from '@repscope/core';
-
-/** fcnet flattens a fixed number of tokens: default it to the prompt's length. */
-function modelSpecFor(ctx: RunContext<WalksOptions>): ModelSpec {
-  const spec = { ...ctx.config.model! };
-  const props = (ctx.registries.models.get(spec.kind).optionsSchema as { properties?: Record<string, unknown> }).properties ?? {};
-  if ('sequenceLength' in props && spec['sequenceLength'] === undefined) {
-    spec['sequenceLength'] = (ctx.options.input.tokens ?? gpt2Tokenizer.encode(ctx.options.input.text!)).length;
-  }
-  return spec;
-}
+import { promptIds, requireTokenModel } from './walk-common';
 
 export default definePlugin<WalksOptions>({
   name: 'walks',
@@ -30,7 +19,7 @@ export default definePlugin<WalksOptions>({
     clamped: { innerSteps: 2 },
   },
   async run(ctx) {
-    const model = requireTokenModel(await ctx.models.create(modelSpecFor(ctx)));
+    const model = requireTokenModel(await ctx.models.create(undefined, { sequenceLength: promptIds(ctx.options).length }));
     return ctx.options.walk === 'tangent' ? runTangentWalk(ctx, model) : runClampedWalk(ctx, model);
   },
 });

@@ -1,4 +1,4 @@
-import { decodeText, displayTokens, gpt2Tokenizer, InvalidInputError, isTokenModel, tf, type Decoder, type Model, type RunContext, type Tokenizer, type TokenModel } from '@repscope/core';
+import { decodeText, displayTokens, gpt2Tokenizer, InvalidInputError, isTokenModel, tf, tokenizerFor, type Decoder, type Model, type RunContext, type Tokenizer, type TokenModel } from '@repscope/core';
 import type { WalksOptions } from './options';
 
 export interface Snapshot {
@@ -26,12 +26,17 @@ export function requireTokenModel(model: Model): TokenModel {
   return model;
 }
 
+/** The prompt's token ids: GPT-2's tokenizer for `text`, as given for `tokens`. */
+export function promptIds(o: WalksOptions): number[] {
+  return o.input.tokens ?? gpt2Tokenizer.encode(o.input.text!);
+}
+
 export function startWalk(ctx: RunContext<WalksOptions>, model: TokenModel): WalkStart {
-  const ids = ctx.options.input.tokens ?? gpt2Tokenizer.encode(ctx.options.input.text!);
+  const ids = promptIds(ctx.options);
   const origin = model.embed([ids]);
   const target = tf.tidy(() => model.forward(origin));
   const decoder = ctx.registries.decoders.get(ctx.options.decode.decoder).create(model);
-  const tokenizer = model.vocabSize === gpt2Tokenizer.vocabSize ? gpt2Tokenizer : undefined;
+  const tokenizer = tokenizerFor(model);
   return { model, ids, tokenizer, origin, target, decoder };
 }
 

@@ -134,7 +134,3 @@ export function describeBackend(info: BackendInfo): string {
   const threads = info.threads !== undefined ? `, ${info.threads} thread${info.threads === 1 ? '' : 's'}${wasmThreadNote ? ` (${wasmThreadNote})` : ''}` : '';
   return `backend: ${info.name} ${info.version}${threads}${why}`;
 }
-
-export function activeBackend(): BackendInfo | undefined {
-  return active;
-}

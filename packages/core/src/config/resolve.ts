@@ -8,7 +8,7 @@ import { ConfigError, ConfigIssue } from './config-error';
 import { ENVELOPE_KEYS, envelopeSchema } from './envelope';
 import { loadWithExtends } from './extends';
 import { LocationMap } from './location';
-import { getAtPath, isPlainObject } from './merge';
+import { getAtPath } from './merge';
 import { applyOverrides, Override } from './overrides';
 import { modelBlockPaths, validateModelBlock } from './validate-model';
 import { validateSection } from './validate';
@@ -152,4 +152,3 @@ export function sanitiseName(name: string): string {
   return clean.slice(0, 100) || 'run';
 }
 
-export { isPlainObject };

@@ -20,9 +20,15 @@ export interface EnvelopeConfig {
   description?: string;
 }
 
+/** Facts about the input a model kind may need and the config need not repeat. */
+export interface ModelHints {
+  /** Tokens per input: fills `sequenceLength` for kinds that take it (fcnet) when the block leaves it out. */
+  sequenceLength?: number;
+}
+
 export interface ModelFactory {
   /** Build a model from a model block (the config's `model:` by default). Disposed when the run ends. */
-  create(spec?: ModelSpec): Promise<Model>;
+  create(spec?: ModelSpec, hints?: ModelHints): Promise<Model>;
 }
 
 export interface OptimizerFactory {

@@ -5,7 +5,7 @@ import type { OptimizerSpec, Optimizer } from '../optimizer/types';
 import type { Registries } from '../registries';
 import type { Rng } from '../util/rng';
 import { InvalidInputError } from '../util/errors';
-import type { EnvelopeConfig, ModelFactory, OptimizerFactory } from './context';
+import type { EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory } from './context';
 import { Logger, TOKENS } from './tokens';
 
 /** Builds models from model blocks and disposes every one of them when the run ends. */
@@ -20,9 +20,13 @@ export class RunModelFactory implements ModelFactory {
     @inject(TOKENS.Logger) private readonly log: Logger,
   ) {}
 
-  async create(spec: ModelSpec | undefined = this.config.model): Promise<Model> {
+  async create(spec: ModelSpec | undefined = this.config.model, hints: ModelHints = {}): Promise<Model> {
     if (!spec) throw new InvalidInputError(`experiment "${this.config.experiment}" needs a model: block`, 'E_CONFIG_REQUIRED');
     const kind = this.registries.models.get(spec.kind);
+    const accepts = (kind.optionsSchema as { properties?: Record<string, unknown> }).properties ?? {};
+    if (hints.sequenceLength !== undefined && 'sequenceLength' in accepts && spec['sequenceLength'] === undefined) {
+      spec = { ...spec, sequenceLength: hints.sequenceLength };
+    }
     const model = await kind.create(spec, { seed: this.config.seed, rng: this.rng.fork(`model:${spec.kind}:${this.built.length}`), log: this.log });
     this.built.push(model);
     return model;

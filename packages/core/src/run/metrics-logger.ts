@@ -14,7 +14,6 @@ export type MetricValue = number | string | boolean | null;
 export class MetricsLogger {
   private readonly fd: number;
   private readonly series = new Map<string, { step: number; value: number }[]>();
-  private lastStep = -1;
 
   constructor(
     file: string,
@@ -27,7 +26,6 @@ export class MetricsLogger {
   log(step: number, values: Record<string, MetricValue>): void {
     if (this.signal.aborted) throw new RunInterruptedError(String(this.signal.reason ?? 'SIGINT'));
     fs.writeSync(this.fd, JSON.stringify({ step, ...values }, jsonReplacer) + '\n');
-    this.lastStep = Math.max(this.lastStep, step);
     for (const [key, value] of Object.entries(values)) {
       if (typeof value !== 'number') continue;
       let s = this.series.get(key);
@@ -46,10 +44,6 @@ export class MetricsLogger {
   /** Numeric series logged so far, for plots. */
   allSeries(): Map<string, { step: number; value: number }[]> {
     return this.series;
-  }
-
-  get stepsLogged(): number {
-    return this.lastStep + 1;
   }
 
   close(): void {

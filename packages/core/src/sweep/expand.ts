@@ -1,5 +1,5 @@
 import { ConfigError, ConfigIssue } from '../config/config-error';
-import { ConfigPath, LocationMap, SourceLocation } from '../config/location';
+import { LocationMap, SourceLocation } from '../config/location';
 import { isPlainObject } from '../config/merge';
 import type { SweepAxisOverride } from '../config/overrides';
 
@@ -107,8 +107,4 @@ function shortNames(keys: string[]): Map<string, string> {
 function slugValue(v: unknown): string {
   const text = typeof v === 'string' ? v : JSON.stringify(v);
   return text.replace(/[^A-Za-z0-9._]+/g, '_').slice(0, 40);
-}
-
-export function assignmentPaths(job: SweepJob): ConfigPath[] {
-  return job.assignments.map((a) => a.path);
 }

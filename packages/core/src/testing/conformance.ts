@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createBuiltinRegistries } from '../builtins';
 import { ConfigError } from '../config/config-error';
+import { ENVELOPE_KEYS } from '../config/envelope';
 import { LocationMap } from '../config/location';
 import { resolveExperiment } from '../config/resolve';
 import { compileSchema } from '../config/validate';
@@ -75,7 +76,7 @@ export async function checkPluginConformance(plugin: Plugin<Record<string, unkno
     if (!schema) throw new Error('no schema');
     const validate = compileSchema(schema);
     const data = structuredClone(options.config ?? plugin.example ?? {});
-    for (const k of ['model', 'seed', 'backend', 'name', 'description', 'plugins']) delete (data as Record<string, unknown>)[k];
+    for (const k of ENVELOPE_KEYS) delete (data as Record<string, unknown>)[k];
     if (!validate.call({ locations: new LocationMap(), prefix: [] }, data)) throw new Error(JSON.stringify(validate.errors));
   });
 

@@ -15,6 +15,11 @@ export const gpt2Tokenizer: Tokenizer = {
   decode: (ids) => r50kDecode(ids),
 };
 
+/** GPT-2's tokenizer for models over its vocabulary; undefined otherwise (tables then show #id). */
+export function tokenizerFor(model: { vocabSize: number }): Tokenizer | undefined {
+  return model.vocabSize === gpt2Tokenizer.vocabSize ? gpt2Tokenizer : undefined;
+}
+
 /**
  * A token as a table cell: leading/trailing spaces become "␣", newlines "↵", tabs "⇥", so
  * " sky" and "sky" look different. Bytes that are only part of a UTF-8 character show as "�".
