@@ -20,7 +20,7 @@ export function isHubRef(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(HUB_PREFIX);
 }
 
-/** Why `text` is not a valid reference, or undefined when it is. */
+/** Why `text` is not a valid reference (without repeating it), or undefined when it is. */
 export function hubRefProblem(text: string): string | undefined {
   const body = text.slice(HUB_PREFIX.length);
   const at = body.indexOf('@');
@@ -28,18 +28,18 @@ export function hubRefProblem(text: string): string | undefined {
   const revision = at < 0 ? 'main' : body.slice(at + 1);
   const parts = repo.split('/');
   if (!repo || parts.length > 2 || !parts.every((p) => NAME.test(p))) {
-    return `expected hf:<org>/<name>[@<revision>] or hf:<name>[@<revision>] (got "${text}")`;
+    return 'expected hf:<org>/<name>[@<revision>] or hf:<name>[@<revision>]';
   }
   const segments = revision.split('/');
   if (!revision || revision.length > 200 || segments.some((s) => !REVISION_SEGMENT.test(s) || s.includes('..'))) {
-    return `"${revision}" is not a branch, tag or commit name (in "${text}")`;
+    return `expected hf:<repo>@<revision> with a branch, tag or commit name after @ ("${revision}" is not one)`;
   }
   return undefined;
 }
 
 export function parseHubRef(text: string): HubRef {
   const problem = hubRefProblem(text);
-  if (problem) throw new Error(problem);
+  if (problem) throw new Error(`${problem} (got "${text}")`);
   const body = text.slice(HUB_PREFIX.length);
   const at = body.indexOf('@');
   return { repo: at < 0 ? body : body.slice(0, at), revision: at < 0 ? 'main' : body.slice(at + 1), text };

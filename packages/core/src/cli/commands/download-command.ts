@@ -14,7 +14,7 @@ export async function downloadCommand(refs: string[], opts: DownloadCommandOptio
   const texts = refs.map((r) => (r.startsWith(HUB_PREFIX) ? r : HUB_PREFIX + r));
   for (const text of texts) {
     const problem = hubRefProblem(text);
-    if (problem) throw new HubError(`download: ${problem}`, 'E_HUB_REF');
+    if (problem) throw new HubError(`download: ${problem} (got "${text}")`, 'E_HUB_REF');
   }
   const settings = hubSettings();
   const reporter = createDownloadReporter(opts.progress ?? defaultDownloadMode());

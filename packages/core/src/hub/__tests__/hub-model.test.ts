@@ -212,6 +212,17 @@ describe('hf: models from the hub', () => {
     await expectHubError(ensure('hf:org/elsewhere', { endpoint: `http://127.0.0.1:${port}` }), 'E_HUB_NETWORK', /cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*pre-fetch with `repscope download hf:org\/elsewhere`/);
   });
 
+  // /dev/full answers every write with ENOSPC: a real full disk, without filling one.
+  const diskFullTest = fs.existsSync('/dev/full') ? test : test.skip;
+  diskFullTest('disk full is one line naming the cache (Linux /dev/full)', async () => {
+    const weights = fs.readFileSync(path.join(GPT2_TINY, 'model.safetensors'));
+    const blobs = path.join(settings.cacheDir, 'models--openai-community--gpt2-tiny', 'blobs');
+    fs.mkdirSync(blobs, { recursive: true });
+    fs.symlinkSync('/dev/full', path.join(blobs, `${sha256(weights)}.incomplete`));
+    await expectHubError(ensure('hf:openai-community/gpt2-tiny'), 'E_HUB_DISK_FULL', /^hf:openai-community\/gpt2-tiny: disk full while writing to .*; free space or point HF_HUB_CACHE at a larger disk$/);
+    expect(fs.existsSync(path.join(blobs, sha256(weights)))).toBe(false);
+  });
+
   test('config helpers: every nested weights: hf: is fetched once, then mapped to its snapshot folder', async () => {
     const config = {
       model: { kind: 'hybrid', vit: { weights: 'hf:gpt2-tiny' }, gpt2: { weights: 'hf:openai-community/gpt2-tiny' } },
