@@ -11,7 +11,7 @@ import { Rng } from '../util/rng';
 import { gpt2Tokenizer } from '../tokenizer/gpt2-tokenizer';
 import type { RunContext } from './context';
 import { environmentInfo } from './env-info';
-import { hubModelRecords } from '../hub/config-weights';
+import { fetchHubWeights, hubModelRecords } from '../hub/config-weights';
 import { RunModelFactory, RunOptimizerFactory } from './factories';
 import { MetricsLogger } from './metrics-logger';
 import { createProgress, defaultProgressMode, ProgressMode, ProgressReporter } from './progress';
@@ -58,6 +58,8 @@ export function defaultRunDir(config: { experiment: string; name: string }, now 
 export async function runExperiment(exp: ResolvedExperiment, options: RunOptions = {}): Promise<RunOutcome> {
   const log: Logger = options.log ?? ((line) => process.stderr.write(line + '\n'));
   const prefix = options.label ? `[${options.label}]` : `[${exp.config.name}]`;
+  // Hub models first: a failed download throws (exit 2) before the run directory exists.
+  await fetchHubWeights([exp.config]);
   const backend = await selectBackend(options.backend ?? (exp.config.backend as BackendChoice));
   const notice = describeBackend(backend);
   if (announcedBackend !== notice) {

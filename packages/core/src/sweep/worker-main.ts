@@ -4,7 +4,6 @@ import { loadRawConfig, resolveExperiment } from '../config/resolve';
 import { installInterruptHandler } from '../run/interrupt';
 import { runExperiment } from '../run/runner';
 import { errorMessage } from '../util/errors';
-import { fetchHubWeights } from '../hub/config-weights';
 import { jobRawConfig } from './job-config';
 import type { WorkerJob, WorkerMessage } from './worker-pool';
 
@@ -30,7 +29,6 @@ async function runJob(job: WorkerJob): Promise<void> {
     const raw = loadRawConfig(job.file, job.overrides);
     const jobRaw = jobRawConfig(raw, { index: job.index, assignments: job.assignments, dirName: '', label: job.label });
     const resolved = await resolveExperiment(jobRaw, env);
-    await fetchHubWeights([resolved.config]);
     const outcome = await runExperiment(resolved, { outDir: job.outDir, backend: job.backend, progress: 'lines', signal: interrupt.signal, label: job.label });
     send({ type: 'done', index: job.index, status: outcome.status, summary: outcome.summary, error: outcome.error });
   } catch (err) {

@@ -98,6 +98,26 @@ describe('weights: hf:… end to end', () => {
     expect(summaries[1]!['finalDistance']).toEqual(summaries[0]!['finalDistance']);
   });
 
+  test('a sweep with --jobs 2 fetches once before the sweep folder exists; every job records the commit', async () => {
+    const env = cacheEnv();
+    const file = config('hf:org/gpt2-tiny');
+    fs.appendFileSync(file, 'sweep: { grid: { steps: [2, 3] } }\n');
+    const before = hub.requests.length;
+    const out = path.join(work, 'sweep');
+    const r = await repscope(['sweep', file, '--jobs', '2', '--out', out], env);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(0);
+    const made = hub.requests.slice(before);
+    expect(made.filter((q) => q.path.includes('/revision/'))).toHaveLength(1);
+    expect(made.filter((q) => q.path.startsWith('/cdn/'))).toHaveLength(1);
+    const jobs = JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { dir: string; status: string }[];
+    expect(jobs.map((j) => j.status)).toEqual(['completed', 'completed']);
+    for (const j of jobs) {
+      const recorded = JSON.parse(fs.readFileSync(path.join(out, j.dir, 'env.json'), 'utf8')) as { models: { commit: string }[] };
+      expect(recorded.models.map((m) => m.commit)).toEqual([MAIN]);
+    }
+  });
+
   test('each failure is one line, exit 2, and no run directory', async () => {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -6,7 +6,6 @@ import { installInterruptHandler } from '../../run/interrupt';
 import type { ProgressMode } from '../../run/progress';
 import { runExperiment } from '../../run/runner';
 import { formatScalar } from '../format';
-import { fetchHubWeights } from '../../hub/config-weights';
 
 export interface RunCommandOptions {
   out?: string;
@@ -18,7 +17,6 @@ export interface RunCommandOptions {
 export async function runCommand(file: string, args: string[], opts: RunCommandOptions): Promise<number> {
   const raw = loadRawConfig(file, parseOverrides(args));
   const resolved = await resolveExperiment(raw, createDefaultEnvironment());
-  await fetchHubWeights([resolved.config]);
   const interrupt = installInterruptHandler(() => process.stderr.write('\ninterrupting: finishing the current step (Ctrl-C again to quit at once)\n'));
   try {
     const outcome = await runExperiment(resolved, { outDir: opts.out, backend: opts.backend, progress: opts.progress, signal: interrupt.signal });

@@ -46,6 +46,15 @@ describe('repscope download / cache', () => {
     expect(blobs).toHaveLength(2);
   });
 
+  test('activations --weights hf:… fetches the model and writes the file', async () => {
+    const out = path.join(tempDir(), 'acts.safetensors');
+    const r = await cli(['activations', '--model', 'gpt2', '--weights', 'hf:org/gpt2-tiny', '--tokens', '1,2,3', '--hooks', 'logits', '--out', out, '--backend', 'cpu', '--seed', '0'], env);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.code).toBe(0);
+    expect(fs.statSync(out).size).toBeGreaterThan(3 * 512 * 4);
+    expect(hub.requests.filter((q) => q.path.startsWith('/cdn/'))).toHaveLength(1);
+  });
+
   test('cache --json lists models, revisions and sizes; errors are one line, exit 2', async () => {
     const empty = await cli(['cache'], env);
     expect(empty.stdout).toContain('no models in');
