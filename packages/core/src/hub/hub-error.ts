@@ -44,6 +44,9 @@ export function hubFailure(err: unknown, ref: string, settings: HubSettings, wha
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new HubError(`${subject}: disk full while writing to ${settings.cacheDir}; free space or point HF_HUB_CACHE at a larger disk`, 'E_HUB_DISK_FULL');
   }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new HubError(`${subject}: cannot write to the cache ${settings.cacheDir} (${code}); make it writable or point HF_HUB_CACHE at a folder that is`, 'E_HUB_CACHE_ACCESS');
+  }
   if (isNetworkFailure(err)) {
     return new HubError(
       `${subject}: cannot reach ${settings.endpoint} (${code ?? (err as Error).message}); check the network or HF_ENDPOINT, or pre-fetch with \`repscope download ${ref}\` where there is network`,

@@ -22,7 +22,7 @@ interface Result {
 
 /** `pnpm repscope …` from the repository root, without blocking the mock hub in this process. */
 function repscope(args: string[], env: Record<string, string>): Promise<Result> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', REPSCOPE_HUB_RETRY_MS: '5', HF_TOKEN: '', ...env } });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', REPSCOPE_HUB_RETRY_MS: '5', HF_TOKEN: '', HF_HUB_OFFLINE: '', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -25,7 +25,7 @@ let env: Record<string, string>;
 beforeEach(async () => {
   hub = await startMockHub();
   hub.addRepo('org/gpt2-tiny', { refs: { main: MAIN }, commits: { [MAIN]: checkpointFiles(GPT2_TINY) } });
-  env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: path.join(tempDir(), 'hub'), HF_TOKEN: '' };
+  env = { HF_ENDPOINT: hub.url, HF_HUB_CACHE: path.join(tempDir(), 'hub'), HF_TOKEN: '', HF_HUB_OFFLINE: '' };
 });
 
 afterEach(async () => {

@@ -229,10 +229,8 @@ describe('hf: models from the hub', () => {
       nextToken: { judge: { kind: 'gpt2', weights: 'hf:openai-community/gpt2-tiny' } },
       other: { weights: '/local/folder' },
     };
-    const saved = process.env['HF_HUB_CACHE'];
-    const savedEndpoint = process.env['HF_ENDPOINT'];
-    process.env['HF_HUB_CACHE'] = settings.cacheDir;
-    process.env['HF_ENDPOINT'] = hub.url;
+    const saved = { HF_HUB_CACHE: process.env['HF_HUB_CACHE'], HF_ENDPOINT: process.env['HF_ENDPOINT'], HF_HUB_OFFLINE: process.env['HF_HUB_OFFLINE'] };
+    Object.assign(process.env, { HF_HUB_CACHE: settings.cacheDir, HF_ENDPOINT: hub.url, HF_HUB_OFFLINE: '' });
     try {
       await fetchHubWeights([config], { reporter: quiet });
       // One lookup per distinct reference (the renamed one is redirected: two requests).
@@ -252,10 +250,10 @@ describe('hf: models from the hub', () => {
         ['hf:openai-community/gpt2-tiny', MAIN],
       ]);
     } finally {
-      if (saved === undefined) delete process.env['HF_HUB_CACHE'];
-      else process.env['HF_HUB_CACHE'] = saved;
-      if (savedEndpoint === undefined) delete process.env['HF_ENDPOINT'];
-      else process.env['HF_ENDPOINT'] = savedEndpoint;
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     }
   });
 });
