@@ -56,3 +56,6 @@ export { runPluginConfig } from './testing/run-config';
 export type { TestRun } from './testing/run-config';
 export { decodeSchema } from './decode/schema';
 export type { DecodeOptions } from './decode/schema';
+export { fetchHubWeights, withLocalWeights, hubModelRecords } from './hub/config-weights';
+export { ensureHubModel } from './hub/hub-model';
+export type { HubModelRecord, HubFileRecord } from './hub/hub-model';

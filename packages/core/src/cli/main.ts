@@ -7,6 +7,8 @@ import { sweepCommand } from './commands/sweep-command';
 import { validateCommand } from './commands/validate-command';
 import { modelsCommand, pluginsCommand } from './commands/list-commands';
 import { activationsCommand } from './commands/activations-command';
+import { downloadCommand } from './commands/download-command';
+import { cacheCommand } from './commands/cache-command';
 
 const backendOption = () => new Option('--backend <name>', 'TF.js backend, overriding the config').choices([...BACKEND_CHOICES]);
 const progressOption = () => new Option('--progress <mode>', 'progress display (default: bar on a terminal, lines otherwise)').choices(['bar', 'lines', 'silent']);
@@ -73,6 +75,19 @@ function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--out <file>', 'output .safetensors file')
     .addOption(backendOption())
     .action(async (opts) => setExit(await activationsCommand(opts)));
+
+  program
+    .command('download')
+    .description('fetch Hugging Face Hub models into the shared cache ahead of runs (e.g. before going offline)')
+    .argument('<refs...>', 'hf:<repo>[@<revision>] (the hf: may be left out)')
+    .addOption(progressOption())
+    .action(async (refs: string[], opts) => setExit(await downloadCommand(refs, opts)));
+
+  program
+    .command('cache')
+    .description('list the models in the Hugging Face cache, their revisions and sizes')
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => setExit(await cacheCommand(opts)));
 
   return program;
 }

@@ -5,6 +5,7 @@ import type { OptimizerSpec, Optimizer } from '../optimizer/types';
 import type { Registries } from '../registries';
 import type { Rng } from '../util/rng';
 import { InvalidInputError } from '../util/errors';
+import { withLocalWeights } from '../hub/config-weights';
 import type { EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory } from './context';
 import { Logger, TOKENS } from './tokens';
 
@@ -27,7 +28,7 @@ export class RunModelFactory implements ModelFactory {
     if (hints.sequenceLength !== undefined && 'sequenceLength' in accepts && spec['sequenceLength'] === undefined) {
       spec = { ...spec, sequenceLength: hints.sequenceLength };
     }
-    const model = await kind.create(spec, { seed: this.config.seed, rng: this.rng.fork(`model:${spec.kind}:${this.built.length}`), log: this.log });
+    const model = await kind.create(withLocalWeights(spec), { seed: this.config.seed, rng: this.rng.fork(`model:${spec.kind}:${this.built.length}`), log: this.log });
     this.built.push(model);
     return model;
   }

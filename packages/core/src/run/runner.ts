@@ -11,6 +11,7 @@ import { Rng } from '../util/rng';
 import { gpt2Tokenizer } from '../tokenizer/gpt2-tokenizer';
 import type { RunContext } from './context';
 import { environmentInfo } from './env-info';
+import { fetchHubWeights, hubModelRecords } from '../hub/config-weights';
 import { RunModelFactory, RunOptimizerFactory } from './factories';
 import { MetricsLogger } from './metrics-logger';
 import { createProgress, defaultProgressMode, ProgressMode, ProgressReporter } from './progress';
@@ -57,6 +58,8 @@ export function defaultRunDir(config: { experiment: string; name: string }, now 
 export async function runExperiment(exp: ResolvedExperiment, options: RunOptions = {}): Promise<RunOutcome> {
   const log: Logger = options.log ?? ((line) => process.stderr.write(line + '\n'));
   const prefix = options.label ? `[${options.label}]` : `[${exp.config.name}]`;
+  // Hub models first: a failed download throws (exit 2) before the run directory exists.
+  await fetchHubWeights([exp.config]);
   const backend = await selectBackend(options.backend ?? (exp.config.backend as BackendChoice));
   const notice = describeBackend(backend);
   if (announcedBackend !== notice) {
@@ -68,7 +71,7 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
   dir.prepare();
   const startedAt = new Date();
   const plugin = exp.plugin.plugin;
-  const env = { ...environmentInfo(backend, { name: plugin.name, version: plugin.version }), startedAt: startedAt.toISOString() };
+  const env = { ...environmentInfo(backend, { name: plugin.name, version: plugin.version }), models: hubModelRecords(exp.config), startedAt: startedAt.toISOString() };
   dir.writeConfig(exp.config);
   dir.writeRunJson('env.json', env);
   dir.writeRunJson('status.json', { status: 'running', startedAt: startedAt.toISOString(), pid: process.pid });

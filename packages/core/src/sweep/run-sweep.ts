@@ -7,6 +7,7 @@ import { loadRawConfig, resolveExperiment, ResolveEnvironment, ResolvedExperimen
 import type { Override, SweepAxisOverride } from '../config/overrides';
 import { InvalidInputError } from '../util/errors';
 import { defaultRunDir, runExperiment, RunOutcome } from '../run/runner';
+import { fetchHubWeights } from '../hub/config-weights';
 import type { ProgressMode } from '../run/progress';
 import { expandSweep, SweepJob } from './expand';
 import { jobRawConfig } from './job-config';
@@ -100,6 +101,8 @@ export interface SweepResult {
 export async function runSweep(file: string, options: SweepOptions, env: ResolveEnvironment): Promise<SweepResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const plan = await planSweep(file, options, env);
+  // Every hub model the jobs need, once, before the sweep folder exists (workers then hit the cache).
+  await fetchHubWeights(plan.jobs.map((p) => p.resolved.config));
   fs.mkdirSync(plan.outDir, { recursive: true });
   const records: SweepRecord[] = plan.jobs.map((p) => {
     const summary = finishedRecord(p) ?? null;

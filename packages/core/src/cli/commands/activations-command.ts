@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../../backend/select-backend';
 import { describeBackend, selectBackend } from '../../backend/select-backend';
 import { createBuiltinRegistries } from '../../builtins';
+import { fetchHubWeights, withLocalWeights } from '../../hub/config-weights';
 import { ConfigError } from '../../config/config-error';
 import { LocationMap } from '../../config/location';
 import { validateModelBlock } from '../../config/validate-model';
@@ -56,9 +57,10 @@ export async function activationsCommand(opts: ActivationsOptions): Promise<numb
   if (issues.length) throw new ConfigError(issues);
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new InvalidInputError(`--seed: expected a non-negative integer (got ${opts.seed})`, 'E_ARGS');
+  await fetchHubWeights([spec]);
   const backend = await selectBackend(opts.backend ?? 'auto');
   process.stderr.write(describeBackend(backend) + '\n');
-  const model = await registries.models.get(spec.kind).create(spec, { seed, rng: new Rng(seed), log: (l) => process.stderr.write(l + '\n') });
+  const model = await registries.models.get(spec.kind).create(withLocalWeights(spec), { seed, rng: new Rng(seed), log: (l) => process.stderr.write(l + '\n') });
   try {
     const hooks = opts.hooks ? matchHookPatterns(model.hookPoints(), opts.hooks.split(',').map((s) => s.trim())) : model.hookPoints();
     const { input, meta } = modelInput(model, opts);

@@ -1,0 +1,49 @@
+import { HubError } from './hub-error';
+import { ensureHubModel, EnsureOptions, hubModelRecord, HubModelRecord } from './hub-model';
+import { HubRef, isHubRef, parseHubRef } from './hub-ref';
+import { CachedRepo } from './hub-cache';
+import { hubSettings } from './hub-settings';
+
+/** Every `weights: hf:…` in a config, wherever its model blocks nest (hybrid parts, judges, embeddings). */
+export function hubRefsIn(value: unknown, found = new Map<string, HubRef>()): Map<string, HubRef> {
+  if (Array.isArray(value)) for (const v of value) hubRefsIn(v, found);
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'weights' && isHubRef(v)) found.set(v, parseHubRef(v));
+      else hubRefsIn(v, found);
+    }
+  }
+  return found;
+}
+
+/**
+ * Download what the configs' `hf:` weights need (each distinct model once), before any run
+ * directory exists: a failure here is one line and exit 2, with nothing written.
+ */
+export async function fetchHubWeights(configs: unknown[], options: EnsureOptions = {}): Promise<void> {
+  const refs = new Map<string, HubRef>();
+  for (const c of configs) hubRefsIn(c, refs);
+  for (const ref of refs.values()) await ensureHubModel(ref, options);
+}
+
+/**
+ * The spec with each `hf:` reference replaced by its snapshot folder in the cache, which
+ * fetchHubWeights has filled: model kinds only ever open local folders.
+ */
+export function withLocalWeights<T>(spec: T): T {
+  if (Array.isArray(spec)) return spec.map(withLocalWeights) as T;
+  if (!spec || typeof spec !== 'object') return spec;
+  return Object.fromEntries(Object.entries(spec).map(([key, v]) => [key, key === 'weights' && isHubRef(v) ? snapshotFolder(parseHubRef(v)) : withLocalWeights(v)])) as T;
+}
+
+function snapshotFolder(ref: HubRef): string {
+  const cache = new CachedRepo(hubSettings().cacheDir, ref.repo);
+  const commit = cache.commitFor(ref.revision);
+  if (!commit) throw new HubError(`${ref.text}: not in the cache (${cache.dir}); fetch it with \`repscope download ${ref.text}\``, 'E_HUB_OFFLINE');
+  return cache.snapshotDir(commit);
+}
+
+/** env.json's `models`: repo, revision, resolved commit and each file's sha256, per hub model the config uses. */
+export function hubModelRecords(config: unknown): HubModelRecord[] {
+  return [...hubRefsIn(config).values()].map((ref) => hubModelRecord(ref)).filter((r): r is HubModelRecord => r !== undefined);
+}

@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+import { HubError } from './hub-error';
+
+export const CONFIG_FILE = 'config.json';
+export const SINGLE_WEIGHTS = 'model.safetensors';
+export const SHARD_INDEX = 'model.safetensors.index.json';
+export const PREPROCESSOR = 'preprocessor_config.json';
+
+/** Index files are small; a larger one is not an index (and would be read whole). */
+const MAX_INDEX_BYTES = 64 << 20;
+const MAX_SHARDS = 10_000;
+const SAFE_SHARD_NAME = /^(?!.*\.\.)[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\.safetensors$/;
+
+/**
+ * The files a model needs, chosen from the repo's listing: config.json, the weights (one
+ * safetensors file, or the index whose shards come next), and preprocessor_config.json when
+ * the repo has one (image models). Pickled PyTorch weights are never fetched.
+ */
+export function filesToFetch(siblings: string[], ref: string): string[] {
+  const has = new Set(siblings);
+  if (!has.has(CONFIG_FILE)) throw new HubError(`${ref}: the repo has no config.json, so it is not a model repscope can build`, 'E_HUB_NOT_A_MODEL');
+  const files = [CONFIG_FILE];
+  if (has.has(SINGLE_WEIGHTS)) files.push(SINGLE_WEIGHTS);
+  else if (has.has(SHARD_INDEX)) files.push(SHARD_INDEX);
+  else {
+    const pickle = siblings.find((f) => /\.(bin|pt|pth|ckpt)$/.test(f));
+    throw new HubError(
+      pickle
+        ? `${ref}: the repo has only ${pickle}, a PyTorch pickle, which repscope never loads (unpickling runs arbitrary code); use a revision with model.safetensors (the hub's "Adding safetensors variant" pull requests are refs/pr/<n>: hf:<repo>@refs/pr/<n>) or convert it with safetensors.torch.save_file`
+        : `${ref}: the repo has no model.safetensors or model.safetensors.index.json`,
+      'E_HUB_NO_SAFETENSORS',
+    );
+  }
+  if (has.has(PREPROCESSOR)) files.push(PREPROCESSOR);
+  return files;
+}
+
+/** The shard files a downloaded index lists, refusing names that would leave the snapshot. */
+export function shardsOf(indexFile: string, ref: string): string[] {
+  const problem = (what: string) => new HubError(`${ref}: ${SHARD_INDEX} ${what}`, 'E_HUB_INDEX');
+  if (fs.statSync(indexFile).size > MAX_INDEX_BYTES) throw problem(`is larger than ${MAX_INDEX_BYTES >> 20} MB`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
+  } catch {
+    throw problem('is not valid JSON');
+  }
+  const map = (parsed as { weight_map?: unknown } | null)?.weight_map;
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw problem('has no weight_map object');
+  const shards = [...new Set(Object.values(map as Record<string, unknown>))];
+  if (shards.length > MAX_SHARDS) throw problem(`lists ${shards.length} shards (at most ${MAX_SHARDS})`);
+  for (const s of shards) if (typeof s !== 'string' || !SAFE_SHARD_NAME.test(s)) throw problem(`lists shard ${JSON.stringify(s)}, not a plain .safetensors file name`);
+  return (shards as string[]).sort();
+}
