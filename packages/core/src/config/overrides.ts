@@ -59,7 +59,7 @@ function splitAssignment(text: string): { path: string[]; raw: string } {
 }
 
 /** Values are untrusted YAML too: bounded nesting and aliases, no prototype keys. */
-function parseYamlValue(yamlText: string, text: string, path: string[], what: string): unknown {
+function parseYamlValue(yamlText: string, text: string, path: string[], what: string, listBody = false): unknown {
   if (flowNestingOverflow(yamlText) !== undefined) throw problem(text, path, `value is nested more than ${MAX_NESTING} levels deep`, 'E_CONFIG_NESTING');
   let value: unknown;
   try {
@@ -67,7 +67,9 @@ function parseYamlValue(yamlText: string, text: string, path: string[], what: st
   } catch {
     throw problem(text, path, `value is not ${what}: ${yamlText.length > 80 ? yamlText.slice(0, 77) + '...' : yamlText}`, 'E_OVERRIDE_VALUE');
   }
-  const bad = findForbiddenKey(value, path);
+  // A list body of one item is a plain value: its keys are below `path`, not below `path[0]`.
+  const single = listBody && Array.isArray(value) && value.length === 1;
+  const bad = findForbiddenKey(single ? (value as unknown[])[0] : value, path);
   if (bad) throw problem(text, bad, FORBIDDEN_KEY_MESSAGE, 'E_CONFIG_FORBIDDEN_KEY');
   return value;
 }
@@ -107,7 +109,7 @@ export function parseSweepArguments(texts: string[]): { overrides: Override[]; a
   const axes: SweepAxisOverride[] = [];
   collect(texts, (text) => {
     const { path, raw } = splitAssignment(text);
-    const list = parseYamlValue(`[${raw}]`, text, path, 'a valid YAML list body') as unknown[];
+    const list = parseYamlValue(`[${raw}]`, text, path, 'a valid YAML list body', true) as unknown[];
     if (isSweepAxisPath(path) && list.length !== 1) overrides.push({ text, path, value: list });
     else if (list.length > 1) axes.push({ text, path, values: list });
     else overrides.push({ text, path, value: list.length === 1 ? list[0] : '' });

@@ -79,5 +79,11 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       hi = mid;
     }
   }
+  // `lo` is the first byte that cannot continue; the sequence it breaks may have started up to 3 bytes earlier.
+  for (let back = 1; back <= 3 && lo - back >= 0; back++) {
+    const byte = bytes[lo - back]!;
+    if (byte >= 0xc0) return lo - back;
+    if (byte < 0x80) break;
+  }
   return lo;
 }

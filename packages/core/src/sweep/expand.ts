@@ -46,7 +46,8 @@ function checkAxisName(key: string, path: ConfigPath, location: SourceLocation |
   const parts = key.split('.');
   const fail = (message: string, code: string): ConfigIssue => ({ path, location, message, code });
   if (parts.some((p) => p === '')) return fail(`axis "${key}" has an empty key between dots`, 'E_SWEEP_AXIS_NAME');
-  if (parts.some(isForbiddenKey)) return fail(`axis "${key}": ${FORBIDDEN_KEY_MESSAGE}`, 'E_CONFIG_FORBIDDEN_KEY');
+  const forbidden = parts.find(isForbiddenKey);
+  if (forbidden !== undefined) return fail(`axis "${key}": "${forbidden}" ${FORBIDDEN_KEY_MESSAGE}`, 'E_CONFIG_FORBIDDEN_KEY');
   if (KEYS_NOT_SWEPT.has(parts[0]!)) return fail(`axis "${key}": ${parts[0]} cannot be swept`, 'E_SWEEP_AXIS_NAME');
   return undefined;
 }
