@@ -125,7 +125,10 @@ export function describeValue(v: unknown): string {
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
   const seen = new Set<string>();
+  // A value of the wrong type also fails its range checks (NaN is "a number"): say the type only.
+  const wrongType = new Set(issues.filter((i) => i.code === 'E_CONFIG_TYPE').map((i) => i.path.join('\u0000')));
   return issues.filter((i) => {
+    if (i.code !== 'E_CONFIG_TYPE' && wrongType.has(i.path.join('\u0000'))) return false;
     const key = `${i.path.join('\u0000')}|${i.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
