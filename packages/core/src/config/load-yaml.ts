@@ -169,6 +169,7 @@ function lineFor(text: string, offset: number): { line: number; col: number } {
 
 /** Parser messages may quote the input: keep them to one printable line. */
 function printable(message: string): string {
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   const clean = message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return clean.length > 200 ? clean.slice(0, 197) + '...' : clean;
 }

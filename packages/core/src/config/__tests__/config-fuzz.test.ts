@@ -95,6 +95,7 @@ describe(`config fuzz (seed ${SEED}, ${COUNT} generated cases + special files)`,
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(c.names);
     expect(o.stderr).not.toMatch(/internal error|\n\s+at .+:\d+:\d+/);
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
     expect(o.stderr + o.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     expect(fs.existsSync(path.join(o.dir, 'out'))).toBe(false);
     expect(fs.existsSync(path.join(o.dir, 'runs'))).toBe(false);

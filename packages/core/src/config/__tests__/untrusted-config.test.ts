@@ -124,6 +124,7 @@ describe('resource bombs in configs are refused before they are read', () => {
     fs.writeFileSync(escapes, 'a: "\x1b[2J\x07\n');
     const message = configErrorOf(() => loadRawConfig(escapes));
     expect(message.split('\n')).toHaveLength(1);
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
     expect(message).not.toMatch(/[\x00-\x08\x0b-\x1f]/);
   });
 
