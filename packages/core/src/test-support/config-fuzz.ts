@@ -150,9 +150,11 @@ const generators: Record<string, Generator> = {
   },
 };
 
-/** Inputs that must be refused before anything is read from them. */
-export function specialFileCases(): FuzzCase[] {
+/** Inputs that must be refused before anything is read from them, and a sweep too large to start unasked. */
+export function fixedCases(): FuzzCase[] {
+  const twoThousand = `${FUZZ_BASE}sweep:\n  grid:\n    seed: [${Array.from({ length: 40 }, (_, i) => i).join(', ')}]\n    steps: [${Array.from({ length: 50 }, (_, i) => i + 1).join(', ')}]\n`;
   return [
+    { name: 'a 2000-job sweep without --yes', command: 'sweep', config: 'exp.yaml', args: [], files: { 'exp.yaml': twoThousand }, names: /^exp\.yaml: this sweep has 2000 jobs \(more than 1000\); run it with --yes/ },
     { name: '/dev/zero', command: 'run', config: '/dev/zero', args: [], files: {}, names: /^\/dev\/zero: cannot read config: not a regular file/ },
     { name: '/dev/urandom', command: 'validate', config: '/dev/urandom', args: [], files: {}, names: /^\/dev\/urandom: cannot read config: not a regular file/ },
     { name: 'a FIFO', command: 'run', config: 'pipe.yaml', args: [], files: { 'pipe.yaml': 'fifo' }, names: /^pipe\.yaml: cannot read config: not a regular file \(a named pipe\)/ },

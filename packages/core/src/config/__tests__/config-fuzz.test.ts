@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startCli } from '../../test-support/cli';
-import { FuzzCase, fuzzCases, specialFileCases } from '../../test-support/config-fuzz';
+import { FuzzCase, fixedCases, fuzzCases } from '../../test-support/config-fuzz';
 import { quadraticEntry, tempDir, writePluginPackage } from '../../test-support/plugin-packages';
 
 /**
@@ -76,8 +76,8 @@ async function runAll(cases: FuzzCase[], probeFile: string): Promise<Outcome[]> 
   return results;
 }
 
-describe(`config fuzz (seed ${SEED}, ${COUNT} generated cases + special files)`, () => {
-  const cases = [...specialFileCases(), ...fuzzCases(SEED, COUNT)];
+describe(`config fuzz (seed ${SEED}, ${COUNT} generated cases + fixed ones)`, () => {
+  const cases = [...fixedCases(), ...fuzzCases(SEED, COUNT)];
   let outcomes: Outcome[] = [];
 
   beforeAll(async () => {
@@ -85,6 +85,10 @@ describe(`config fuzz (seed ${SEED}, ${COUNT} generated cases + special files)`,
     fs.writeFileSync(probeFile, PROBE);
     outcomes = await runAll(cases, probeFile);
   }, 300_000);
+
+  afterAll(() => {
+    for (const o of outcomes) fs.rmSync(o.dir, { recursive: true, force: true });
+  });
 
   test.each(cases.map((c, i) => [i, c.name, c.command] as const))('#%i %s (%s)', (i) => {
     const c = cases[i]!;
