@@ -21,10 +21,9 @@ export function overrideLocation(text: string): SourceLocation {
   return { source: `override "${text}"`, baseDir: process.cwd() };
 }
 
+/** One bad argument; collected with the others so every one is reported at once. */
 class OverrideProblem extends Error {
-  constructor(
-    readonly issue: ConfigIssue,
-  ) {
+  constructor(readonly issue: ConfigIssue) {
     super(issue.message);
   }
 }

@@ -2,7 +2,7 @@ import { ConfigError, ConfigIssue } from '../config/config-error';
 import { sweepSchema } from '../config/envelope';
 import { ConfigPath, LocationMap, SourceLocation } from '../config/location';
 import { isPlainObject } from '../config/merge';
-import type { SweepAxisOverride } from '../config/overrides';
+import { overrideLocation, SweepAxisOverride } from '../config/overrides';
 import { FORBIDDEN_KEY_MESSAGE, isForbiddenKey } from '../config/safe-keys';
 import { validateSection } from '../config/validate';
 
@@ -77,7 +77,7 @@ function sweepAxes(sweep: unknown, cliAxes: SweepAxisOverride[], locations: Loca
   const extraKeys: AxisKey[] = [];
   for (const axis of cliAxes) {
     const key = axis.path.join('.');
-    const loc: SourceLocation = { source: `override "${axis.text}"`, baseDir: process.cwd() };
+    const loc = overrideLocation(axis.text);
     const bad = checkAxisName(key, axis.path, loc);
     if (bad) {
       issues.push(bad);
@@ -135,7 +135,7 @@ export function expandSweep(sweep: unknown, cliAxes: SweepAxisOverride[], locati
   if (count > MAX_SWEEP_JOBS) {
     const sizes = axes.map((a) => `${a.keys.map((k) => k.key).join('+')}: ${a.length}`).join(' × ');
     throw new ConfigError([
-      { path: ['sweep'], location: locations.locate(['sweep'], 'key') ?? { source: `override "${cliAxes[0]?.text ?? ''}"` }, message: `${count} jobs (${sizes}); the most a sweep may have is ${MAX_SWEEP_JOBS}`, code: 'E_SWEEP_TOO_LARGE' },
+      { path: ['sweep'], location: locations.locate(['sweep'], 'key') ?? overrideLocation(cliAxes[0]?.text ?? ''), message: `${count} jobs (${sizes}); the most a sweep may have is ${MAX_SWEEP_JOBS}`, code: 'E_SWEEP_TOO_LARGE' },
     ]);
   }
   const width = String(count - 1).length;
