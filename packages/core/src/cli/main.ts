@@ -37,6 +37,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[overrides...]', 'key.path=value overrides; key.path=v1,v2 adds a grid axis')
     .option('--out <dir>', 'sweep directory; re-running into the same one skips finished jobs')
     .option('--jobs <n>', 'worker processes running jobs in parallel', '1')
+    .option('--yes', 'run a sweep of more than 1000 jobs')
     .addOption(backendOption())
     .addOption(progressOption())
     .action(async (config: string, overrides: string[], opts) => setExit(await sweepCommand(config, overrides, opts)));

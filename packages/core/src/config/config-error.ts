@@ -15,8 +15,8 @@ export interface ConfigIssue {
 export function formatIssue(issue: ConfigIssue): string {
   const where = formatLocation(issue.location);
   const head = [issue.context, where].filter(Boolean).join(' ');
-  const path = issue.path.length ? `${displayPath(issue.path)}: ` : '';
-  return `${head ? head + ' ' : ''}${path}${issue.message}`;
+  if (!issue.path.length) return head ? `${head}${issue.location?.line === undefined ? ':' : ''} ${issue.message}` : issue.message;
+  return `${head ? head + ' ' : ''}${displayPath(issue.path)}: ${issue.message}`;
 }
 
 /** Every problem found in a config, reported together so a person fixes them in one pass. */

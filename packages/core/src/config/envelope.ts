@@ -10,6 +10,14 @@ const sweepAxes: JsonSchema = {
   additionalProperties: { type: 'array', minItems: 1 },
 };
 
+/** The `sweep:` block; validated on its own before a sweep is expanded (jobs drop the block). */
+export const sweepSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { grid: sweepAxes, zip: sweepAxes },
+};
+
 export const envelopeSchema: JsonSchema = {
   type: 'object',
   required: ['experiment'],
@@ -25,11 +33,6 @@ export const envelopeSchema: JsonSchema = {
       required: ['kind'],
       properties: { kind: { type: 'string', minLength: 1 } },
     },
-    sweep: {
-      type: 'object',
-      additionalProperties: false,
-      minProperties: 1,
-      properties: { grid: sweepAxes, zip: sweepAxes },
-    },
+    sweep: sweepSchema,
   },
 };

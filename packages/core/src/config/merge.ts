@@ -1,4 +1,6 @@
+import { ConfigError } from './config-error';
 import { ConfigPath, LocationMap, pointer } from './location';
+import { FORBIDDEN_KEY_MESSAGE, isForbiddenKey, ownValue } from './safe-keys';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -31,7 +33,10 @@ function mergeInto(
 ): Record<string, unknown> {
   for (const [key, value] of Object.entries(top)) {
     const childPath = [...path, key];
-    const existing = base[key];
+    if (isForbiddenKey(key)) {
+      throw new ConfigError([{ path: childPath, location: topLocations.locate(childPath, 'key'), message: FORBIDDEN_KEY_MESSAGE, code: 'E_CONFIG_FORBIDDEN_KEY' }]);
+    }
+    const existing = ownValue(base, key);
     if (isPlainObject(existing) && isPlainObject(value) && !replace.has(pointer(childPath))) {
       const keyLoc = topLocations.keyAt(childPath);
       if (keyLoc) locations.setKey(childPath, keyLoc);
@@ -61,16 +66,20 @@ export function getAtPath(data: unknown, path: ConfigPath): unknown {
   let cur: unknown = data;
   for (const part of path) {
     if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[String(part)];
+    cur = ownValue(cur as Record<string, unknown>, String(part));
   }
   return cur;
 }
 
-/** Set a value, creating intermediate mappings; returns false when a non-mapping is in the way. */
+/**
+ * Set a value, creating intermediate mappings; returns false when a non-mapping is in the way.
+ * Callers refuse forbidden keys with a located message first; this refusal is the last guard.
+ */
 export function setAtPath(data: Record<string, unknown>, path: ConfigPath, value: unknown): boolean {
+  if (path.some(isForbiddenKey)) return false;
   let cur: Record<string, unknown> = data;
   for (const part of path.slice(0, -1)) {
-    const next = cur[String(part)];
+    const next = ownValue(cur, String(part));
     if (next === undefined || next === null) {
       const created: Record<string, unknown> = {};
       cur[String(part)] = created;

@@ -13,11 +13,22 @@ export type JsonSchema = Record<string, unknown>;
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: false, passContext: true });
 addRepscopeKeywords(ajv);
 const compiled = new WeakMap<object, ValidateFunction>();
+/**
+ * Schemas built per call (a plugin's `optionsSchema(registries)`, once per sweep job) are new
+ * objects with the same content: keyed by content they compile once, not once per job —
+ * ajv also keeps every compiled object, so per-object compiling grew without bound.
+ */
+const compiledByContent = new Map<string, ValidateFunction>();
 
 export function compileSchema(schema: JsonSchema): ValidateFunction {
   let fn = compiled.get(schema);
   if (!fn) {
-    fn = ajv.compile(schema);
+    const key = JSON.stringify(schema);
+    fn = compiledByContent.get(key);
+    if (!fn) {
+      fn = ajv.compile(schema);
+      compiledByContent.set(key, fn);
+    }
     compiled.set(schema, fn);
   }
   return fn;
@@ -106,13 +117,18 @@ export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return v.length > 6 ? `a list of ${v.length} items` : JSON.stringify(v);
   if (v !== null && typeof v === 'object') return 'a mapping';
+  // JSON has no NaN or infinity and would print them as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN (.nan)' : v > 0 ? 'infinity (.inf)' : '-infinity (-.inf)';
   const text = JSON.stringify(v);
   return text.length > 60 ? text.slice(0, 57) + '..."' : text;
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
   const seen = new Set<string>();
+  // A value of the wrong type also fails its range checks (NaN is "a number"): say the type only.
+  const wrongType = new Set(issues.filter((i) => i.code === 'E_CONFIG_TYPE').map((i) => i.path.join('\u0000')));
   return issues.filter((i) => {
+    if (i.code !== 'E_CONFIG_TYPE' && wrongType.has(i.path.join('\u0000'))) return false;
     const key = `${i.path.join('\u0000')}|${i.message}`;
     if (seen.has(key)) return false;
     seen.add(key);

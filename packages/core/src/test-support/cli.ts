@@ -13,8 +13,8 @@ export function runCli(args: string[], cwd: string, timeoutMs = 120_000, env: Re
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function startCli(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
+export function startCli(args: string[], cwd: string, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -57,12 +57,12 @@ describe('config errors: one path-first line per problem, all at once', () => {
   });
 
   test('a missing file is named', () => {
-    expect(() => loadRawConfig('/nonexistent/z.yaml')).toThrow('/nonexistent/z.yaml cannot read config: file not found');
+    expect(() => loadRawConfig('/nonexistent/z.yaml')).toThrow('/nonexistent/z.yaml: cannot read config: file not found');
   });
 
   test('errors from command-line overrides name the override', async () => {
     expect(await errorsOf('experiment: quadratic\n', ['optimizer.lr=-1'])).toEqual(['override "optimizer.lr=-1" optimizer.lr: must be > 0 (got -1)']);
-    expect(() => parseOverrides(['steps'])).toThrow('override "steps" expected key.path=value');
+    expect(() => parseOverrides(['steps'])).toThrow('override "steps": expected key.path=value');
   });
 
   test('unknown keys in nested blocks suggest only that block\'s keys', async () => {

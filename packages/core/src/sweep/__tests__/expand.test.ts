@@ -34,7 +34,7 @@ describe('sweep expansion', () => {
 
   test('zip lists of different lengths, repeated axes and empty sweeps are errors', () => {
     expect(() => jobs('sweep:\n  zip: { seed: [0, 1], dim: [3] }\n')).toThrow('s.yaml:2:3 sweep.zip: zip lists must have the same length (got seed: 2, dim: 1)');
-    expect(() => jobs('sweep:\n  grid: { seed: [0, 1] }\n', [{ path: ['seed'], values: [1, 2], text: 'seed=1,2' }])).toThrow('"seed" is swept by more than one axis');
+    expect(() => jobs('sweep:\n  grid: { seed: [0, 1] }\n  zip: { seed: [2, 3] }\n')).toThrow('"seed" is swept by more than one axis');
     expect(() => expandSweep(undefined, [], new LocationMap())).toThrow(ConfigError);
   });
 
