@@ -7,6 +7,8 @@ import { sweepCommand } from './commands/sweep-command';
 import { validateCommand } from './commands/validate-command';
 import { modelsCommand, pluginsCommand } from './commands/list-commands';
 import { activationsCommand } from './commands/activations-command';
+import { compareCommand, runsCommand } from './commands/runs-command';
+import { newPluginCommand } from './commands/new-plugin-command';
 
 const backendOption = () => new Option('--backend <name>', 'TF.js backend, overriding the config').choices([...BACKEND_CHOICES]);
 const progressOption = () => new Option('--progress <mode>', 'progress display (default: bar on a terminal, lines otherwise)').choices(['bar', 'lines', 'silent']);
@@ -44,7 +46,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('check a config (and each job of a sweep) without running anything')
     .argument('<config>', 'experiment YAML file')
     .argument('[overrides...]', 'key.path=value overrides')
-    .action(async (config: string, overrides: string[]) => setExit(await validateCommand(config, overrides)));
+    .option('--print', 'print the fully resolved config as YAML (a sweep: its first job)')
+    .option('--jobs-list', "print each sweep job's overrides, one line per job")
+    .action(async (config: string, overrides: string[], opts) => setExit(await validateCommand(config, overrides, opts)));
 
   program
     .command('plugins')
@@ -73,6 +77,27 @@ function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--out <file>', 'output .safetensors file')
     .addOption(backendOption())
     .action(async (opts) => setExit(await activationsCommand(opts)));
+
+  program
+    .command('runs')
+    .description('list past runs (sweep jobs included), newest first')
+    .argument('[dir]', 'folder to search', 'runs')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, opts) => setExit(await runsCommand(dir, opts)));
+
+  program
+    .command('compare')
+    .description('the config keys that differ between runs, then their summaries side by side')
+    .argument('<runs...>', 'two or more run directories')
+    .option('--json', 'machine-readable output')
+    .action(async (dirs: string[], opts) => setExit(await compareCommand(dirs, opts)));
+
+  program
+    .command('new-plugin')
+    .description('write a new plugin package (plugin, example config, test) to start from')
+    .argument('<name>', 'experiment name, e.g. layer-norms (lower case, digits, dashes)')
+    .option('--dir <dir>', 'where to write it (default ./repscope-plugin-<name>)')
+    .action(async (name: string, opts) => setExit(await newPluginCommand(name, opts)));
 
   return program;
 }

@@ -26,7 +26,7 @@ th{background:#f4f4f4}pre{background:#f7f7f7;padding:.8em;overflow:auto}img{imag
 .status{display:inline-block;padding:1px 8px;border-radius:4px;background:#eee}.status.completed{background:#d4f4d4}.status.diverged,.status.failed{background:#f8d0d0}
 figure{display:inline-block;margin:.3em;text-align:center}figcaption{font-size:.85em;color:#555}
 table.summary>tbody>tr>td{white-space:normal;overflow-wrap:anywhere;max-width:900px}table.nested{margin:0;font-size:.92em}
-table.nested td,table.nested th{white-space:nowrap}.list{font-variant-numeric:tabular-nums}details>summary{cursor:pointer;color:#444}`;
+table.nested td,table.nested th{white-space:normal;vertical-align:top}details pre{max-height:24em;max-width:800px}.list{font-variant-numeric:tabular-nums}details>summary{cursor:pointer;color:#444}`;
 
 function table(columns: string[], rows: unknown[][]): string {
   const head = `<tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;

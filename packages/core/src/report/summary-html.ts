@@ -29,7 +29,7 @@ function details(label: string, body: string, open = false): string {
 function rowsTable(rows: Record<string, unknown>[]): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const head = `<tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
-  const body = rows.map((r) => `<tr>${columns.map((c) => `<td>${escapeHtml(r[c] === undefined ? '' : formatCell(r[c]))}</td>`).join('')}</tr>`).join('');
+  const body = rows.map((r) => `<tr>${columns.map((c) => `<td>${r[c] === undefined ? '' : summaryValueHtml(r[c])}</td>`).join('')}</tr>`).join('');
   return `<table class="nested">${head}${body}</table>`;
 }
 
@@ -62,7 +62,7 @@ export function summaryValueHtml(v: unknown): string {
     const table = keyValueTable(v);
     return entries.length <= 8 && entries.every(([, x]) => isScalar(x)) ? table : details(`${entries.length} fields`, table);
   }
-  return details(compactJson(v, 60), `<pre>${escapeHtml(JSON.stringify(v, jsonReplacer, 2))}</pre>`);
+  return details(compactJson(v, 40), `<pre>${escapeHtml(JSON.stringify(v, jsonReplacer, 2))}</pre>`);
 }
 
 /** The summary as a key/value table (artifacts are listed in their own section). */

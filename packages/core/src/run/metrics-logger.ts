@@ -47,7 +47,8 @@ export class MetricsLogger {
       s.push(group === undefined ? { x, value } : { x, value, group });
     }
     const loss = typeof values['loss'] === 'number' ? values['loss'] : undefined;
-    this.progress.update(step, { loss });
+    // Logging step s means s + 1 steps (0 … s) are done.
+    this.progress.update(step + 1, { loss });
     for (const [key, value] of Object.entries(values)) {
       if (typeof value === 'number' && roleOf(key, this.description) === 'loss' && !Number.isFinite(value)) {
         throw new RunDivergedError(step, key, value);

@@ -4,7 +4,8 @@ export type ProgressMode = 'bar' | 'lines' | 'silent';
 
 export interface ProgressReporter {
   start(total: number, label?: string): void;
-  update(step: number, values?: { loss?: number }): void;
+  /** `done` steps of `total` are finished (metrics.log(s) reports s + 1). */
+  update(done: number, values?: { loss?: number }): void;
   stop(): void;
 }
 
@@ -81,7 +82,8 @@ export function createProgress(mode: ProgressMode, prefix: string, stream: NodeJ
         });
         bar.start(total, 0, { lossText, etaText: '?' });
       },
-      update(step, values) {
+      update(done, values) {
+        const step = Math.min(done, total);
         eta.record(step);
         if (values?.loss !== undefined) lossText = ` | loss ${formatLoss(values.loss)}`;
         bar?.update(step, { lossText, etaText: formatSeconds(eta.secondsLeft(total)) });
@@ -117,7 +119,8 @@ export function createProgress(mode: ProgressMode, prefix: string, stream: NodeJ
       finished = false;
       eta.reset();
     },
-    update(step, values) {
+    update(done, values) {
+      const step = Math.min(done, total);
       lastStep = step;
       eta.record(step);
       if (values?.loss !== undefined) lastLoss = values.loss;
