@@ -10,7 +10,7 @@ import { activationsCommand } from './commands/activations-command';
 import { compareCommand, runsCommand } from './commands/runs-command';
 import { newPluginCommand } from './commands/new-plugin-command';
 
-const backendOption = () => new Option('--backend <name>', 'TF.js backend, overriding the config').choices([...BACKEND_CHOICES]);
+const backendOption = (description = 'TF.js backend, overriding the config') => new Option('--backend <name>', description).choices([...BACKEND_CHOICES]);
 const progressOption = () => new Option('--progress <mode>', 'progress display (default: bar on a terminal, lines otherwise)').choices(['bar', 'lines', 'silent']);
 
 function buildProgram(setExit: (code: number) => void): Command {
@@ -75,7 +75,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--image <file>', 'input image (PNG or JPEG)')
     .option('--hooks <patterns>', 'comma-separated hook names or globs (default: all)')
     .requiredOption('--out <file>', 'output .safetensors file')
-    .addOption(backendOption())
+    .addOption(backendOption('TF.js backend (default: auto, the fastest available)'))
     .action(async (opts) => setExit(await activationsCommand(opts)));
 
   program
@@ -102,6 +102,10 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
+function isUserFacing(err: unknown): err is Error & { exitCode: 1 | 2 } {
+  return err instanceof Error && ((err as { exitCode?: unknown }).exitCode === 1 || (err as { exitCode?: unknown }).exitCode === 2);
+}
+
 /** Parse argv and run; returns the exit code (0 ok, 1 failed run, 2 invalid input, 130 interrupted). */
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -113,7 +117,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
     }
-    if (err instanceof UserFacingError) {
+    // Duck-typed as well: a plugin that bundles its own copy of @repscope/core throws errors
+    // that are not instances of this copy's classes, and they are still meant for people.
+    if (err instanceof UserFacingError || isUserFacing(err)) {
       process.stderr.write(`${err.message}\n`);
       return err.exitCode;
     }

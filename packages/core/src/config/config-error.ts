@@ -16,7 +16,9 @@ export function formatIssue(issue: ConfigIssue): string {
   const where = formatLocation(issue.location);
   const head = [issue.context, where].filter(Boolean).join(' ');
   const path = issue.path.length ? `${displayPath(issue.path)}: ` : '';
-  return `${head ? head + ' ' : ''}${path}${issue.message}`;
+  // A problem with a whole file (it cannot be read) reads `file: message`, like every other error.
+  const wholeFile = !path && !issue.context && issue.location?.line === undefined && issue.code === 'E_CONFIG_READ';
+  return `${head ? head + (wholeFile ? ': ' : ' ') : ''}${path}${issue.message}`;
 }
 
 /** Every problem found in a config, reported together so a person fixes them in one pass. */

@@ -45,8 +45,10 @@ export async function runsCommand(dir: string | undefined, opts: { json?: boolea
   return 0;
 }
 
-function cell(v: unknown): string {
+/** Config values as written (0.1, not 0.10000); summary values rounded for reading. */
+function cell(v: unknown, exact = false): string {
   if (v === undefined) return '-';
+  if (exact && typeof v === 'number') return String(v);
   if (v !== null && typeof v === 'object') {
     const s = JSON.stringify(v);
     return s.length > 40 ? s.slice(0, 39) + '…' : s;
@@ -85,7 +87,7 @@ export async function compareCommand(dirs: string[], opts: { json?: boolean }): 
   const out: string[] = runs.map((r, i) => `${labels[i]}  ${r.experiment} · ${r.name}  ${relative(r.path)}`);
   out.push('');
   out.push(differs.length ? `config: ${differs.length} key(s) differ` : 'config: identical (apart from name)');
-  if (differs.length) out.push(textTable(['key', ...labels], differs.map((k) => [k, ...configs.map((c) => cell(c.get(k)))])));
+  if (differs.length) out.push(textTable(['key', ...labels], differs.map((k) => [k, ...configs.map((c) => cell(c.get(k), true))])));
   out.push('');
   out.push('summary (* = differs)');
   out.push(
@@ -94,7 +96,7 @@ export async function compareCommand(dirs: string[], opts: { json?: boolean }): 
       summaryKeys.map((k) => {
         const values = summaries.map((s) => s.get(k));
         const mark = new Set(values.map((v) => JSON.stringify(v))).size > 1 ? '*' : ' ';
-        return [`${mark} ${k}`, ...values.map(cell)];
+        return [`${mark} ${k}`, ...values.map((v) => cell(v))];
       }),
     ),
   );

@@ -57,7 +57,7 @@ describe('config errors: one path-first line per problem, all at once', () => {
   });
 
   test('a missing file is named', () => {
-    expect(() => loadRawConfig('/nonexistent/z.yaml')).toThrow('/nonexistent/z.yaml cannot read config: file not found');
+    expect(() => loadRawConfig('/nonexistent/z.yaml')).toThrow('/nonexistent/z.yaml: cannot read config: file not found');
   });
 
   test('errors from command-line overrides name the override', async () => {
