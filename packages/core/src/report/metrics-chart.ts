@@ -85,7 +85,9 @@ export function metricsChartSpec(data: MetricPlotData): TopLevelSpec | undefined
       const smooth = noisy ? movingAverage(g.map((p) => p.value), smoothingWindow(g.length)) : undefined;
       return downsample(g.map((p, i) => ({ ...p, ...(smooth ? { smooth: smooth[i]! } : {}) })));
     });
-    const x = { field: 'x', type: data.x.categorical ? ('ordinal' as const) : ('quantitative' as const), title: data.x.title };
+    const x = data.x.categorical
+      ? { field: 'x', type: 'ordinal' as const, title: data.x.title, sort: null, axis: { labelAngle: 0 } }
+      : { field: 'x', type: 'quantitative' as const, title: data.x.title };
     const yScale = span > 100 ? { type: 'log' as const } : { zero: false };
     const color = grouped ? { color: { field: 'group', type: 'nominal' as const, title: data.groupTitle } } : {};
     const title = names.length > 1 ? `${names[0]} (= ${names.slice(1).join(', ')})` : names[0]!;
