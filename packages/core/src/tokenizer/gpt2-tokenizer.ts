@@ -34,6 +34,7 @@ export function displayToken(text: string): string {
     .replace(/\n/g, '↵')
     .replace(/\t/g, '⇥')
     .replace(/\r/g, '␍')
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `⟨0x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}⟩`);
 }
 
@@ -81,6 +82,7 @@ export function bytesToDisplayText(bytes: Uint8Array): string {
     out += displayBytes([bytes[i]!]);
     i += 1;
   }
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return out.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => displayBytes([c.charCodeAt(0)]));
 }
 

@@ -46,7 +46,7 @@ online('packed tarballs installed with npm outside the monorepo', () => {
 
   beforeAll(() => {
     if (!fs.existsSync(path.join(CORE, 'dist', 'index.js'))) throw new Error('packages/core/dist is missing: run `pnpm build` first (`pnpm test` does)');
-    for (const [key, dir] of [['core', CORE], ['walks', WALKS]] as const) {
+    for (const dir of [CORE, WALKS]) {
       expectOk(sh('npx', ['-y', 'pnpm@9', 'pack', '--pack-destination', packs], dir));
     }
     for (const f of fs.readdirSync(packs)) tarballs[f.includes('plugin-walks') ? 'walks' : 'core'] = path.join(packs, f);
