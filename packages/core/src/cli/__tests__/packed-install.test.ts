@@ -57,6 +57,9 @@ online('packed tarballs installed with npm outside the monorepo', () => {
     expectOk(sh('npm', ['install', '--omit=optional', '--no-audit', '--no-fund', '--prefer-offline', tarballs['core']!, tarballs['walks']!], project, 300_000));
   }, 420_000);
 
+  // the project holds ~400 MB of node_modules
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
   test('tarballs hold the built code, types, a bin and no tests', () => {
     const list = (t: string) => sh('tar', ['tzf', t], work).stdout.trim().split('\n');
     const core = list(tarballs['core']!);
