@@ -58,6 +58,10 @@ describe('the CLI for people who run many experiments', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('missing.yaml: cannot read config: file not found');
     expect(runCli(['activations', '--help'], dir).stdout).not.toMatch(/config/);
+    // checked before GPT-2 small is built: one line, no model or backend lines
+    const img = runCli(['activations', '--model', 'gpt2', '--image', 'nope.png', '--out', 'a.safetensors'], dir);
+    expect(img.code).toBe(2);
+    expect(img.stderr.trim()).toBe('nope.png: no such image file');
   });
 
   test('a user error from a plugin with its own copy of core prints one line, no stack', () => {
