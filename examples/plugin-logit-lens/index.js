@@ -51,6 +51,8 @@ module.exports = {
     const rows = [];
     try {
       ctx.progress.start(layers.length, 'layers');
+      // x is a layer (0 = the embedding), drawn as categories rather than a continuous scale
+      ctx.metrics.describe({ x: { title: 'layer (0 = embedding)', categorical: true } });
       for (const [step, hook] of layers.entries()) {
         await ctx.checkInterrupted();
         const residual = cache[hook];

@@ -60,3 +60,35 @@ export function heatMap(values: number[], rows: number, cols: number, max: numbe
   values.forEach((v, i) => data.set(viridis(max > 0 ? v / max : 0), i * 3));
   return { width: cols, height: rows, channels: 3, data };
 }
+
+function barNumber(v: number): string {
+  return v.toPrecision(3).replace('e+', 'E').replace('e-', 'E-');
+}
+
+/**
+ * The image with a viridis colour bar appended below it: the scale from 0 to `max`, with
+ * both ends and the middle labelled and `label` saying what the colours measure.
+ */
+export function withColourBar(image: FloatImage, max: number, label: string): FloatImage {
+  const gap = 6;
+  const barHeight = 12;
+  const barWidth = Math.max(120, Math.min(image.width - 2 * gap, 320));
+  const width = Math.max(image.width, barWidth + 2 * gap, textWidth(label) + 2 * gap);
+  const height = image.height + gap + barHeight + 3 + GLYPH_HEIGHT + 4 + GLYPH_HEIGHT + gap;
+  const data = new Float32Array(width * height * 3).fill(1);
+  for (let y = 0; y < image.height; y++) for (let x = 0; x < image.width; x++) for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = image.data[(y * image.width + x) * image.channels + (image.channels === 1 ? 0 : c)]!;
+  const x0 = gap;
+  const y0 = image.height + gap;
+  for (let x = 0; x < barWidth; x++) {
+    const rgb = viridis(x / (barWidth - 1));
+    for (let y = 0; y < barHeight; y++) data.set(rgb, ((y0 + y) * width + x0 + x) * 3);
+  }
+  const ink: [number, number, number] = [0.1, 0.1, 0.1];
+  const ticksY = y0 + barHeight + 3;
+  const ends = ['0', barNumber(max / 2), barNumber(max)];
+  drawText(data, width, height, ends[0]!, x0, ticksY, ink);
+  drawText(data, width, height, ends[1]!, x0 + Math.floor((barWidth - textWidth(ends[1]!)) / 2), ticksY, ink);
+  drawText(data, width, height, ends[2]!, x0 + barWidth - textWidth(ends[2]!), ticksY, ink);
+  drawText(data, width, height, label, x0, ticksY + GLYPH_HEIGHT + 4, ink);
+  return { width, height, channels: 3, data };
+}

@@ -4,7 +4,7 @@ import { ActivationShape, BatchObjective, objectiveRegistry } from './objectives
 import type { FeatureVizOptions } from './options';
 import { fourierParam, ImageParam, pixelParam } from './parameterization';
 import { octavePlan, Panel, panelPlan } from './plan';
-import { heatMap, labelledGrid } from './render';
+import { heatMap, labelledGrid, withColourBar } from './render';
 import { gaussianBlur, randomTransforms } from './transforms';
 
 interface PanelResult {
@@ -54,6 +54,13 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
   let seconds = 0;
   ctx.log(`${panels.length} panels of ${hook} (${shape.tokens} tokens × ${shape.width}), ${octaves.map((x) => `${x.size}px×${x.steps}`).join(' → ')}, batches of ${o.batch}`);
   ctx.progress.start(totalSteps * Math.ceil(panels.length / o.batch), 'feature viz');
+  // Every batch runs the same `steps`; plotting against the step within the batch (one line
+  // per batch) keeps the x-axis in the units the summary's `steps` reports.
+  ctx.metrics.describe({
+    roles: { batch: 'bookkeeping', octave: 'bookkeeping', sigma: 'bookkeeping', batchStep: 'bookkeeping' },
+    x: { key: 'batchStep', title: 'step (within its batch)' },
+    groupBy: 'batch',
+  });
 
   for (let first = 0; first < panels.length; first += o.batch) {
     const batch: Panel[] = panels.slice(first, first + o.batch);
@@ -111,7 +118,7 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
           }
           seconds += (performance.now() - t0) / 1000;
           if (step % o.logEvery === 0 || step === oct.steps - 1) {
-            ctx.metrics.log(globalStep, { loss: losses.reduce((a, v) => a + v, 0) / B, batch: first / o.batch, octave: k, lr, sigma: o.transforms.blur.enabled ? sigma : 0 });
+            ctx.metrics.log(globalStep, { loss: losses.reduce((a, v) => a + v, 0) / B, batch: first / o.batch, batchStep: globalStep - (first / o.batch) * totalSteps, octave: k, lr, sigma: o.transforms.blur.enabled ? sigma : 0 });
           }
         }
       }
@@ -153,8 +160,12 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
   const maxChange = Math.max(...results.flatMap((r) => r.changePerPatch));
   ctx.artifacts.writePng(
     'change-maps.png',
-    labelledGrid(results.map((r) => ({ image: heatMap(r.changePerPatch, patchesPerSide, patchesPerSide, maxChange), label: r.label })), columns, 112),
-    'mean |image − initial image| per patch (viridis, one scale for all panels; top-left = first patch)',
+    withColourBar(
+      labelledGrid(results.map((r) => ({ image: heatMap(r.changePerPatch, patchesPerSide, patchesPerSide, maxChange), label: r.label })), columns, 112),
+      maxChange,
+      'mean abs pixel change per patch',
+    ),
+    'mean |image − initial image| per patch (viridis, one scale for all panels, colour bar below; top-left = first patch)',
   );
   const meanRows = Array.from({ length: patchesPerSide }, (_, row) => results.reduce((a, r) => a + r.changeByPatchRow[row]!, 0) / results.length);
   const earlyMean = results.reduce((a, r) => a + r.earlyPatchChangeFraction, 0) / results.length;

@@ -71,11 +71,11 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
         ctx.metrics.log(step, { loss: Math.min(...losses), lossMean: mean(losses), outputDistance: outputDistances[best]!, lr });
       }
     }
-    // The state after the last update.
-    tf.tidy(() => {
-      objective(x);
-    });
+    // The state after the last update, logged as step `steps` so the last metrics line shows
+    // the same loss as the summary's finalLoss (each earlier line is the loss before its step's update).
+    const finalLosses = tf.tidy(() => Array.from(objective(x).dataSync()));
     recordBaseline(o.steps);
+    ctx.metrics.log(o.steps, { loss: Math.min(...finalLosses), lossMean: mean(finalLosses), outputDistance: outputDistances[bestIndex(outputDistances)]! });
     const finalAll = decodeAll(decoder, x, o.steps, o.decode.topK, tokenizer);
     const best = bestIndex(outputDistances);
     const final = finalAll[best]!;

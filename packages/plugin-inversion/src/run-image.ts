@@ -59,6 +59,8 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
   let stepSeconds = 0;
   let globalStep = 0;
   ctx.progress.start(o.steps * depths.length, 'image inversion');
+  // One line per depth, each over the run's `steps` (not over the steps of all depths together).
+  ctx.metrics.describe({ roles: { depth: 'bookkeeping', depthStep: 'bookkeeping' }, x: { key: 'depthStep', title: 'step' }, groupBy: 'depth' });
   try {
     for (const depth of depths) {
       const hook = hookForDepth(depth);
@@ -86,7 +88,7 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
           const [loss] = descentStep(x, objective, optimizer);
           if (o.image.clip) tf.tidy(() => x.assign(tf.clipByValue(x, 0, 1)));
           stepSeconds += (performance.now() - t0) / 1000;
-          if (step % o.logEvery === 0 || step === o.steps - 1) ctx.metrics.log(globalStep, { depth, loss: loss!, outputDistance: distance, lr });
+          if (step % o.logEvery === 0 || step === o.steps - 1) ctx.metrics.log(globalStep, { depth, depthStep: step, loss: loss!, outputDistance: distance, lr });
         }
         tf.tidy(() => {
           objective(x);

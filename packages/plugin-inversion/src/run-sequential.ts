@@ -39,6 +39,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
   const records: PositionRecord[] = [];
   const started = performance.now();
   ctx.progress.start(n, 'sequential');
+  ctx.metrics.describe({ x: { title: 'token position', categorical: true } });
   try {
     for (let t = 0; t < n; t++) {
       await ctx.checkInterrupted();

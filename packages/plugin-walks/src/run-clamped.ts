@@ -30,6 +30,7 @@ export async function runClampedWalk(ctx: RunContext<WalksOptions>, model: Token
   let seconds = 0;
   try {
     ctx.progress.start(o.steps, 'clamped walk');
+    ctx.metrics.describe({ roles: { cut: 'bookkeeping' } }); // the random clamp index: logged, not plotted
     for (let step = 1; step <= o.steps; step++) {
       await ctx.checkInterrupted();
       const t0 = performance.now();

@@ -9,8 +9,10 @@ import { modelsCommand, pluginsCommand } from './commands/list-commands';
 import { activationsCommand } from './commands/activations-command';
 import { downloadCommand } from './commands/download-command';
 import { cacheCommand } from './commands/cache-command';
+import { compareCommand, runsCommand } from './commands/runs-command';
+import { newPluginCommand } from './commands/new-plugin-command';
 
-const backendOption = () => new Option('--backend <name>', 'TF.js backend, overriding the config').choices([...BACKEND_CHOICES]);
+const backendOption = (description = 'TF.js backend, overriding the config') => new Option('--backend <name>', description).choices([...BACKEND_CHOICES]);
 const progressOption = () => new Option('--progress <mode>', 'progress display (default: bar on a terminal, lines otherwise)').choices(['bar', 'lines', 'silent']);
 
 function buildProgram(setExit: (code: number) => void): Command {
@@ -47,7 +49,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('check a config (and each job of a sweep) without running anything')
     .argument('<config>', 'experiment YAML file')
     .argument('[overrides...]', 'key.path=value overrides')
-    .action(async (config: string, overrides: string[]) => setExit(await validateCommand(config, overrides)));
+    .option('--print', 'print the fully resolved config as YAML (a sweep: its first job)')
+    .option('--jobs-list', "print each sweep job's overrides, one line per job")
+    .action(async (config: string, overrides: string[], opts) => setExit(await validateCommand(config, overrides, opts)));
 
   program
     .command('plugins')
@@ -74,7 +78,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--image <file>', 'input image (PNG or JPEG)')
     .option('--hooks <patterns>', 'comma-separated hook names or globs (default: all)')
     .requiredOption('--out <file>', 'output .safetensors file')
-    .addOption(backendOption())
+    .addOption(backendOption('TF.js backend (default: auto, the fastest available)'))
     .action(async (opts) => setExit(await activationsCommand(opts)));
 
   program
@@ -90,7 +94,32 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'machine-readable output')
     .action(async (opts) => setExit(await cacheCommand(opts)));
 
+  program
+    .command('runs')
+    .description('list past runs (sweep jobs included), newest first')
+    .argument('[dir]', 'folder to search', 'runs')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, opts) => setExit(await runsCommand(dir, opts)));
+
+  program
+    .command('compare')
+    .description('the config keys that differ between runs, then their summaries side by side')
+    .argument('<runs...>', 'two or more run directories')
+    .option('--json', 'machine-readable output')
+    .action(async (dirs: string[], opts) => setExit(await compareCommand(dirs, opts)));
+
+  program
+    .command('new-plugin')
+    .description('write a new plugin package (plugin, example config, test) to start from')
+    .argument('<name>', 'experiment name, e.g. layer-norms (lower case, digits, dashes)')
+    .option('--dir <dir>', 'where to write it (default ./repscope-plugin-<name>)')
+    .action(async (name: string, opts) => setExit(await newPluginCommand(name, opts)));
+
   return program;
+}
+
+function isUserFacing(err: unknown): err is Error & { exitCode: 1 | 2 } {
+  return err instanceof Error && ((err as { exitCode?: unknown }).exitCode === 1 || (err as { exitCode?: unknown }).exitCode === 2);
 }
 
 /** Parse argv and run; returns the exit code (0 ok, 1 failed run, 2 invalid input, 130 interrupted). */
@@ -104,7 +133,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
     }
-    if (err instanceof UserFacingError) {
+    // Duck-typed as well: a plugin that bundles its own copy of @repscope/core throws errors
+    // that are not instances of this copy's classes, and they are still meant for people.
+    if (err instanceof UserFacingError || isUserFacing(err)) {
       process.stderr.write(`${err.message}\n`);
       return err.exitCode;
     }

@@ -1,18 +1,20 @@
 import { stringify as toYaml } from 'yaml';
 import { jsonReplacer } from '../util/atomic-write';
-import { metricsChartSpec, renderVegaLiteSvg } from './plot';
+import type { MetricPlotData } from '../run/metrics-description';
+import { escapeHtml } from './escape-html';
+import { metricsChartSpec } from './metrics-chart';
+import { renderVegaLiteSvg } from './plot';
 import type { ReportSection } from './report-builder';
+import { formatCell, summaryTableHtml } from './summary-html';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+export { escapeHtml };
 
 export interface ReportInput {
   title: string;
   status: string;
   config: unknown;
   summary: Record<string, unknown>;
-  series: Map<string, { step: number; value: number }[]>;
+  series: MetricPlotData;
   sections: ReportSection[];
   env: Record<string, unknown>;
 }
@@ -22,26 +24,9 @@ h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #d
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;font-variant-numeric:tabular-nums;white-space:pre}
 th{background:#f4f4f4}pre{background:#f7f7f7;padding:.8em;overflow:auto}img{image-rendering:pixelated;border:1px solid #ccc}
 .status{display:inline-block;padding:1px 8px;border-radius:4px;background:#eee}.status.completed{background:#d4f4d4}.status.diverged,.status.failed{background:#f8d0d0}
-figure{display:inline-block;margin:.3em;text-align:center}figcaption{font-size:.85em;color:#555}`;
-
-function scalarRows(summary: Record<string, unknown>): [string, string][] {
-  const rows: [string, string][] = [];
-  for (const [k, v] of Object.entries(summary)) {
-    if (k === 'artifacts') continue;
-    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) rows.push([k, formatCell(v)]);
-    else rows.push([k, truncate(JSON.stringify(v, jsonReplacer), 300)]);
-  }
-  return rows;
-}
-
-function formatCell(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5 ? v.toExponential(4) : v.toPrecision(6);
-  return String(v);
-}
-
-function truncate(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n - 1) + '…' : s;
-}
+figure{display:inline-block;margin:.3em;text-align:center}figcaption{font-size:.85em;color:#555}
+table.summary>tbody>tr>td{white-space:normal;overflow-wrap:anywhere;max-width:900px}table.nested{margin:0;font-size:.92em}
+table.nested td,table.nested th{white-space:normal;vertical-align:top}details pre{max-height:24em;max-width:800px}.list{font-variant-numeric:tabular-nums}details>summary{cursor:pointer;color:#444}`;
 
 function table(columns: string[], rows: unknown[][]): string {
   const head = `<tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
@@ -79,7 +64,7 @@ async function safeSvg(spec: Parameters<typeof renderVegaLiteSvg>[0]): Promise<s
 export async function renderReportHtml(input: ReportInput): Promise<string> {
   const parts: string[] = [];
   parts.push(`<h1>${escapeHtml(input.title)} <span class="status ${escapeHtml(input.status)}">${escapeHtml(input.status)}</span></h1>`);
-  parts.push(`<h2>Summary</h2>${table(['key', 'value'], scalarRows(input.summary))}`);
+  parts.push(`<h2>Summary</h2>${summaryTableHtml(input.summary)}`);
   const chart = metricsChartSpec(input.series);
   if (chart) parts.push(`<h2>Metrics</h2>${await safeSvg(chart)}`);
   for (const section of input.sections) parts.push(await renderSection(section));

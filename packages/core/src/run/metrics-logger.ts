@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { jsonReplacer } from '../util/atomic-write';
+import { MetricPlotData, MetricPoint, MetricsDescription, roleOf } from './metrics-description';
 import type { ProgressReporter } from './progress';
 import { RunDivergedError, RunInterruptedError } from './run-errors';
 
@@ -7,13 +8,14 @@ export type MetricValue = number | string | boolean | null;
 
 /**
  * Appends one JSON line per logged step to metrics.jsonl (append is crash-safe: at worst
- * the last line is torn, and readers skip it). Every numeric field whose name contains
- * "loss" is checked: NaN or ±Inf stops the run as diverged. Logging also checks for
- * Ctrl-C, so any loop that logs each step stops promptly.
+ * the last line is torn, and readers skip it). Every numeric loss field (see `describe`;
+ * by default every key whose name contains "loss") is checked: NaN or ±Inf stops the run as
+ * diverged. Logging also checks for Ctrl-C, so any loop that logs each step stops promptly.
  */
 export class MetricsLogger {
   private readonly fd: number;
-  private readonly series = new Map<string, { step: number; value: number }[]>();
+  private readonly series = new Map<string, MetricPoint[]>();
+  private description: MetricsDescription = {};
 
   constructor(
     file: string,
@@ -23,27 +25,45 @@ export class MetricsLogger {
     this.fd = fs.openSync(file, 'a');
   }
 
+  /**
+   * Say which logged keys are losses, values or bookkeeping, what the plots' x-axis is and
+   * whether to draw one line per value of a key. Call it before the first `log`.
+   */
+  describe(description: MetricsDescription): void {
+    this.description = { ...this.description, ...description, roles: { ...this.description.roles, ...description.roles } };
+  }
+
   log(step: number, values: Record<string, MetricValue>): void {
     if (this.signal.aborted) throw new RunInterruptedError(String(this.signal.reason ?? 'SIGINT'));
     fs.writeSync(this.fd, JSON.stringify({ step, ...values }, jsonReplacer) + '\n');
+    const { x: axis, groupBy } = this.description;
+    const xValue = axis?.key !== undefined && values[axis.key] !== undefined && values[axis.key] !== null ? values[axis.key] : step;
+    const x = axis?.categorical ? String(xValue) : Number(xValue);
+    const group = groupBy !== undefined && values[groupBy] !== undefined ? String(values[groupBy]) : undefined;
     for (const [key, value] of Object.entries(values)) {
-      if (typeof value !== 'number') continue;
+      if (typeof value !== 'number' || key === axis?.key || key === groupBy || roleOf(key, this.description) === 'bookkeeping') continue;
       let s = this.series.get(key);
       if (!s) this.series.set(key, (s = []));
-      s.push({ step, value });
+      s.push(group === undefined ? { x, value } : { x, value, group });
     }
     const loss = typeof values['loss'] === 'number' ? values['loss'] : undefined;
-    this.progress.update(step, { loss });
+    // Logging step s means s + 1 steps (0 … s) are done.
+    this.progress.update(step + 1, { loss });
     for (const [key, value] of Object.entries(values)) {
-      if (typeof value === 'number' && /loss/i.test(key) && !Number.isFinite(value)) {
+      if (typeof value === 'number' && roleOf(key, this.description) === 'loss' && !Number.isFinite(value)) {
         throw new RunDivergedError(step, key, value);
       }
     }
   }
 
-  /** Numeric series logged so far, for plots. */
-  allSeries(): Map<string, { step: number; value: number }[]> {
-    return this.series;
+  /** The plottable series logged so far (bookkeeping left out), with the x-axis to draw them on. */
+  allSeries(): MetricPlotData {
+    const axis = this.description.x;
+    return {
+      series: this.series,
+      x: { title: axis?.title ?? axis?.key ?? 'step', categorical: axis?.categorical ?? false },
+      ...(this.description.groupBy !== undefined ? { groupTitle: this.description.groupBy } : {}),
+    };
   }
 
   close(): void {

@@ -27,9 +27,14 @@ export interface ActivationsOptions {
   backend?: BackendChoice;
 }
 
-function modelInput(model: Model, opts: ActivationsOptions): { input: tf.Tensor; meta: Record<string, string> } {
+/** Checked before the model is built (which can take many seconds), so a typo fails at once. */
+function checkInputArguments(opts: ActivationsOptions): void {
   const given = [opts.text !== undefined, opts.tokens !== undefined, opts.image !== undefined].filter(Boolean).length;
   if (given !== 1) throw new InvalidInputError('activations: give exactly one of --text, --tokens or --image', 'E_ARGS');
+  if (opts.image !== undefined) readImageFile(opts.image);
+}
+
+function modelInput(model: Model, opts: ActivationsOptions): { input: tf.Tensor; meta: Record<string, string> } {
   if (isTokenModel(model)) {
     if (opts.image) throw new InvalidInputError(`activations: model ${model.kind} takes tokens; use --text or --tokens`, 'E_ARGS');
     const ids = opts.tokens !== undefined ? opts.tokens.split(',').map((s) => Number(s.trim())) : gpt2Tokenizer.encode(opts.text!);
@@ -55,6 +60,7 @@ export async function activationsCommand(opts: ActivationsOptions): Promise<numb
   locations.setValue(['model'], { source: 'command line' });
   const issues = validateModelBlock(spec, ['model'], registries, locations);
   if (issues.length) throw new ConfigError(issues);
+  checkInputArguments(opts);
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new InvalidInputError(`--seed: expected a non-negative integer (got ${opts.seed})`, 'E_ARGS');
   await fetchHubWeights([spec]);

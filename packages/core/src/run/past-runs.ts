@@ -1,0 +1,116 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { InvalidInputError } from '../util/errors';
+
+/** What `repscope runs` and `repscope compare` know about one run directory. */
+export interface PastRun {
+  path: string;
+  experiment: string;
+  name: string;
+  /** completed | diverged | failed | interrupted | running | running (process gone) | unreadable */
+  status: string;
+  startedAt?: string;
+  durationSeconds?: number;
+  config: Record<string, unknown>;
+  summary: Record<string, unknown>;
+}
+
+const SUMMARY_BOOKKEEPING = new Set(['status', 'experiment', 'name', 'seed', 'backend', 'durationSeconds', 'artifacts', 'error']);
+/** Folders never searched for runs. */
+const SKIPPED = new Set(['node_modules', '.git']);
+const MAX_DEPTH = 8;
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readYaml(file: string): Record<string, unknown> | undefined {
+  try {
+    const v = parseYaml(fs.readFileSync(file, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: unknown): boolean {
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function isRunDirectory(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'config.yaml')) && (fs.existsSync(path.join(dir, 'status.json')) || fs.existsSync(path.join(dir, 'summary.json')));
+}
+
+/** Read one run directory; a file that cannot be parsed makes the run "unreadable", never an exception. */
+export function readPastRun(dir: string): PastRun {
+  const config = readYaml(path.join(dir, 'config.yaml'));
+  const summary = readJson(path.join(dir, 'summary.json'));
+  const status = readJson(path.join(dir, 'status.json'));
+  const env = readJson(path.join(dir, 'env.json'));
+  let state = typeof summary?.['status'] === 'string' ? (summary['status'] as string) : typeof status?.['status'] === 'string' ? (status['status'] as string) : 'unreadable';
+  if (state === 'running' && !processAlive(status?.['pid'])) state = 'running (process gone)';
+  if (!config) state = 'unreadable';
+  const startedAt = [status?.['startedAt'], env?.['startedAt']].find((v): v is string => typeof v === 'string');
+  const duration = [summary?.['durationSeconds'], env?.['durationSeconds']].find((v): v is number => typeof v === 'number');
+  return {
+    path: dir,
+    experiment: String(config?.['experiment'] ?? summary?.['experiment'] ?? '?'),
+    name: String(config?.['name'] ?? summary?.['name'] ?? path.basename(dir)),
+    status: state,
+    ...(startedAt ? { startedAt } : {}),
+    ...(duration !== undefined ? { durationSeconds: duration } : {}),
+    config: config ?? {},
+    summary: summary ?? {},
+  };
+}
+
+/** Every run directory under `root` (sweep jobs included), newest first. */
+export function findPastRuns(root: string): PastRun[] {
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new InvalidInputError(`${root}: no such directory`, 'E_NOT_FOUND');
+  const found: PastRun[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (isRunDirectory(dir)) found.push(readPastRun(dir));
+    if (depth >= MAX_DEPTH) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory() && !SKIPPED.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
+  };
+  walk(path.resolve(root), 0);
+  const time = (r: PastRun) => (r.startedAt ? Date.parse(r.startedAt) : fs.statSync(r.path).mtimeMs) || 0;
+  return found.sort((a, b) => time(b) - time(a));
+}
+
+/** The summary's own result fields that fit in a table cell (numbers, booleans, short strings). */
+export function keySummaryFields(summary: Record<string, unknown>): [string, string | number | boolean | null][] {
+  return Object.entries(summary).filter(
+    (e): e is [string, string | number | boolean | null] =>
+      !SUMMARY_BOOKKEEPING.has(e[0]) && (e[1] === null || typeof e[1] === 'number' || typeof e[1] === 'boolean' || (typeof e[1] === 'string' && e[1].length <= 40)),
+  );
+}
+
+/** Nested config as dotted key paths → values (arrays kept whole). */
+export function flattenConfig(value: unknown, prefix = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) for (const [kk, vv] of flattenConfig(v, prefix ? `${prefix}.${k}` : k)) out.set(kk, vv);
+  } else if (prefix) {
+    out.set(prefix, value);
+  }
+  return out;
+}
