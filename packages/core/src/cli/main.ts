@@ -7,8 +7,10 @@ import { sweepCommand } from './commands/sweep-command';
 import { validateCommand } from './commands/validate-command';
 import { modelsCommand, pluginsCommand } from './commands/list-commands';
 import { activationsCommand } from './commands/activations-command';
+import { reportCommand, statusCommand } from './commands/report-command';
 
 const backendOption = () => new Option('--backend <name>', 'TF.js backend, overriding the config').choices([...BACKEND_CHOICES]);
+const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
 const progressOption = () => new Option('--progress <mode>', 'progress display (default: bar on a terminal, lines otherwise)').choices(['bar', 'lines', 'silent']);
 
 function buildProgram(setExit: (code: number) => void): Command {
@@ -30,14 +32,41 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('sweep')
-    .description('run every job of a sweep (sweep.grid / sweep.zip, or key=v1,v2 arguments)')
-    .argument('<config>', 'experiment YAML file')
+    .description('run every job of a sweep (sweep.grid / sweep.zip, or key=v1,v2 arguments) here or on Slurm; DIR instead of CONFIG resumes, shards or reports that sweep')
+    .argument('<config>', 'experiment YAML file, or a sweep folder (holding jobs.json)')
     .argument('[overrides...]', 'key.path=value overrides; key.path=v1,v2 adds a grid axis')
     .option('--out <dir>', 'sweep directory; re-running into the same one skips finished jobs')
-    .option('--jobs <n>', 'worker processes running jobs in parallel', '1')
+    .option('--jobs <n>', 'jobs at a time: worker processes here, or the %N limit of a Slurm array', '1')
+    .addOption(new Option('--launcher <kind>', "where jobs run (default: the config's launcher.kind, else local)").choices(['local', 'slurm']))
+    .option('--status', 'print the state of every job of the sweep folder and exit')
+    .option('--shard <i/n>', 'run only the unfinished jobs whose index is i modulo n (needs --out)')
+    .option('--job-index <k>', 'run only job k (needs --out); what each Slurm array task runs')
+    .option('--partition <name>', 'Slurm partition')
+    .option('--time <limit>', 'Slurm time limit per job (minutes, HH:MM:SS or D-HH:MM:SS)')
+    .option('--cpus-per-task <n>', 'Slurm cores per job (also its wasm threads)')
+    .option('--mem <size>', 'Slurm memory per job (e.g. 8G)')
+    .option('--gpus <n>', 'Slurm GPUs per job (n or type:n)')
+    .option('--account <name>', 'Slurm account')
+    .option('--qos <name>', 'Slurm quality of service')
+    .option('--sbatch <option>', 'extra #SBATCH line, e.g. --sbatch=--constraint=avx2 (repeatable)', repeatable, [])
+    .option('--setup <line>', "shell line run before each job, e.g. 'module load nodejs' (repeatable)", repeatable, [])
+    .option('--dry-run', 'with --launcher slurm: write jobs.json and the batch script, do not submit')
+    .option('--wait', 'with --launcher slurm: wait until the array has finished, then print the status')
     .addOption(backendOption())
     .addOption(progressOption())
     .action(async (config: string, overrides: string[], opts) => setExit(await sweepCommand(config, overrides, opts)));
+
+  program
+    .command('status')
+    .description('the state of every job of a sweep folder (run folders, and Slurm where present)')
+    .argument('<dir>', 'sweep folder')
+    .action(async (dir: string) => setExit(await statusCommand(dir)));
+
+  program
+    .command('report')
+    .description("rewrite a sweep folder's report.html, sweep.csv and sweep.json from its job folders")
+    .argument('<dir>', 'sweep folder')
+    .action(async (dir: string) => setExit(await reportCommand(dir)));
 
   program
     .command('validate')

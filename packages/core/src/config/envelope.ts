@@ -1,8 +1,9 @@
 import { BACKEND_CHOICES } from '../backend/select-backend';
+import { launcherSchema } from '../sweep/launcher';
 import type { JsonSchema } from './validate';
 
 /** Keys every config may have whatever its experiment; the rest belong to the plugin. */
-export const ENVELOPE_KEYS = ['experiment', 'name', 'description', 'seed', 'backend', 'extends', 'plugins', 'model', 'sweep'] as const;
+export const ENVELOPE_KEYS = ['experiment', 'name', 'description', 'seed', 'backend', 'extends', 'plugins', 'model', 'sweep', 'launcher'] as const;
 
 const sweepAxes: JsonSchema = {
   type: 'object',
@@ -31,5 +32,6 @@ export const envelopeSchema: JsonSchema = {
       minProperties: 1,
       properties: { grid: sweepAxes, zip: sweepAxes },
     },
+    launcher: launcherSchema,
   },
 };
