@@ -19,7 +19,7 @@ export function threadShare(jobs: number, env: NodeJS.ProcessEnv = process.env):
  * share, set only when it differs from what the backend would pick by itself (all cores).
  */
 export function threadEnvironment(jobs: number, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  if (env['REPSCOPE_WASM_THREADS'] !== undefined) return {};
+  if (env['REPSCOPE_WASM_THREADS']) return {};
   const share = threadShare(jobs, env);
   return share === os.availableParallelism() && jobs === 1 ? {} : { REPSCOPE_WASM_THREADS: String(share) };
 }

@@ -34,7 +34,7 @@ export function renderBatchScript(input: BatchScriptInput): string {
   const directives: string[] = [
     `--job-name=${input.name}`,
     `--array=${input.array}`,
-    `--output=${sbatchPath(`${input.outDir}/slurm/%A_%a.out`)}`,
+    `--output=${sbatchPath(input.outDir)}/slurm/%A_%a.out`,
     `--chdir=${sbatchPath(input.workDir)}`,
     ...(s.partition ? [`--partition=${s.partition}`] : []),
     ...(s.time !== undefined ? [`--time=${s.time}`] : []),
