@@ -85,6 +85,7 @@ function chartSpec(records: SweepRecord[], field: string, axis: string, seriesAx
     type: numericX ? ('quantitative' as const) : ('ordinal' as const),
     title: axis,
     ...(numericX ? { scale: logX ? { type: 'log' as const } : { zero: false } } : { sort: null }),
+    ...(numericX && xs.every((v) => Number.isInteger(v)) && !logX ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
   };
   const y = { field: 'y', type: 'quantitative' as const, title: foldSeed ? `${field} (mean over seeds, band = min–max)` : field, scale: logY ? { type: 'log' as const } : { zero: false } };
   const color = seriesAxes.length ? { field: 'series', type: 'nominal' as const, title: seriesAxes.join(', ') } : undefined;
