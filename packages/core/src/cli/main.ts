@@ -36,7 +36,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('<config>', 'experiment YAML file, or a sweep folder (holding jobs.json)')
     .argument('[overrides...]', 'key.path=value overrides; key.path=v1,v2 adds a grid axis')
     .option('--out <dir>', 'sweep directory; re-running into the same one skips finished jobs')
-    .option('--jobs <n>', 'jobs at a time: worker processes here, or the %N limit of a Slurm array', '1')
+    .option('--jobs <n>', 'jobs at a time: worker processes here (default 1), or the %N limit of a Slurm array (default none)')
     .addOption(new Option('--launcher <kind>', "where jobs run (default: the config's launcher.kind, else local)").choices(['local', 'slurm']))
     .option('--status', 'print the state of every job of the sweep folder and exit')
     .option('--shard <i/n>', 'run only the unfinished jobs whose index is i modulo n (needs --out)')

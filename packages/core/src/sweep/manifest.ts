@@ -58,7 +58,7 @@ export function readManifest(dir: string): SweepManifest {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON';
-    throw new InvalidInputError(`${file}: ${why}; ${dir} is not a sweep folder (give the sweep's config file instead)`, 'E_SWEEP_MANIFEST');
+    throw new InvalidInputError(`${file}: ${why}; ${dir} is not a sweep folder (sweep folders hold the jobs.json a sweep writes)`, 'E_SWEEP_MANIFEST');
   }
   const m = parsed as Partial<SweepManifest>;
   const ok =

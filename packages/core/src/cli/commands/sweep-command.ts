@@ -65,7 +65,7 @@ export async function sweepCommand(target: string, args: string[], opts: SweepCo
   const env = createDefaultEnvironment();
   const interrupt = installInterruptHandler(() => process.stderr.write('\ninterrupting the sweep: running jobs stop at their next step\n'));
   try {
-    if (launcher === 'slurm') return await submit(file, { overrides, axes, outDir, jobs, backend: opts.backend }, opts, interrupt.signal, env);
+    if (launcher === 'slurm') return await submit(file, { overrides, axes, outDir, jobs: opts.jobs === undefined ? undefined : jobs, backend: opts.backend }, opts, interrupt.signal, env);
     if (jobs === 1) Object.assign(process.env, threadEnvironment(1));
     const result = await runSweep(
       file,
@@ -103,7 +103,7 @@ function selection(opts: SweepCommandOptions): ((index: number) => boolean) | un
 
 async function submit(
   file: string,
-  base: { overrides: ReturnType<typeof parseSweepArguments>['overrides']; axes: ReturnType<typeof parseSweepArguments>['axes']; outDir?: string; jobs: number; backend?: BackendChoice },
+  base: { overrides: ReturnType<typeof parseSweepArguments>['overrides']; axes: ReturnType<typeof parseSweepArguments>['axes']; outDir?: string; jobs?: number; backend?: BackendChoice },
   opts: SweepCommandOptions,
   signal: AbortSignal,
   env: ReturnType<typeof createDefaultEnvironment>,

@@ -77,4 +77,15 @@ describe('sharded sweeps and sweep workers (CLI)', () => {
     const share = Math.max(1, Math.min(8, Math.floor(os.availableParallelism() / 2)));
     for (const job of ['00-dim=2', '01-dim=3']) expect(readJson(path.join(dir, 'sw', job, 'env.json')).backend).toMatchObject({ name: 'wasm', threads: share });
   });
+
+  test('a second whole sweep into a folder a running sweep holds is refused with one line', async () => {
+    const dir = project('experiment: quadratic\nbackend: cpu\nsteps: 100\nstepDelayMs: 20\nsweep:\n  grid:\n    dim: [2, 3]\n');
+    const first = startCli(['sweep', 'exp.yaml', '--out', 'sw'], dir);
+    await waitFor(() => fs.existsSync(path.join(dir, 'sw', '.repscope.lock')));
+    const second = runCli(['sweep', 'exp.yaml', '--out', 'sw'], dir);
+    expect(second.code).toBe(2);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toContain(`is in use by another repscope process (sweep, pid ${first.child.pid}`);
+    expect((await first.done).code).toBe(0);
+  });
 });

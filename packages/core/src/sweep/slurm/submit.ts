@@ -60,7 +60,7 @@ export async function submitSlurmSweep(file: string, options: SlurmSubmitOptions
     if (toSubmit.length === 0) return result;
 
     const name = `repscope-${String(plan.jobs[0]!.resolved.config.name)}`.slice(0, 60);
-    const array = arraySpec(toSubmit, options.jobs && options.jobs > 1 ? options.jobs : undefined);
+    const array = arraySpec(toSubmit, options.jobs);
     const command = options.command ?? [process.execPath, cliScript()];
     writeFileAtomic(script, renderBatchScript({ outDir: plan.outDir, workDir: process.cwd(), name, array, settings, command, jobs: manifest.jobs.filter((j) => toSubmit.includes(j.job)) }));
     fs.chmodSync(script, 0o755);
