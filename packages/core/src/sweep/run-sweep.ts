@@ -10,7 +10,7 @@ import { runExperiment, RunOutcome } from '../run/runner';
 import type { ProgressMode } from '../run/progress';
 import { SweepFiles, sweepRecords } from './aggregate';
 import type { SweepRecord } from './collect';
-import { finishedSummary, jobLockDir } from './job-state';
+import { finishedSummary, jobLockDir, readJobState } from './job-state';
 import { buildManifest, configHash, isSweepFolder, readManifest, SweepManifest, writeManifest } from './manifest';
 import { planSweep, PlannedJob, SweepPlan } from './plan';
 import { threadEnvironment } from './thread-share';
@@ -132,6 +132,11 @@ export async function runSweep(file: string, options: SweepOptions, env: Resolve
 
 async function runPlannedJobs(plan: SweepPlan, manifest: SweepManifest, options: SweepOptions, log: (line: string) => void): Promise<SweepResult> {
   const files = new SweepFiles(plan.outDir, manifest, log);
+  // A job whose process died (SIGKILL, power loss) still says "running"; say what happened.
+  for (const p of plan.jobs) {
+    const state = readJobState(plan.outDir, p.job.dirName);
+    if (state.status === 'killed') recordUnrecordedOutcome(p, { status: 'killed', error: state.error });
+  }
   const finished = new Set(plan.jobs.filter((p) => fs.existsSync(path.join(p.dir, 'summary.json'))).map((p) => p.job.index));
   const pending = plan.jobs.filter((p) => !finished.has(p.job.index));
   const workers = Math.max(1, options.jobs ?? 1);
