@@ -11,8 +11,10 @@ import { downloadCommand } from './commands/download-command';
 import { cacheCommand } from './commands/cache-command';
 import { compareCommand, runsCommand } from './commands/runs-command';
 import { newPluginCommand } from './commands/new-plugin-command';
+import { reportCommand, statusCommand } from './commands/report-command';
 
 const backendOption = (description = 'TF.js backend, overriding the config') => new Option('--backend <name>', description).choices([...BACKEND_CHOICES]);
+const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
 const progressOption = () => new Option('--progress <mode>', 'progress display (default: bar on a terminal, lines otherwise)').choices(['bar', 'lines', 'silent']);
 
 function buildProgram(setExit: (code: number) => void): Command {
@@ -34,15 +36,42 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('sweep')
-    .description('run every job of a sweep (sweep.grid / sweep.zip, or key=v1,v2 arguments)')
-    .argument('<config>', 'experiment YAML file')
+    .description('run every job of a sweep (sweep.grid / sweep.zip, or key=v1,v2 arguments) here or on Slurm; DIR instead of CONFIG resumes, shards or reports that sweep')
+    .argument('<config>', 'experiment YAML file, or a sweep folder (holding jobs.json)')
     .argument('[overrides...]', 'key.path=value overrides; key.path=v1,v2 adds a grid axis')
     .option('--out <dir>', 'sweep directory; re-running into the same one skips finished jobs')
-    .option('--jobs <n>', 'worker processes running jobs in parallel', '1')
+    .option('--jobs <n>', 'jobs at a time: worker processes here (default 1), or the %N limit of a Slurm array (default none)')
+    .addOption(new Option('--launcher <kind>', "where jobs run (default: the config's launcher.kind, else local)").choices(['local', 'slurm']))
     .option('--yes', 'run a sweep of more than 1000 jobs')
+    .option('--status', 'print the state of every job of the sweep folder and exit')
+    .option('--shard <i/n>', 'run only the unfinished jobs whose index is i modulo n (needs --out)')
+    .option('--job-index <k>', 'run only job k (needs --out); what each Slurm array task runs')
+    .option('--partition <name>', 'Slurm partition')
+    .option('--time <limit>', 'Slurm time limit per job (minutes, HH:MM:SS or D-HH:MM:SS)')
+    .option('--cpus-per-task <n>', 'Slurm cores per job (also its wasm threads)')
+    .option('--mem <size>', 'Slurm memory per job (e.g. 8G)')
+    .option('--gpus <n>', 'Slurm GPUs per job (n or type:n)')
+    .option('--account <name>', 'Slurm account')
+    .option('--qos <name>', 'Slurm quality of service')
+    .option('--sbatch <option>', 'extra #SBATCH line, e.g. --sbatch=--constraint=avx2 (repeatable)', repeatable, [])
+    .option('--setup <line>', "shell line run before each job, e.g. 'module load nodejs' (repeatable)", repeatable, [])
+    .option('--dry-run', 'with --launcher slurm: write jobs.json and the batch script, do not submit')
+    .option('--wait', 'with --launcher slurm: wait until the array has finished, then print the status')
     .addOption(backendOption())
     .addOption(progressOption())
     .action(async (config: string, overrides: string[], opts) => setExit(await sweepCommand(config, overrides, opts)));
+
+  program
+    .command('status')
+    .description('the state of every job of a sweep folder (run folders, and Slurm where present)')
+    .argument('<dir>', 'sweep folder')
+    .action(async (dir: string) => setExit(await statusCommand(dir)));
+
+  program
+    .command('report')
+    .description("rewrite a sweep folder's report.html, sweep.csv and sweep.json from its job folders")
+    .argument('<dir>', 'sweep folder')
+    .action(async (dir: string) => setExit(await reportCommand(dir)));
 
   program
     .command('validate')

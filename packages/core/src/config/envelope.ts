@@ -1,8 +1,9 @@
 import { BACKEND_CHOICES } from '../backend/select-backend';
+import { launcherSchema } from '../sweep/launcher';
 import type { JsonSchema } from './validate';
 
 /** Keys every config may have whatever its experiment; the rest belong to the plugin. */
-export const ENVELOPE_KEYS = ['experiment', 'name', 'description', 'seed', 'backend', 'extends', 'plugins', 'model', 'sweep'] as const;
+export const ENVELOPE_KEYS = ['experiment', 'name', 'description', 'seed', 'backend', 'extends', 'plugins', 'model', 'sweep', 'launcher'] as const;
 
 const sweepAxes: JsonSchema = {
   type: 'object',
@@ -34,5 +35,6 @@ export const envelopeSchema: JsonSchema = {
       properties: { kind: { type: 'string', minLength: 1 } },
     },
     sweep: sweepSchema,
+    launcher: launcherSchema,
   },
 };

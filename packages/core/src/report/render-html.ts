@@ -19,7 +19,7 @@ export interface ReportInput {
   env: Record<string, unknown>;
 }
 
-const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
+export const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;font-variant-numeric:tabular-nums;white-space:pre}
 th{background:#f4f4f4}pre{background:#f7f7f7;padding:.8em;overflow:auto}img{image-rendering:pixelated;border:1px solid #ccc}

@@ -2,7 +2,7 @@ import { stringify as toCsv } from 'csv-stringify/sync';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
 import * as path from 'node:path';
 
-export type JobStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'interrupted' | 'failed' | 'skipped';
+export type JobStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'interrupted' | 'failed' | 'killed';
 
 export interface SweepRecord {
   job: number;
@@ -39,7 +39,8 @@ export function writeSweepFiles(dir: string, records: SweepRecord[]): void {
     const fields = scalarFields(r.summary);
     return [r.job, r.dir, r.status, ...overrideKeys.map((k) => cell(r.overrides[k])), ...resultKeys.map((k) => cell(fields[k]))];
   });
-  writeFileAtomic(path.join(dir, 'sweep.csv'), toCsv([header, ...rows]));
+  // csv-stringify writes false as an empty cell by default, indistinguishable from "missing".
+  writeFileAtomic(path.join(dir, 'sweep.csv'), toCsv([header, ...rows], { cast: { boolean: (b) => String(b) } }));
 }
 
 function cell(v: unknown): string | number | boolean {

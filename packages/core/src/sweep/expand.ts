@@ -157,7 +157,7 @@ export function expandSweep(sweep: unknown, cliAxes: SweepAxisOverride[], locati
     jobs[index] = {
       index,
       assignments,
-      dirName: `${String(index).padStart(width, '0')}-${slug}`.slice(0, 120),
+      dirName: `${String(index).padStart(Math.max(2, width), '0')}-${slug}`.slice(0, 120),
       label: assignments.map((a) => `${a.key}=${JSON.stringify(a.value)}`).join(' '),
     };
   }

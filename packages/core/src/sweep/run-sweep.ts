@@ -1,18 +1,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { stringify as toYaml } from 'yaml';
 import type { BackendChoice } from '../backend/select-backend';
-import { ConfigError, ConfigIssue } from '../config/config-error';
-import { loadRawConfig, resolveExperiment, ResolveEnvironment, ResolvedExperiment, RawConfig } from '../config/resolve';
+import type { ResolveEnvironment } from '../config/resolve';
 import type { Override, SweepAxisOverride } from '../config/overrides';
-import { InvalidInputError } from '../util/errors';
-import { defaultRunDir, runExperiment, RunOutcome } from '../run/runner';
+import { writeJsonAtomic } from '../util/atomic-write';
+import { InvalidInputError, UserFacingError } from '../util/errors';
+import { acquireFolderLock, folderLockHolder, FolderLock } from '../util/folder-lock';
+import { runExperiment, RunOutcome } from '../run/runner';
 import { fetchHubWeights } from '../hub/config-weights';
 import type { ProgressMode } from '../run/progress';
-import { expandSweep, SweepJob } from './expand';
-import { jobRawConfig } from './job-config';
-import { SweepRecord, writeSweepFiles } from './collect';
+import { SweepFiles, sweepRecords } from './aggregate';
+import type { SweepRecord } from './collect';
+import { finishedSummary, jobLockDir, readJobState } from './job-state';
+import { buildManifest, configHash, isSweepFolder, readManifest, SweepManifest, writeManifest } from './manifest';
+import { planSweep, PlannedJob, SweepPlan } from './plan';
+import { threadEnvironment } from './thread-share';
 import { runJobsInWorkers, WorkerJob } from './worker-pool';
+
+export { planSweep } from './plan';
+export type { PlannedJob, SweepPlan } from './plan';
 
 export interface SweepOptions {
   overrides: Override[];
@@ -23,146 +29,219 @@ export interface SweepOptions {
   progress?: ProgressMode;
   signal?: AbortSignal;
   log?: (line: string) => void;
-}
-
-export interface PlannedJob {
-  job: SweepJob;
-  resolved: ResolvedExperiment;
-  dir: string;
-}
-
-export interface SweepPlan {
-  file: string;
-  outDir: string;
-  jobs: PlannedJob[];
-}
-
-/** Expand and validate every job; any invalid job fails the whole sweep before anything runs. */
-export async function planSweep(file: string, options: Pick<SweepOptions, 'overrides' | 'axes' | 'outDir'>, env: ResolveEnvironment): Promise<SweepPlan> {
-  const raw = loadRawConfig(file, options.overrides);
-  const jobs = expandSweep(raw.data['sweep'], options.axes, raw.locations);
-  const issues: ConfigIssue[] = [];
-  const planned: { job: SweepJob; resolved: ResolvedExperiment }[] = [];
-  for (const job of jobs) {
-    try {
-      planned.push({ job, resolved: await resolveExperiment(jobRawConfig(raw, job), env) });
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      for (const issue of err.issues) {
-        const fromJob = job.assignments.some((a) => a.location && issue.location && a.location.source === issue.location.source && a.location.line === issue.location.line);
-        // The same base-config problem fails every job: report it once, not N times.
-        issues.push(fromJob || jobs.length === 1 ? { ...issue, context: `job ${job.index} (${job.label}):` } : issue);
-      }
-    }
-  }
-  if (issues.length) throw new ConfigError(dedupeIssues(issues));
-  const first = planned[0]!.resolved.config;
-  const outDir = path.resolve(options.outDir ?? path.join(path.dirname(defaultRunDir(first)), `sweep-${path.basename(defaultRunDir(first))}`));
-  return { file: raw.file, outDir, jobs: planned.map((p) => ({ ...p, dir: path.join(outDir, p.job.dirName) })) };
-}
-
-function dedupeIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.context ?? ''}|${i.location?.source}:${i.location?.line}:${i.location?.col}|${i.path.join('.')}|${i.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-/** A finished job (summary.json present) counts only if it was run with the same resolved config. */
-function finishedRecord(p: PlannedJob): Record<string, unknown> | undefined {
-  const summaryFile = path.join(p.dir, 'summary.json');
-  if (!fs.existsSync(summaryFile)) return undefined;
-  const existing = fs.existsSync(path.join(p.dir, 'config.yaml')) ? fs.readFileSync(path.join(p.dir, 'config.yaml'), 'utf8') : '';
-  if (existing !== toYaml(p.resolved.config, { lineWidth: 0 })) {
-    throw new InvalidInputError(
-      `${p.dir} holds a finished job run with a different config; this --out belongs to another sweep. Use a new --out, or delete that folder.`,
-      'E_SWEEP_MISMATCH',
-    );
-  }
-  return JSON.parse(fs.readFileSync(summaryFile, 'utf8')) as Record<string, unknown>;
+  /**
+   * Run only these jobs, as one shard or array task among others writing into the same
+   * folder: no sweep lock (each job is locked instead), and the folder must hold this sweep.
+   */
+  select?: (index: number) => boolean;
 }
 
 export interface SweepResult {
   outDir: string;
+  /** Every job of the sweep, as the folder says after this invocation. */
   records: SweepRecord[];
+  /** The jobs this invocation was asked for. */
+  selected: number[];
   ran: number;
+  /** Already finished before this invocation. */
   skipped: number;
+  /** Left alone because another process is running them. */
+  busy: number;
   interrupted: boolean;
 }
 
+/** The command-line arguments as typed, recorded in jobs.json so a task can rebuild its job. */
+export function argumentTexts(options: Pick<SweepOptions, 'overrides' | 'axes'>): string[] {
+  return [...options.overrides.map((o) => o.text), ...options.axes.map((a) => a.text)];
+}
+
 /**
- * Run a sweep's jobs into `outDir/<index>-<slug>/`, skipping jobs that already finished there,
- * with `jobs` worker processes (each with its own TF.js backend) or in-process when 1.
- * sweep.json / sweep.csv are rewritten after every job, so they are current even after a kill.
+ * Plan a sweep for running, and own or join its folder. A coordinator (a whole sweep) takes
+ * the folder's lock, so two sweeps cannot run into one folder at once, and (re)writes
+ * jobs.json. A shard or array task validates only its own jobs when jobs.json is there and
+ * checks they are the ones listed, so any number of them can share the folder.
+ */
+export async function prepareSweep(file: string, options: SweepOptions, env: ResolveEnvironment): Promise<{ plan: SweepPlan; manifest: SweepManifest; lock?: FolderLock }> {
+  const args = argumentTexts(options);
+  if (!options.select) {
+    const plan = await planSweep(file, options, env);
+    // Every hub model the jobs need, once, before the sweep folder exists (workers then hit the cache).
+    await fetchHubWeights(plan.jobs.map((p) => p.resolved.config));
+    fs.mkdirSync(plan.outDir, { recursive: true });
+    const lock = acquireFolderLock(plan.outDir, 'sweep');
+    try {
+      for (const p of plan.jobs) finishedSummary(p);
+      const manifest = buildManifest(plan.file, args, plan.jobs);
+      writeManifest(plan.outDir, manifest, 'coordinator');
+      return { plan, manifest, lock };
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+  if (!options.outDir) throw new InvalidInputError('--shard and --job-index need --out DIR (every shard must write into the same folder)', 'E_SWEEP_SHARD_OUT');
+  const outDir = path.resolve(options.outDir);
+  if (isSweepFolder(outDir)) {
+    const manifest = readManifest(outDir);
+    const plan = await planSweep(file, options, env);
+    requireSelected(plan);
+    const listed = new Map(manifest.jobs.map((j) => [j.job, j]));
+    const sameJobs = manifest.jobs.length === plan.all.length && plan.all.every((j) => listed.get(j.index)?.dir === j.dirName);
+    if (!sameJobs) {
+      throw new InvalidInputError(`${outDir} holds another sweep (its jobs.json lists different jobs); use the same config and arguments, or \`repscope sweep ${outDir}\``, 'E_SWEEP_MISMATCH');
+    }
+    for (const p of plan.jobs) {
+      if (listed.get(p.job.index)!.configHash !== configHash(p.resolved.config)) {
+        throw new InvalidInputError(
+          `job ${p.job.index} (${p.job.label}): its config changed since the sweep in ${outDir} was written (the config file or a file it extends was edited); re-run the whole sweep to rewrite jobs.json`,
+          'E_SWEEP_CHANGED',
+        );
+      }
+      finishedSummary(p);
+    }
+    return { plan, manifest };
+  }
+  // No jobs.json yet: validate the whole sweep, as a coordinator would, and write it.
+  const full = await planSweep(file, { ...options, select: undefined }, env);
+  requireSelected({ ...full, jobs: full.jobs.filter((p) => options.select!(p.job.index)) });
+  for (const p of full.jobs) finishedSummary(p);
+  const manifest = buildManifest(full.file, args, full.jobs);
+  fs.mkdirSync(full.outDir, { recursive: true });
+  writeManifest(full.outDir, manifest, 'shard');
+  return { plan: { ...full, jobs: full.jobs.filter((p) => options.select!(p.job.index)) }, manifest };
+}
+
+function requireSelected(plan: SweepPlan): void {
+  if (plan.jobs.length === 0) {
+    throw new InvalidInputError(`no job selected: the sweep has ${plan.all.length} jobs (indices 0–${plan.all.length - 1})`, 'E_SWEEP_SELECT');
+  }
+}
+
+/**
+ * Run a sweep's jobs (all, or a shard's) into `outDir/<index>-<slug>/`, skipping jobs that
+ * finished there and jobs another process is running, with `jobs` worker processes (each
+ * with its own TF.js backend and its share of the cores) or in-process when 1. sweep.json,
+ * sweep.csv and report.html are rebuilt from the job folders after every job.
  */
 export async function runSweep(file: string, options: SweepOptions, env: ResolveEnvironment): Promise<SweepResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const plan = await planSweep(file, options, env);
-  // Every hub model the jobs need, once, before the sweep folder exists (workers then hit the cache).
-  await fetchHubWeights(plan.jobs.map((p) => p.resolved.config));
-  fs.mkdirSync(plan.outDir, { recursive: true });
-  const records: SweepRecord[] = plan.jobs.map((p) => {
-    const summary = finishedRecord(p) ?? null;
-    return {
-      job: p.job.index,
-      dir: path.relative(plan.outDir, p.dir),
-      overrides: Object.fromEntries(p.job.assignments.map((a) => [a.key, a.value])),
-      status: summary ? ((summary['status'] as SweepRecord['status']) ?? 'completed') : 'pending',
-      resumed: summary ? true : undefined,
-      summary,
-    };
-  });
-  const pending = plan.jobs.filter((_, i) => records[i]!.status === 'pending');
-  const skipped = plan.jobs.length - pending.length;
-  log(`sweep: ${plan.jobs.length} jobs in ${plan.outDir} (${skipped} already finished, ${pending.length} to run, ${Math.min(options.jobs ?? 1, Math.max(pending.length, 1))} at a time)`);
-  writeSweepFiles(plan.outDir, records);
-
-  const onDone = (index: number, outcome: Pick<RunOutcome, 'status' | 'summary' | 'error'>): void => {
-    const record = records[index]!;
-    record.status = outcome.status;
-    record.summary = outcome.summary ?? null;
-    if (outcome.error) record.error = outcome.error.split('\n')[0];
-    writeSweepFiles(plan.outDir, records);
-    log(`sweep: job ${index} ${outcome.status}${outcome.error && outcome.status !== 'completed' ? `: ${outcome.error.split('\n')[0]}` : ''}`);
-  };
-  const onStart = (index: number): void => {
-    records[index]!.status = 'running';
-    writeSweepFiles(plan.outDir, records);
-  };
-
-  const workers = Math.max(1, options.jobs ?? 1);
-  if (workers === 1 || pending.length <= 1) {
-    for (const p of pending) {
-      if (options.signal?.aborted) break;
-      onStart(p.job.index);
-      const outcome = await runExperiment(p.resolved, {
-        outDir: p.dir,
-        backend: options.backend,
-        progress: options.progress,
-        signal: options.signal,
-        log,
-        label: `job ${p.job.index}`,
-      });
-      onDone(p.job.index, outcome);
-    }
-  } else {
-    const work: WorkerJob[] = pending.map((p) => ({
-      index: p.job.index,
-      file: plan.file,
-      overrides: options.overrides,
-      assignments: p.job.assignments,
-      outDir: p.dir,
-      backend: options.backend,
-      label: `job ${p.job.index}`,
-    }));
-    await runJobsInWorkers(work, workers, { onStart, onDone, signal: options.signal, log });
+  const { plan, manifest, lock } = await prepareSweep(file, options, env);
+  try {
+    return await runPlannedJobs(plan, manifest, options, log);
+  } finally {
+    lock?.release();
   }
-  for (const r of records) if (r.status === 'running' || r.status === 'pending') r.status = options.signal?.aborted ? 'interrupted' : r.status;
-  writeSweepFiles(plan.outDir, records);
-  return { outDir: plan.outDir, records, ran: pending.length, skipped, interrupted: Boolean(options.signal?.aborted) };
 }
 
-export type { RawConfig };
+async function runPlannedJobs(plan: SweepPlan, manifest: SweepManifest, options: SweepOptions, log: (line: string) => void): Promise<SweepResult> {
+  const files = new SweepFiles(plan.outDir, manifest, log);
+  // A job whose process died (SIGKILL, power loss) still says "running"; say what happened.
+  for (const p of plan.jobs) {
+    const state = readJobState(plan.outDir, p.job.dirName);
+    if (state.status === 'killed') recordUnrecordedOutcome(p, { status: 'killed', error: state.error });
+  }
+  const finished = new Set(plan.jobs.filter((p) => fs.existsSync(path.join(p.dir, 'summary.json'))).map((p) => p.job.index));
+  const pending = plan.jobs.filter((p) => !finished.has(p.job.index));
+  const workers = Math.max(1, options.jobs ?? 1);
+  const scope = options.select ? `${plan.jobs.length} of ${plan.all.length} jobs` : `${plan.all.length} jobs`;
+  log(`sweep: ${scope} in ${plan.outDir} (${finished.size} already finished, ${pending.length} to run, ${Math.min(workers, Math.max(pending.length, 1))} at a time)`);
+  await files.update();
+
+  const byIndex = new Map(plan.jobs.map((p) => [p.job.index, p]));
+  const locks = new Map<number, FolderLock>();
+  let busy = 0;
+  let ran = 0;
+  const claim = (index: number): boolean => {
+    const p = byIndex.get(index)!;
+    try {
+      locks.set(index, acquireFolderLock(jobLockDir(plan.outDir, p.job.dirName), `sweep job ${index}`));
+    } catch (err) {
+      if (!(err instanceof UserFacingError) || err.code !== 'E_FOLDER_BUSY') throw err;
+      const holder = folderLockHolder(jobLockDir(plan.outDir, p.job.dirName));
+      log(`sweep: job ${index} is being run by another process${holder ? ` (pid ${holder.pid} on ${holder.host})` : ''}; left to it`);
+      busy++;
+      return false;
+    }
+    // Another process may have finished it between our scan and the lock.
+    if (fs.existsSync(path.join(p.dir, 'summary.json'))) {
+      locks.get(index)!.release();
+      locks.delete(index);
+      return false;
+    }
+    ran++;
+    return true;
+  };
+  const onDone = async (index: number, outcome: Pick<RunOutcome, 'status' | 'summary' | 'error'> | { status: 'killed'; error: string }): Promise<void> => {
+    const p = byIndex.get(index)!;
+    recordUnrecordedOutcome(p, outcome);
+    locks.get(index)?.release();
+    locks.delete(index);
+    log(`sweep: job ${index} ${outcome.status}${outcome.error && outcome.status !== 'completed' ? `: ${outcome.error.split('\n')[0]}` : ''}`);
+    await files.update();
+  };
+
+  try {
+    if (workers === 1 || pending.length <= 1) {
+      for (const p of pending) {
+        if (options.signal?.aborted) break;
+        if (!claim(p.job.index)) continue;
+        const outcome = await runExperiment(p.resolved, {
+          outDir: p.dir,
+          backend: options.backend,
+          progress: options.progress,
+          signal: options.signal,
+          log,
+          label: `job ${p.job.index}`,
+        });
+        await onDone(p.job.index, outcome);
+      }
+    } else {
+      const work: WorkerJob[] = pending.map((p) => ({
+        index: p.job.index,
+        file: plan.file,
+        overrides: options.overrides,
+        assignments: p.job.assignments,
+        outDir: p.dir,
+        backend: options.backend,
+        label: `job ${p.job.index}`,
+      }));
+      await runJobsInWorkers(work, workers, { claim, onDone, signal: options.signal, log, env: threadEnvironment(workers) });
+    }
+  } finally {
+    for (const l of locks.values()) l.release();
+  }
+  await files.update();
+  const records = sweepRecords(plan.outDir, manifest);
+  return {
+    outDir: plan.outDir,
+    records,
+    selected: plan.jobs.map((p) => p.job.index),
+    ran,
+    skipped: finished.size,
+    busy,
+    interrupted: Boolean(options.signal?.aborted),
+  };
+}
+
+/**
+ * A job that ended without the runner recording it (its worker was killed, or it failed
+ * before its run started) would otherwise keep a "running" status.json, or none at all.
+ */
+function recordUnrecordedOutcome(p: PlannedJob, outcome: { status: string; error?: string }): void {
+  if (outcome.status === 'completed' || outcome.status === 'diverged') return;
+  const file = path.join(p.dir, 'status.json');
+  let recorded: string | undefined;
+  try {
+    recorded = (JSON.parse(fs.readFileSync(file, 'utf8')) as { status?: string }).status;
+  } catch {
+    recorded = undefined;
+  }
+  if (recorded !== undefined && recorded !== 'running') return;
+  writeJsonAtomic(file, { status: outcome.status, endedAt: new Date().toISOString(), ...(outcome.error ? { error: outcome.error } : {}) });
+}
+
+/** Only the selected jobs' records, for a shard's own tally. */
+export function selectedRecords(result: SweepResult): SweepRecord[] {
+  const chosen = new Set(result.selected);
+  return result.records.filter((r) => chosen.has(r.job));
+}

@@ -8,11 +8,21 @@ import { jobRawConfig } from './job-config';
 import type { WorkerJob, WorkerMessage } from './worker-pool';
 
 const send = (msg: WorkerMessage): void => {
-  process.send?.(msg);
+  if (process.connected) process.send?.(msg);
 };
 
 const interrupt = installInterruptHandler();
-process.on('disconnect', () => process.exit(1));
+const stop = new AbortController();
+interrupt.signal.addEventListener('abort', () => stop.abort(interrupt.signal.reason), { once: true });
+let running = false;
+
+// Parent gone (killed): stop the job at its next step so its status.json says "interrupted"
+// rather than "running" forever, then exit; a job that never checks is cut off after 20 s.
+process.on('disconnect', () => {
+  if (!running) process.exit(1);
+  stop.abort('the sweep process exited');
+  setTimeout(() => process.exit(1), 20_000).unref();
+});
 const env = createDefaultEnvironment();
 
 process.on('message', (msg: { type: 'job'; job: WorkerJob } | { type: 'exit' }) => {
@@ -25,14 +35,18 @@ process.on('message', (msg: { type: 'job'; job: WorkerJob } | { type: 'exit' }) 
 });
 
 async function runJob(job: WorkerJob): Promise<void> {
+  running = true;
   try {
     const raw = loadRawConfig(job.file, job.overrides);
     const jobRaw = jobRawConfig(raw, { index: job.index, assignments: job.assignments, dirName: '', label: job.label });
     const resolved = await resolveExperiment(jobRaw, env);
-    const outcome = await runExperiment(resolved, { outDir: job.outDir, backend: job.backend, progress: 'lines', signal: interrupt.signal, label: job.label });
+    const outcome = await runExperiment(resolved, { outDir: job.outDir, backend: job.backend, progress: 'lines', signal: stop.signal, label: job.label });
     send({ type: 'done', index: job.index, status: outcome.status, summary: outcome.summary, error: outcome.error });
   } catch (err) {
     send({ type: 'done', index: job.index, status: 'failed', error: errorMessage(err) });
+  } finally {
+    running = false;
+    if (!process.connected) process.exit(1);
   }
 }
 

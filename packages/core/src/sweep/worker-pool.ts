@@ -22,10 +22,13 @@ export type WorkerMessage =
   | { type: 'done'; index: number; status: RunOutcome['status']; summary?: Record<string, unknown>; error?: string };
 
 interface PoolHooks {
-  onStart(index: number): void;
-  onDone(index: number, outcome: Pick<RunOutcome, 'status' | 'summary' | 'error'>): void;
+  /** Take the job before it is sent to a worker; false leaves it (another process has it). */
+  claim(index: number): boolean;
+  onDone(index: number, outcome: Pick<RunOutcome, 'status' | 'summary' | 'error'> | { status: 'killed'; error: string }): Promise<void>;
   signal?: AbortSignal;
   log(line: string): void;
+  /** Extra environment for the workers (their share of the wasm threads). */
+  env?: Record<string, string>;
 }
 
 /** The compiled worker entry (tests run from TypeScript sources, so point at dist/). */
@@ -54,22 +57,24 @@ export async function runJobsInWorkers(jobs: WorkerJob[], count: number, hooks: 
 
   const runWorker = (): Promise<void> =>
     new Promise((resolve) => {
-      const child = fork(script, [], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(script, [], { cwd: process.cwd(), detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...hooks.env } });
       workers.push(child);
       let current: WorkerJob | undefined;
       const next = (): void => {
-        current = queue.shift();
+        do current = queue.shift();
+        while (current && !hooks.claim(current.index));
         if (!current) {
           child.send({ type: 'exit' });
           return;
         }
-        hooks.onStart(current.index);
         child.send({ type: 'job', job: current });
       };
+      // Outcomes are recorded in order, and the pool ends only after the last is written.
+      let recorded: Promise<void> = Promise.resolve();
       child.on('message', (msg: WorkerMessage) => {
         if (msg.type === 'ready') next();
         else if (msg.type === 'done') {
-          hooks.onDone(msg.index, msg);
+          recorded = recorded.then(() => hooks.onDone(msg.index, msg));
           current = undefined;
           if (hooks.signal?.aborted) child.send({ type: 'exit' });
           else next();
@@ -77,10 +82,11 @@ export async function runJobsInWorkers(jobs: WorkerJob[], count: number, hooks: 
       });
       child.on('exit', (code, sig) => {
         if (current) {
-          const status = hooks.signal?.aborted ? 'interrupted' : 'failed';
-          hooks.onDone(current.index, { status, error: `worker exited (${sig ?? `code ${code}`}) during the job` });
+          const error = `worker exited (${sig ?? `code ${code}`}) during the job`;
+          const index = current.index;
+          recorded = recorded.then(() => hooks.onDone(index, hooks.signal?.aborted ? { status: 'interrupted', error } : { status: 'killed', error }));
         }
-        resolve();
+        void recorded.then(() => resolve());
       });
     });
 

@@ -6,7 +6,7 @@ import { InvalidInputError } from './errors';
 /** The lock's file name; folders that hold one are being written by a live process. */
 export const LOCK_FILE = '.repscope.lock';
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
   purpose: string;
@@ -48,6 +48,15 @@ export function acquireFolderLock(dir: string, purpose: string): FolderLock {
     fs.rmSync(file, { force: true });
   }
   throw new InvalidInputError(`${dir}: could not take the folder lock ${file} (contended); try again`, 'E_FOLDER_BUSY');
+}
+
+/**
+ * Who holds a folder's lock, if anyone: `live` is false only when the owner is provably gone
+ * (this host, pid not running); a lock from another host is assumed live.
+ */
+export function folderLockHolder(dir: string): (LockOwner & { live: boolean }) | undefined {
+  const owner = readOwner(path.join(dir, LOCK_FILE));
+  return owner ? { ...owner, live: !isStale(owner) || owner.pid === process.pid } : undefined;
 }
 
 function ownLock(file: string, me: LockOwner): FolderLock {

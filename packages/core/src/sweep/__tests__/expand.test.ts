@@ -17,7 +17,7 @@ describe('sweep expansion', () => {
       [12, true],
       [12, false],
     ]);
-    expect(out.map((j) => j.dirName)).toEqual(['0-depth=1-head=true', '1-depth=1-head=false', '2-depth=12-head=true', '3-depth=12-head=false']);
+    expect(out.map((j) => j.dirName)).toEqual(['00-depth=1-head=true', '01-depth=1-head=false', '02-depth=12-head=true', '03-depth=12-head=false']);
     expect(out[0]!.assignments[0]!.location).toMatchObject({ source: 's.yaml', line: 3 });
   });
 
@@ -40,6 +40,6 @@ describe('sweep expansion', () => {
 
   test('keys that share a last segment keep their full path in folder names', () => {
     const out = jobs('sweep:\n  grid: { model.depth: [1], judge.depth: [2] }\n');
-    expect(out[0]!.dirName).toBe('0-model.depth=1-judge.depth=2');
+    expect(out[0]!.dirName).toBe('00-model.depth=1-judge.depth=2');
   });
 });

@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { ConfigError } from '../../config/config-error';
+import { acquireFolderLock } from '../../util/folder-lock';
+import { readJobState } from '../job-state';
+import { writeSweepFiles } from '../collect';
 import { runSweep } from '../run-sweep';
 import { tempDir, writeConfig } from '../../test-support/plugin-packages';
 import { testEnvironment } from '../../test-support/environment';
@@ -16,7 +19,7 @@ describe('running a sweep (in-process)', () => {
     const out = path.join(dir, 'out');
     const first = await runSweep(file, { overrides: [], axes: [], outDir: out, ...quiet }, testEnvironment());
     expect(first.ran).toBe(4);
-    expect(fs.readdirSync(out).sort()).toEqual(['0-dim=2-lr=0.1', '1-dim=2-lr=0.2', '2-dim=3-lr=0.1', '3-dim=3-lr=0.2', 'sweep.csv', 'sweep.json']);
+    expect(fs.readdirSync(out).sort()).toEqual(['.locks', '00-dim=2-lr=0.1', '01-dim=2-lr=0.2', '02-dim=3-lr=0.1', '03-dim=3-lr=0.2', 'jobs.json', 'report.html', 'sweep.csv', 'sweep.json']);
     const rows = parseCsv(fs.readFileSync(path.join(out, 'sweep.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(4);
     expect(rows[3]).toMatchObject({ job: '3', status: 'completed', dim: '3', 'optimizer.lr': '0.2', steps: '5' });
@@ -32,12 +35,12 @@ describe('running a sweep (in-process)', () => {
     const file = writeConfig(dir, 's.yaml', SWEEP);
     const out = path.join(dir, 'out');
     await runSweep(file, { overrides: [], axes: [], outDir: out, ...quiet }, testEnvironment());
-    fs.rmSync(path.join(out, '2-dim=3-lr=0.1', 'summary.json'));
-    const before = fs.statSync(path.join(out, '0-dim=2-lr=0.1', 'summary.json')).mtimeMs;
+    fs.rmSync(path.join(out, '02-dim=3-lr=0.1', 'summary.json'));
+    const before = fs.statSync(path.join(out, '00-dim=2-lr=0.1', 'summary.json')).mtimeMs;
     const again = await runSweep(file, { overrides: [], axes: [], outDir: out, ...quiet }, testEnvironment());
     expect(again).toMatchObject({ ran: 1, skipped: 3 });
-    expect(fs.existsSync(path.join(out, '2-dim=3-lr=0.1', 'summary.json'))).toBe(true);
-    expect(fs.statSync(path.join(out, '0-dim=2-lr=0.1', 'summary.json')).mtimeMs).toBe(before);
+    expect(fs.existsSync(path.join(out, '02-dim=3-lr=0.1', 'summary.json'))).toBe(true);
+    expect(fs.statSync(path.join(out, '00-dim=2-lr=0.1', 'summary.json')).mtimeMs).toBe(before);
   });
 
   test('every job is validated before any runs', async () => {
@@ -57,5 +60,49 @@ describe('running a sweep (in-process)', () => {
     await expect(
       runSweep(writeConfig(dir, 's.yaml', SWEEP.replace('steps: 5', 'steps: 6')), { overrides: [], axes: [], outDir: out, ...quiet }, testEnvironment()),
     ).rejects.toThrow('holds a finished job run with a different config');
+  });
+
+  test('sweep.csv writes booleans as true/false (not an empty cell for false)', () => {
+    const dir = tempDir();
+    writeSweepFiles(dir, [
+      { job: 0, dir: '00-head=true', overrides: { 'model.head': true }, status: 'completed', summary: { exact: false } },
+      { job: 1, dir: '01-head=false', overrides: { 'model.head': false }, status: 'pending', summary: null },
+    ]);
+    const rows = parseCsv(fs.readFileSync(path.join(dir, 'sweep.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows).toEqual([
+      { job: '0', dir: '00-head=true', status: 'completed', 'model.head': 'true', exact: 'false' },
+      { job: '1', dir: '01-head=false', status: 'pending', 'model.head': 'false', exact: '' },
+    ]);
+  });
+
+  test('a second sweep into a folder a live sweep holds is refused; a job another process is running is left to it', async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir, 's.yaml', SWEEP);
+    const out = path.join(dir, 'out');
+    const lock = acquireFolderLock(out, 'sweep');
+    // Our own pid counts as live, so this stands in for another coordinator.
+    await expect(runSweep(file, { overrides: [], axes: [], outDir: out, ...quiet }, testEnvironment())).rejects.toThrow(/is in use by another repscope process \(sweep, pid/);
+    lock.release();
+    const jobLock = acquireFolderLock(path.join(out, '.locks', '01-dim=2-lr=0.2'), 'sweep job 1');
+    const result = await runSweep(file, { overrides: [], axes: [], outDir: out, ...quiet }, testEnvironment());
+    expect(result).toMatchObject({ ran: 3, busy: 1 });
+    expect(readJobState(out, '01-dim=2-lr=0.2').status).toBe('running');
+    jobLock.release();
+    expect(readJobState(out, '01-dim=2-lr=0.2').status).toBe('pending');
+  });
+
+  test('interrupted before they start, jobs stay pending (not interrupted)', async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir, 's.yaml', SWEEP.replace('steps: 5', 'steps: 50\nstepDelayMs: 20'));
+    const out = path.join(dir, 'out');
+    const controller = new AbortController();
+    const running = runSweep(file, { overrides: [], axes: [], outDir: out, ...quiet, signal: controller.signal }, testEnvironment());
+    const status = path.join(out, '00-dim=2-lr=0.1', 'status.json');
+    while (!fs.existsSync(status)) await new Promise((r) => setTimeout(r, 20));
+    controller.abort('SIGINT');
+    const result = await running;
+    expect(result.interrupted).toBe(true);
+    expect(result.records.map((r) => r.status)).toEqual(['interrupted', 'pending', 'pending', 'pending']);
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')).map((r: { status: string }) => r.status)).toEqual(['interrupted', 'pending', 'pending', 'pending']);
   });
 });

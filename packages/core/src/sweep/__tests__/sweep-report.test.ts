@@ -1,0 +1,58 @@
+import type { SweepRecord } from '../collect';
+import { chartedFields, sweepCharts } from '../sweep-charts';
+import { renderSweepReport } from '../sweep-report';
+import type { SweepManifest } from '../manifest';
+
+function record(job: number, overrides: Record<string, unknown>, summary: Record<string, unknown> | null, status: SweepRecord['status'] = 'completed', error?: string): SweepRecord {
+  return { job, dir: `0${job}-x`, overrides, status, summary, ...(error ? { error } : {}) };
+}
+
+type Layer = { mark: { type: string }; encoding: Record<string, { field: string }> };
+const data = (spec: unknown) => (spec as { data: { values: Record<string, unknown>[] } }).data.values;
+const layers = (spec: unknown) => (spec as { layer: Layer[] }).layer;
+
+describe('the sweep report', () => {
+  // depth × head × seed: 8 jobs; `exact` differs, `steps` is constant and `seed` is an axis.
+  const records: SweepRecord[] = [];
+  let job = 0;
+  for (const depth of [1, 12]) for (const head of [true, false]) for (const seed of [0, 1]) {
+    records.push(record(job++, { 'model.depth': depth, 'model.head': head, seed }, { steps: 10, finalLoss: depth * 10 + (head ? 1 : 2) + seed, exact: false, seed }));
+  }
+  const axes = ['model.depth', 'model.head', 'seed'];
+
+  test('charts every varying numeric field against each non-seed axis; seeds folded into mean and min–max', () => {
+    expect(chartedFields(records, axes)).toEqual(['finalLoss']);
+    const charts = sweepCharts(records, axes);
+    expect(charts.map((c) => `${c.field} vs ${c.axis}`)).toEqual(['finalLoss vs model.depth', 'finalLoss vs model.head']);
+    const byDepth = data(charts[0]!.spec);
+    // One point per (depth, head): head is the line, seed is folded.
+    expect(byDepth).toEqual([
+      { x: 1, series: 'model.head=true', y: 11.5, lo: 11, hi: 12, n: 2 },
+      { x: 1, series: 'model.head=false', y: 12.5, lo: 12, hi: 13, n: 2 },
+      { x: 12, series: 'model.head=true', y: 121.5, lo: 121, hi: 122, n: 2 },
+      { x: 12, series: 'model.head=false', y: 122.5, lo: 122, hi: 123, n: 2 },
+    ]);
+    expect(layers(charts[0]!.spec).map((l) => l.mark.type)).toEqual(['errorband', 'line']);
+    expect(data(charts[1]!.spec).map((p) => p['x'])).toEqual(['true', 'false', 'true', 'false']);
+  });
+
+  test('without a seed axis: one line per value of the other axis, no band; a seed-only sweep charts against seed', () => {
+    const noSeed = records.filter((r) => r.overrides['seed'] === 0).map((r) => ({ ...r, overrides: { 'model.depth': r.overrides['model.depth'], 'model.head': r.overrides['model.head'] } }));
+    const charts = sweepCharts(noSeed, ['model.depth', 'model.head']);
+    expect(charts).toHaveLength(2);
+    expect(layers(charts[0]!.spec).map((l) => l.mark.type)).toEqual(['line']);
+    const seedsOnly = records.slice(0, 2).map((r) => ({ ...r, overrides: { seed: r.overrides['seed'] } }));
+    expect(sweepCharts(seedsOnly, ['seed']).map((c) => c.axis)).toEqual(['seed']);
+  });
+
+  test('the page: every job with its axes, status and a link; the failed one with its error line; an SVG per chart', async () => {
+    const withFailure = [...records.slice(0, 7), record(7, { 'model.depth': 12, 'model.head': false, seed: 1 }, null, 'failed', 'planned failure at step 3')];
+    const manifest: SweepManifest = { version: 1, config: '/x/sweep.yaml', arguments: ['seed=0,1'], jobs: withFailure.map((r) => ({ job: r.job, dir: r.dir, label: '', overrides: r.overrides, configHash: '' })) };
+    const html = await renderSweepReport('/nonexistent', manifest, withFailure);
+    expect(html).toContain('8 jobs: 7 completed, 1 failed');
+    expect(html.match(/<tr><td>/g)).toHaveLength(8 + 1);
+    expect(html).toContain('<h2>Jobs that did not finish</h2>');
+    expect(html).toContain('planned failure at step 3');
+    expect([...html.matchAll(/<figure class="chart" data-field="finalLoss" data-axis="([^"]+)"><svg/g)].map((m) => m[1])).toEqual(['model.depth', 'model.head']);
+  });
+});

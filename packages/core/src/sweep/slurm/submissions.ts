@@ -1,0 +1,28 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeJsonAtomic } from '../../util/atomic-write';
+
+export interface Submission {
+  jobId: string;
+  array: string;
+  jobs: number[];
+  submittedAt: string;
+}
+
+export function slurmDir(outDir: string): string {
+  return path.join(outDir, 'slurm');
+}
+
+/** DIR/slurm/submissions.json: every array submitted for this sweep, oldest first. */
+export function readSubmissions(outDir: string): Submission[] {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(path.join(slurmDir(outDir), 'submissions.json'), 'utf8')) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((s): s is Submission => !!s && typeof s.jobId === 'string' && /^\d+$/.test(s.jobId) && Array.isArray(s.jobs)) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function appendSubmission(outDir: string, submission: Submission): void {
+  writeJsonAtomic(path.join(slurmDir(outDir), 'submissions.json'), [...readSubmissions(outDir), submission]);
+}
