@@ -4,6 +4,7 @@ import { pluginSchema } from '../plugin/types';
 import { forkRegistries, Registries } from '../registries';
 import type { EnvelopeConfig } from '../run/context';
 import { errorMessage } from '../util/errors';
+import { checkBeforeRun } from './check-before-run';
 import { ConfigError, ConfigIssue } from './config-error';
 import { ENVELOPE_KEYS, envelopeSchema } from './envelope';
 import { loadWithExtends } from './extends';
@@ -124,6 +125,8 @@ export async function resolveExperiment(raw: RawConfig, env: ResolveEnvironment,
   }
 
   if (issues.length || !loaded) throw new ConfigError(sortIssues(issues));
+  const preRun = checkBeforeRun({ data, options: pluginOptions, plugin: loaded.plugin, registries, locations, modelPaths: modelBlockPaths(pluginSchema(loaded.plugin, registries)) });
+  if (preRun.length) throw new ConfigError(sortIssues(preRun));
   const config: Record<string, unknown> = {};
   for (const k of ENVELOPE_KEYS) if (data[k] !== undefined) config[k] = data[k];
   Object.assign(config, pluginOptions);

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { openRegularFile, UnsafeFileError } from '../checkpoint/safe-files';
 import { DTYPE_BYTES, toFloat32 } from './dtypes';
 
 export interface TensorEntry {
@@ -16,8 +17,11 @@ export interface SafetensorsHeader {
   metadata: Record<string, string>;
 }
 
-/** A header larger than this is not a real checkpoint header (HF caps it at 100 MB). */
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/**
+ * A header larger than this is not a real checkpoint header: HF allows 100 MB, but real
+ * headers are kilobytes (gpt2-xl: 50 KB), and parsing 100 MB of JSON costs ~1 GB of memory.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
 export class SafetensorsError extends Error {
   constructor(file: string, message: string) {
@@ -31,12 +35,7 @@ export class SafetensorsError extends Error {
  * known dtypes, offsets inside the file, non-overlapping, and sizes matching the shapes.
  */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    throw new SafetensorsError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message);
-  }
+  const fd = openSafely(file);
   try {
     const size = fs.fstatSync(fd).size;
     if (size < 8) throw new SafetensorsError(file, `truncated: ${size} bytes is too short for a safetensors header`);
@@ -60,7 +59,9 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     let metadata: Record<string, string> = {};
     for (const [name, raw] of Object.entries(json)) {
       if (name === '__metadata__') {
-        metadata = (raw ?? {}) as Record<string, string>;
+        if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')))
+          throw new SafetensorsError(file, '__metadata__ must map names to strings');
+        metadata = Object.assign(Object.create(null) as Record<string, string>, raw ?? {});
         continue;
       }
       const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -86,7 +87,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
 
 /** Read one tensor as float32 (positional read: files larger than memory buffers are fine). */
 export function readTensorF32(header: SafetensorsHeader, entry: TensorEntry): Float32Array {
-  const fd = fs.openSync(header.file, 'r');
+  const fd = openSafely(header.file);
   try {
     const bytes = Buffer.alloc(entry.end - entry.begin);
     const read = fs.readSync(fd, bytes, 0, bytes.length, entry.begin);
@@ -94,5 +95,14 @@ export function readTensorF32(header: SafetensorsHeader, entry: TensorEntry): Fl
     return toFloat32(bytes, entry.dtype);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function openSafely(file: string): number {
+  try {
+    return openRegularFile(file);
+  } catch (err) {
+    if (err instanceof UnsafeFileError) throw new SafetensorsError(file, err.message.startsWith(file + ': ') ? err.message.slice(file.length + 2) : err.message);
+    throw err;
   }
 }
