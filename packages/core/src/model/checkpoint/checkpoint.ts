@@ -141,7 +141,7 @@ function openUnguarded(location: string): Checkpoint {
         const bad = canBeNonFinite(entry.dtype) ? firstNonFinite(values) : -1;
         if (bad >= 0) {
           throw new CheckpointError(
-            `${header.file}: tensor "${name}" holds ${values[bad]} at element ${bad} — a checkpoint with NaN or infinite weights is corrupt (or was saved after training diverged)`,
+            `${header.file}: tensor "${name}" holds ${values[bad]} at element ${bad}; a checkpoint with NaN or infinite weights is corrupt and cannot be loaded`,
           );
         }
         return values;

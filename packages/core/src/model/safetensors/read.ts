@@ -65,7 +65,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
         continue;
       }
       const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (typeof e?.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) throw new SafetensorsError(file, `tensor "${name}": unsupported dtype ${JSON.stringify(e?.dtype)}`);
+      if (typeof e?.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, e.dtype)) throw new SafetensorsError(file, `tensor "${name}": unsupported dtype ${JSON.stringify(e?.dtype)}`);
       if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(file, `tensor "${name}": invalid shape ${JSON.stringify(e.shape)}`);
       if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every((o) => Number.isInteger(o) && o >= 0))
         throw new SafetensorsError(file, `tensor "${name}": invalid data_offsets ${JSON.stringify(e.data_offsets)}`);
