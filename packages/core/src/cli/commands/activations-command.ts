@@ -54,6 +54,8 @@ export async function activationsCommand(opts: ActivationsOptions): Promise<numb
   locations.setValue(['model'], { source: 'command line' });
   const issues = validateModelBlock(spec, ['model'], registries, locations);
   if (issues.length) throw new ConfigError(issues);
+  // The same checks a config gets before its run: the checkpoint's files and headers, depth, memory.
+  registries.models.get(spec.kind).resolve?.(spec);
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new InvalidInputError(`--seed: expected a non-negative integer (got ${opts.seed})`, 'E_ARGS');
   const backend = await selectBackend(opts.backend ?? 'auto');
