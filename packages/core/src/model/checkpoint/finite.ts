@@ -1,9 +1,10 @@
-/** Index of the first NaN or ±Infinity in `values`, or -1: one pass, no allocation. */
+/** Index of the first NaN or ±Infinity in `values`, or -1: one pass over the bits, no copy. */
 export function firstNonFinite(values: Float32Array): number {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    // v − v is 0 for every finite float and NaN for NaN and ±Infinity.
-    if (v - v !== 0) return i;
+  // NaN and ±Infinity are exactly the floats whose 8 exponent bits are all ones; an integer
+  // test on the raw bits is cheaper than float arithmetic on every element.
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) {
+    if ((bits[i]! & 0x7f800000) === 0x7f800000) return i;
   }
   return -1;
 }
