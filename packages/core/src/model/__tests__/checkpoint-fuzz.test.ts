@@ -108,6 +108,8 @@ function generateCases(rng: Rng): FuzzCase[] {
   const lengthBomb = Buffer.from(fixtureBytes);
   lengthBomb.writeBigUInt64LE(BigInt(2) ** BigInt(62), 0);
   cases.push(newCase('header', 'header length 2^62', 'model.safetensors', { 'model.safetensors': lengthBomb }));
+  const many = Object.fromEntries(Array.from({ length: 70_000 }, (_, i) => [`t${i}`, { dtype: 'U8', shape: [0], data_offsets: [0, 0] }]));
+  cases.push(newCase('header', '70 000 empty tensors', 'more than the 65536 tensors', { 'model.safetensors': withHeader(JSON.stringify(many), data) }));
   cases.push(newCase('header', 'header is an array', 'model.safetensors', { 'model.safetensors': withHeader('[1,2,3]', data) }));
   cases.push(newCase('header', 'header is not JSON', 'model.safetensors', { 'model.safetensors': withHeader('{"a": ', data) }));
 

@@ -23,6 +23,9 @@ export interface SafetensorsHeader {
  */
 export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
 
+/** Real checkpoints hold hundreds to a few thousand tensors; a million tiny ones is a memory bomb, not a model. */
+export const MAX_TENSORS = 65536;
+
 export class SafetensorsError extends Error {
   constructor(file: string, message: string) {
     super(`${file}: ${message}`);
@@ -53,6 +56,8 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
       throw new SafetensorsError(file, 'header is not valid JSON (not a safetensors file?)');
     }
     if (!json || typeof json !== 'object' || Array.isArray(json)) throw new SafetensorsError(file, 'header is not a JSON object');
+    const count = Object.keys(json).length;
+    if (count > MAX_TENSORS + 1) throw new SafetensorsError(file, `header lists ${count} entries, more than the ${MAX_TENSORS} tensors a checkpoint may have`);
     const dataStart = 8 + headerLen;
     const dataSize = size - dataStart;
     const entries = new Map<string, TensorEntry>();
