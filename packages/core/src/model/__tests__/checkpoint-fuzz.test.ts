@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createBuiltinRegistries } from '../../builtins';
@@ -183,8 +183,7 @@ function generateCases(rng: Rng): FuzzCase[] {
 }
 
 function spawnSyncChecked(cmd: string, args: string[]): void {
-  const r = require('node:child_process').spawnSync(cmd, args) as { status: number | null };
-  if (r.status !== 0) throw new Error(`${cmd} failed`);
+  if (spawnSync(cmd, args).status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
 }
 
 function configFor(c: FuzzCase): string {
