@@ -1,6 +1,7 @@
 import { definePlugin, InvalidInputError, isImageModel } from '@repscope/core';
 import { featureVizSchema, type FeatureVizOptions } from './options';
 import { runFeatureViz } from './run-feature-viz';
+import { checkFeatureViz } from './check';
 
 export default definePlugin<FeatureVizOptions>({
   name: 'feature-viz',
@@ -9,6 +10,7 @@ export default definePlugin<FeatureVizOptions>({
   apiVersion: 1,
   optionsSchema: featureVizSchema,
   model: { required: true, inputSpaces: ['image'] },
+  check: checkFeatureViz,
   example: {
     model: {
       kind: 'hybrid',

@@ -4,6 +4,7 @@ import { runGradientInversion } from './run-gradient';
 import { runImageInversion } from './run-image';
 import { runSequentialInversion } from './run-sequential';
 import { promptIds } from './token-target';
+import { checkInversion } from './check';
 
 export default definePlugin<InversionOptions>({
   name: 'inversion',
@@ -12,6 +13,7 @@ export default definePlugin<InversionOptions>({
   apiVersion: 1,
   optionsSchema: inversionSchema,
   model: { required: true },
+  check: checkInversion,
   example: {
     model: { kind: 'gpt2', config: { vocabSize: 64, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2 }, depth: 1, head: true },
     input: { tokens: [3, 14, 15, 9] },

@@ -3,6 +3,7 @@ import { walksSchema, type WalksOptions } from './options';
 import { runClampedWalk } from './run-clamped';
 import { runTangentWalk } from './run-tangent';
 import { promptIds, requireTokenModel } from './walk-common';
+import { checkWalks } from './check';
 
 export default definePlugin<WalksOptions>({
   name: 'walks',
@@ -11,6 +12,7 @@ export default definePlugin<WalksOptions>({
   apiVersion: 1,
   optionsSchema: walksSchema,
   model: { required: true, inputSpaces: ['embeddings'] },
+  check: checkWalks,
   example: {
     model: { kind: 'gpt2', config: { vocabSize: 64, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2 } },
     walk: 'clamped',

@@ -4,6 +4,7 @@ import { pluginSchema } from '../plugin/types';
 import { forkRegistries, Registries } from '../registries';
 import type { EnvelopeConfig } from '../run/context';
 import { errorMessage } from '../util/errors';
+import { checkBeforeRun } from './check-before-run';
 import { ConfigError, ConfigIssue } from './config-error';
 import { ENVELOPE_KEYS, envelopeSchema } from './envelope';
 import { loadWithExtends } from './extends';
@@ -29,6 +30,12 @@ export interface ResolvedExperiment {
   plugin: LoadedPlugin;
   /** Built-ins plus this plugin's registrations (a fresh copy per experiment). */
   registries: Registries;
+  /**
+   * The pre-run checks again, for models whose `hf:` weights were not in the cache when the
+   * config was validated (their shapes are unknown until fetched). The runner calls it after
+   * fetching, before the run directory exists.
+   */
+  recheck?: () => ConfigIssue[];
 }
 
 export interface ResolveEnvironment {
@@ -124,10 +131,14 @@ export async function resolveExperiment(raw: RawConfig, env: ResolveEnvironment,
   }
 
   if (issues.length || !loaded) throw new ConfigError(sortIssues(issues));
+  const preRunInput = { data, options: pluginOptions, plugin: loaded.plugin, registries, locations, modelPaths: modelBlockPaths(pluginSchema(loaded.plugin, registries)) };
+  const preRun = checkBeforeRun(preRunInput);
+  if (preRun.issues.length) throw new ConfigError(sortIssues(preRun.issues));
   const config: Record<string, unknown> = {};
   for (const k of ENVELOPE_KEYS) if (data[k] !== undefined) config[k] = data[k];
   Object.assign(config, pluginOptions);
-  return { file: raw.file, config: config as EnvelopeConfig & Record<string, unknown>, options: pluginOptions, plugin: loaded, registries };
+  const recheck = preRun.deferred ? () => sortIssues(checkBeforeRun(preRunInput).issues) : undefined;
+  return { file: raw.file, config: config as EnvelopeConfig & Record<string, unknown>, options: pluginOptions, plugin: loaded, registries, recheck };
 }
 
 function displayRoot(raw: RawConfig): string {

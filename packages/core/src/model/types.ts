@@ -91,6 +91,32 @@ export interface ModelBuildDeps {
   log: (line: string) => void;
 }
 
+/**
+ * What is known about a model before it is built: from its options and, for a checkpoint,
+ * its config.json and safetensors headers (never its tensors). Plugins check their options
+ * against it before a run starts (Plugin.check).
+ */
+export interface ModelShape {
+  kind: string;
+  inputSpace: InputSpace;
+  /** Width of the residual stream. */
+  dModel: number;
+  /** Blocks kept (`depth`) and blocks the architecture has; 0 for models without blocks. */
+  depth: number;
+  layers: number;
+  /** Token models: vocabulary size and the longest input in tokens. */
+  vocabSize?: number;
+  maxPositions?: number;
+  /** Image models: square input side, channels, patch side, tokens per image. */
+  imageSize?: number;
+  channels?: number;
+  patchSize?: number;
+  sequenceLength?: number;
+  /** Scalar parameters and the bytes building the model takes (see model/limits.ts). */
+  parameterCount: number;
+  parameterBytes: number;
+}
+
 /** A registered model kind: its options schema and how to build one. */
 export interface ModelKind<O extends ModelSpec = ModelSpec> {
   kind: string;
@@ -98,5 +124,13 @@ export interface ModelKind<O extends ModelSpec = ModelSpec> {
   inputSpace: InputSpace;
   /** JSON schema of the model block's keys other than `kind`. */
   optionsSchema: JsonSchema;
+  /**
+   * Check a schema-valid block as far as possible without building it — architecture
+   * consistency, depth, the checkpoint's files, config.json and tensor names/shapes (headers
+   * only), memory — and return its shape. Throws ModelCheckError naming the key at fault.
+   * Run by `validate`, `run` and `sweep` before anything is created; optional for kinds
+   * registered by plugins (they are then checked only against their schema).
+   */
+  resolve?(options: O): ModelShape;
   create(options: O, deps: ModelBuildDeps): Promise<Model>;
 }

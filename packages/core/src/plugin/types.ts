@@ -1,5 +1,6 @@
 import type { JsonSchema } from '../config/validate';
-import type { InputSpace } from '../model/types';
+import type { InputSpace, ModelShape } from '../model/types';
+import type { Tokenizer } from '../tokenizer/gpt2-tokenizer';
 import type { Registries } from '../registries';
 import type { RunContext } from '../run/context';
 
@@ -7,6 +8,24 @@ import type { RunContext } from '../run/context';
 export const PLUGIN_API_VERSION = 1;
 
 export type SummaryFields = Record<string, unknown>;
+
+/** A problem `check` found: `path` is the config key it is about (e.g. `['input', 'text']`). */
+export interface PluginIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** What `Plugin.check` receives: the validated options and the models' shapes, before any run starts. */
+export interface PluginCheckContext<O = Record<string, unknown>> {
+  /** The plugin's own options, validated, defaults applied. */
+  readonly options: O;
+  /** Shape of the config's `model:` block, if it has one (see ModelShape). */
+  readonly model?: ModelShape;
+  /** Shape of a model block inside the options (a key marked `repscopeModel: true`), e.g. `['nextToken', 'judge']`. */
+  modelAt(path: (string | number)[]): ModelShape | undefined;
+  /** GPT-2's tokenizer, to measure texts in tokens. */
+  readonly tokenizer: Tokenizer;
+}
 
 /**
  * A plugin is a plain object (Vite/ESLint style). Its `name` is the `experiment:` value that
@@ -27,6 +46,14 @@ export interface Plugin<O = Record<string, unknown>> {
   model?: { required: boolean; inputSpaces?: InputSpace[] };
   /** Add model kinds, metrics, optimizers or decoders (names must be new). */
   register?(registries: Registries): void;
+  /**
+   * Check the options against the models' shapes before anything runs (no run folder is made
+   * when it finds a problem): a text longer than the model's positions, a token id outside its
+   * vocabulary, an image for a token model. Core calls it from `validate`, `run` and `sweep`
+   * once the config and every model block are valid, and reports each issue as
+   * `file:line:col key: message` (exit 2). Must be fast and must not build models.
+   */
+  check?(ctx: PluginCheckContext<O>): PluginIssue[];
   /**
    * A minimal config (without `experiment:`) that runs in seconds; the conformance kit runs
    * it and `repscope plugins` shows it.

@@ -6,12 +6,13 @@ import { BackendChoice, BackendInfo, describeBackend, selectBackend } from '../b
 import type { ResolvedExperiment } from '../config/resolve';
 import { ReportBuilder } from '../report/report-builder';
 import { renderReportHtml } from '../report/render-html';
-import { errorMessage } from '../util/errors';
+import { errorMessage, InvalidInputError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { gpt2Tokenizer } from '../tokenizer/gpt2-tokenizer';
 import type { RunContext } from './context';
 import { environmentInfo } from './env-info';
 import { fetchHubWeights, hubModelRecords } from '../hub/config-weights';
+import { ConfigError } from '../config/config-error';
 import { RunModelFactory, RunOptimizerFactory } from './factories';
 import { MetricsLogger } from './metrics-logger';
 import { createProgress, defaultProgressMode, ProgressMode, ProgressReporter } from './progress';
@@ -41,6 +42,8 @@ export interface RunOutcome {
   error?: string;
   /** Tensors alive after the run that were not before it (should be 0). */
   leakedTensors: number;
+  /** The run failed on invalid input found only while running (e.g. NaN weights in a checkpoint): exit 2, not 1. */
+  invalidInput?: boolean;
 }
 
 let announcedBackend: string | undefined;
@@ -60,6 +63,8 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
   const prefix = options.label ? `[${options.label}]` : `[${exp.config.name}]`;
   // Hub models first: a failed download throws (exit 2) before the run directory exists.
   await fetchHubWeights([exp.config]);
+  const late = exp.recheck?.() ?? [];
+  if (late.length) throw new ConfigError(late);
   const backend = await selectBackend(options.backend ?? (exp.config.backend as BackendChoice));
   const notice = describeBackend(backend);
   if (announcedBackend !== notice) {
@@ -89,6 +94,7 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
   let status: RunStatus = 'completed';
   let fields: Record<string, unknown> = {};
   let error: string | undefined;
+  let invalidInput = false;
   try {
     fields = (await plugin.run(ctx)) ?? {};
   } catch (err) {
@@ -101,6 +107,7 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
       error = err instanceof RunInterruptedError ? err.message : `interrupted (${errorMessage(err)})`;
     } else {
       status = 'failed';
+      invalidInput = err instanceof InvalidInputError;
       error = errorMessage(err);
       if (!(err instanceof Error && 'exitCode' in err)) error += `\n${(err as Error)?.stack ?? ''}`;
     }
@@ -142,7 +149,7 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
   }
   if (status === 'completed' || status === 'diverged') dir.writeRunJson('summary.json', summary);
   dir.writeRunJson('status.json', { status, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), ...(error ? { error } : {}) });
-  return { status, dir: dir.path, summary: status === 'completed' || status === 'diverged' ? summary : undefined, error, leakedTensors };
+  return { status, dir: dir.path, summary: status === 'completed' || status === 'diverged' ? summary : undefined, error, leakedTensors, ...(invalidInput ? { invalidInput } : {}) };
 }
 
 /** Keys core owns in summary.json; a plugin's fields cannot overwrite them. */

@@ -9,7 +9,8 @@ import { LocationMap } from '../config/location';
 import { resolveExperiment } from '../config/resolve';
 import { compileSchema } from '../config/validate';
 import { PluginCatalog } from '../plugin/catalog';
-import { pluginSchema, Plugin } from '../plugin/types';
+import { pluginSchema, Plugin, PluginIssue } from '../plugin/types';
+import { gpt2Tokenizer } from '../tokenizer/gpt2-tokenizer';
 import type { Registries } from '../registries';
 import { runExperiment } from '../run/runner';
 import { BackendChoice, selectBackend } from '../backend/select-backend';
@@ -98,6 +99,17 @@ export async function checkPluginConformance(plugin: Plugin<Record<string, unkno
         throw new Error(err instanceof ConfigError ? err.message : errorMessage(err));
       }
     });
+    if (plugin.check) {
+      await check('check() tolerates models of unknown shape and returns located issues', async () => {
+        const resolved = await resolveExperiment(raw(), env);
+        // Kinds registered without `resolve` have no shape before the run: check must cope.
+        const found: unknown = plugin.check!({ options: resolved.options, model: undefined, modelAt: () => undefined, tokenizer: gpt2Tokenizer });
+        if (!Array.isArray(found)) throw new Error('check() must return an array of { path, message }');
+        for (const issue of found as PluginIssue[]) {
+          if (!Array.isArray(issue?.path) || typeof issue.message !== 'string') throw new Error(`check() returned ${JSON.stringify(issue)}; each issue needs path (a list of keys) and message`);
+        }
+      });
+    }
     for (const attempt of [1, 2]) {
       const ok = await check(`example config runs to completion (run ${attempt})`, async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${plugin.name}-conformance-`));

@@ -94,6 +94,17 @@ describe('feature-viz plugin', () => {
 
   test('bad panel/objective combinations and out-of-range neurons are clear errors', async () => {
     await expect(runPluginConfig(plugin, { model: HYBRID, objective: { kind: 'patch-all-neurons' }, panels: { neurons: [0] }, steps: 1 })).rejects.toThrow('panels.neurons: objective patch-all-neurons has no neuron');
-    await expect(runPluginConfig(plugin, { model: HYBRID, panels: { neurons: [999] }, steps: 1 })).rejects.toThrow('neuron 999 is out of range (width 32)');
+    await expect(runPluginConfig(plugin, { model: HYBRID, panels: { neurons: [999] }, steps: 1 })).rejects.toThrow('panels.neurons[0]: neuron 999 is out of range (the activations are 32 wide)');
+  });
+
+  test('checked before the run: neurons, patches, hooks and octaves against the model shape, and an image model', async () => {
+    const attempt = (config: Record<string, unknown>) => runPluginConfig(plugin, { model: HYBRID, steps: 1, ...config }).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
+    expect(await attempt({ objective: { kind: 'patch-all-neurons' }, panels: { patches: [0, 16] } })).toMatch(/panels\.patches\[1\]: patch 16 is out of range \(16 patches\)/);
+    expect(await attempt({ hook: 'blocks.3.hook_resid_post' })).toMatch(/hook: "blocks\.3\.hook_resid_post" names block 3, but the model keeps 2 block\(s\)/);
+    expect(await attempt({ octaves: [{ size: 8, steps: 1, lr: [0.1, 0.1], blur: [0, 0] }] })).toMatch(/octaves\[0\]\.size: 8 is smaller than the model's input \(32\)/);
+    expect(await attempt({ objective: { kind: 'direction', vector: [1, 2] }, panels: { directions: 1 } })).toMatch(/objective\.vector: has 2 values, the activations are 32 wide/);
   });
 });

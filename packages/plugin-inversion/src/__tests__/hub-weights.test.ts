@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkpointFiles, commitId, MockHub, startMockHub } from '@repscope/core/dist/test-support/mock-hub';
+import { checkpointFiles, commitId, MockHub, startMockHub } from '../../../core/dist/test-support/mock-hub';
 
 /* End to end: `repscope run` on a config whose weights are `hf:` references, against a mock hub on 127.0.0.1. */
 
@@ -145,5 +145,22 @@ describe('weights: hf:… end to end', () => {
     } finally {
       hub.corrupt(undefined);
     }
+  });
+
+  test('shape checks on hf: weights run once they are fetched, still before the run directory, and from the cache at validation after that', async () => {
+    const env = cacheEnv();
+    const file = config('hf:org/gpt2-tiny');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('depth: 1 }', 'depth: 9 }'));
+    const first = await repscope(['run', file, '--out', path.join(work, 'deep-1')], env);
+    expect(first.code).toBe(2);
+    const lines = first.stderr.trim().split('\n').filter((l) => !l.startsWith('downloading ') && !l.startsWith('  '));
+    expect(lines).toEqual([expect.stringMatching(/\.yaml:3:\d+ model\.depth: .*2 blocks/)]);
+    expect(fs.existsSync(path.join(work, 'deep-1'))).toBe(false);
+    // Now cached: `validate` reads the snapshot's headers and says the same without a request.
+    const requests = hub.requests.length;
+    const second = await repscope(['validate', file], { ...env, HF_HUB_OFFLINE: '1' });
+    expect(second.code).toBe(2);
+    expect(second.stderr.trim()).toMatch(/\.yaml:3:\d+ model\.depth: .*2 blocks/);
+    expect(hub.requests.length).toBe(requests);
   });
 });

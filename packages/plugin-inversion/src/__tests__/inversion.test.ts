@@ -15,6 +15,18 @@ describe('inversion plugin', () => {
     await assertPluginConformance(plugin);
   });
 
+  test('checked before the run: input space, length and vocabulary against the model and the judge', async () => {
+    const attempt = (config: Record<string, unknown>) => runPluginConfig(plugin, { steps: 1, ...config }).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
+    expect(await attempt({ model: TINY, input: { image: path.join(VIT_FIXTURE, 'nope.png') } })).toMatch(/input\.image: needs a model taking an image, but model kind "gpt2" takes tokens/);
+    expect(await attempt({ model: { kind: 'vit', weights: VIT_FIXTURE }, input: { text: 'hi' } })).toMatch(/input\.text: needs a model taking tokens \(text or token ids\), but model kind "vit" takes an image/);
+    expect(await attempt({ model: TINY, input: { text: 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen' } })).toMatch(/input\.text: the input is 17 tokens long, but the model takes at most 16/);
+    expect(await attempt({ model: TINY, input: { tokens: [1, 300] } })).toMatch(/input\.tokens: token id 300 \(position 1\) is outside the model's vocabulary of 300/);
+    expect(await attempt({ model: { kind: 'gpt2', weights: FIXTURE }, input: { tokens: [1, 400] }, nextToken: { judge: TINY } })).toMatch(/input\.tokens: token id 400 \(position 1\) is outside the model's vocabulary of 300/);
+  });
+
   test('gradient inversion of an invertible FCNet recovers the prompt, with the snapshot trajectory', async () => {
     const run = await runPluginConfig(plugin, {
       model: { kind: 'fcnet', embeddings: { config: TINY.config }, invertible: true, hiddenMultiplier: 4 },

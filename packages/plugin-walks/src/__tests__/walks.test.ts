@@ -36,6 +36,15 @@ describe('null space of the input gradient', () => {
 });
 
 describe('walks plugin', () => {
+  test('checked before the run: the prompt fits the model\'s positions and vocabulary', async () => {
+    const attempt = (input: Record<string, unknown>) => runPluginConfig(plugin, { model: { kind: 'gpt2', config: TINY }, walk: 'tangent', input, steps: 1 }).then(
+      () => 'ran',
+      (e: Error) => e.message,
+    );
+    expect(await attempt({ tokens: Array.from({ length: 17 }, (_, i) => i) })).toMatch(/input\.tokens: the input is 17 tokens long, but the model takes at most 16/);
+    expect(await attempt({ text: 'hello' })).toMatch(/input\.text: token id \d+ \(position 0\) is outside the model's vocabulary of 300/);
+  });
+
   test('passes the conformance kit', async () => {
     await assertPluginConformance(plugin);
   });

@@ -64,6 +64,8 @@ export async function activationsCommand(opts: ActivationsOptions): Promise<numb
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new InvalidInputError(`--seed: expected a non-negative integer (got ${opts.seed})`, 'E_ARGS');
   await fetchHubWeights([spec]);
+  // The same checks a config gets before its run: the checkpoint's files and headers, depth, memory.
+  registries.models.get(spec.kind).resolve?.(withLocalWeights(spec));
   const backend = await selectBackend(opts.backend ?? 'auto');
   process.stderr.write(describeBackend(backend) + '\n');
   const model = await registries.models.get(spec.kind).create(withLocalWeights(spec), { seed, rng: new Rng(seed), log: (l) => process.stderr.write(l + '\n') });

@@ -28,7 +28,7 @@ export async function runCommand(file: string, args: string[], opts: RunCommandO
     }
     process.stderr.write(`${outcome.status}: ${outcome.error?.split('\n')[0] ?? ''}\n  run directory: ${outcome.dir}\n`);
     if (outcome.status === 'failed' && outcome.error?.includes('\n')) process.stderr.write(outcome.error.split('\n').slice(1).join('\n') + '\n');
-    return outcome.status === 'interrupted' ? 130 : 1;
+    return outcome.status === 'interrupted' ? 130 : outcome.invalidInput ? 2 : 1;
   } finally {
     interrupt.dispose();
   }

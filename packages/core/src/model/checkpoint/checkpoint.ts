@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '../../util/errors';
 import { readSafetensorsHeader, readTensorF32, SafetensorsError, SafetensorsHeader, TensorEntry } from '../safetensors/read';
+import { canBeNonFinite, firstNonFinite } from './finite';
+import { optionalInside, readJsonObject, resolveInside, trustRoot, UnsafeFileError } from './safe-files';
 
 /** A Hugging Face checkpoint on disk: its config.json (if any) and its tensors, read lazily. */
 export interface Checkpoint {
@@ -10,7 +12,10 @@ export interface Checkpoint {
   config: Record<string, unknown> | undefined;
   names(): string[];
   shape(name: string): number[];
+  /** A tensor as float32; a NaN or infinite value is a CheckpointError naming the tensor. */
   read(name: string): Float32Array;
+  /** Another JSON file of the checkpoint folder (e.g. preprocessor_config.json), read as safely as config.json. */
+  sideFile(name: string): Record<string, unknown> | undefined;
 }
 
 export class CheckpointError extends InvalidInputError {
@@ -19,60 +24,94 @@ export class CheckpointError extends InvalidInputError {
   }
 }
 
-function readJson(file: string): Record<string, unknown> {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new CheckpointError(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-}
+/** config.json and index files are kilobytes; anything this large is not one. */
+export const MAX_CHECKPOINT_JSON_BYTES = 16 * 1024 * 1024;
 
-function headerOf(file: string): SafetensorsHeader {
+/** Run `fn`, turning file-safety and safetensors errors into CheckpointErrors (one line, exit 2). */
+function guarded<T>(fn: () => T): T {
   try {
-    return readSafetensorsHeader(file);
+    return fn();
   } catch (err) {
-    if (err instanceof SafetensorsError) throw new CheckpointError(err.message);
+    if (err instanceof UnsafeFileError || err instanceof SafetensorsError) throw new CheckpointError(err.message);
     throw err;
   }
 }
 
 /**
+ * The shard files of a `model.safetensors.index.json`, each resolved inside the checkpoint
+ * folder: tensor name → real path of its shard.
+ */
+function readWeightMap(index: string, dir: string, root: string): Map<string, string> {
+  const map = readJsonObject(index, MAX_CHECKPOINT_JSON_BYTES)['weight_map'];
+  if (map === null || typeof map !== 'object' || Array.isArray(map)) {
+    throw new CheckpointError(`${index}: "weight_map" must be an object mapping tensor names to shard files (got ${map === undefined ? 'nothing' : Array.isArray(map) ? 'an array' : JSON.stringify(map).slice(0, 40)})`);
+  }
+  const shards = new Map<string, string>();
+  const out = new Map<string, string>();
+  for (const [tensor, file] of Object.entries(map as Record<string, unknown>)) {
+    const entry = `${index}: weight_map["${tensor.slice(0, 80)}"]`;
+    if (typeof file !== 'string' || !file) throw new CheckpointError(`${entry} must be a shard file name (got ${JSON.stringify(file)?.slice(0, 40)})`);
+    let real = shards.get(file);
+    if (!real) {
+      real = resolveInside(dir, file, root, entry);
+      shards.set(file, real);
+    }
+    out.set(tensor, real);
+  }
+  if (out.size === 0) throw new CheckpointError(`${index}: "weight_map" lists no tensors`);
+  return out;
+}
+
+/**
  * Open a checkpoint given as a folder (`config.json` + `model.safetensors`, or shards listed
  * in `model.safetensors.index.json`) or as a single .safetensors file (config.json beside it
- * is used when present).
+ * is used when present). Only headers are read here; every file it names must be a regular
+ * file inside the checkpoint folder (see safe-files.ts).
  */
 export function openCheckpoint(location: string): Checkpoint {
-  if (!fs.existsSync(location)) throw new CheckpointError(`${location}: no such file or folder`);
+  return guarded(() => openUnguarded(location));
+}
+
+function openUnguarded(location: string): Checkpoint {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(location);
+  } catch {
+    throw new CheckpointError(`${location}: no such file or folder`);
+  }
   let dir: string;
   let files: string[];
   let weightMap: Map<string, string> | undefined;
-  if (fs.statSync(location).isDirectory()) {
+  if (stat.isDirectory()) {
     dir = location;
-    const index = path.join(dir, 'model.safetensors.index.json');
-    const single = path.join(dir, 'model.safetensors');
-    if (fs.existsSync(index)) {
-      const map = (readJson(index)['weight_map'] ?? {}) as Record<string, string>;
-      weightMap = new Map(Object.entries(map).map(([k, f]) => [k, path.join(dir, f)]));
+    const root = trustRoot(dir);
+    const index = optionalInside(dir, 'model.safetensors.index.json', root);
+    const single = optionalInside(dir, 'model.safetensors', root);
+    if (index) {
+      weightMap = readWeightMap(index, dir, root);
       files = [...new Set(weightMap.values())];
-      for (const f of files) if (!fs.existsSync(f)) throw new CheckpointError(`${index}: lists shard ${path.basename(f)}, which is missing`);
-    } else if (fs.existsSync(single)) {
+    } else if (single) {
       files = [single];
     } else {
-      const found = fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
+      const listing = fs.readdirSync(dir);
+      const found = listing.filter((f) => f.endsWith('.safetensors'));
       if (found.length !== 1) {
-        const bin = fs.readdirSync(dir).find((f) => f.endsWith('.bin') || f.endsWith('.pt'));
+        const bin = listing.find((f) => f.endsWith('.bin') || f.endsWith('.pt'));
         throw new CheckpointError(
           `${dir}: no model.safetensors${found.length > 1 ? ` (found ${found.length} .safetensors files and no model.safetensors.index.json)` : ''}` +
             (bin ? `; ${bin} is a PyTorch pickle, which repscope does not read — convert it with safetensors.torch.save_file` : ''),
         );
       }
-      files = [path.join(dir, found[0]!)];
+      files = [resolveInside(dir, found[0]!, root, path.join(dir, found[0]!))];
     }
-  } else {
+  } else if (stat.isFile()) {
     dir = path.dirname(location);
     files = [location];
+  } else {
+    throw new CheckpointError(`${location}: is not a regular file or folder; expected a checkpoint folder or a .safetensors file`);
   }
-  const headers = files.map(headerOf);
+  const root = trustRoot(dir);
+  const headers = files.map((f) => readSafetensorsHeader(f));
   const entries = new Map<string, { header: SafetensorsHeader; entry: TensorEntry }>();
   for (const header of headers) {
     for (const [name, entry] of header.entries) {
@@ -80,8 +119,11 @@ export function openCheckpoint(location: string): Checkpoint {
       entries.set(name, { header, entry });
     }
   }
-  const configFile = path.join(dir, 'config.json');
-  const config = fs.existsSync(configFile) ? readJson(configFile) : undefined;
+  const sideFile = (name: string) => {
+    const file = optionalInside(dir, name, root);
+    return file ? readJsonObject(file, MAX_CHECKPOINT_JSON_BYTES) : undefined;
+  };
+  const config = sideFile('config.json');
   const get = (name: string) => {
     const hit = entries.get(name);
     if (!hit) throw new CheckpointError(`${location}: no tensor "${name}"`);
@@ -92,10 +134,19 @@ export function openCheckpoint(location: string): Checkpoint {
     config,
     names: () => [...entries.keys()],
     shape: (name) => get(name).entry.shape,
-    read: (name) => {
-      const { header, entry } = get(name);
-      return readTensorF32(header, entry);
-    },
+    read: (name) =>
+      guarded(() => {
+        const { header, entry } = get(name);
+        const values = readTensorF32(header, entry);
+        const bad = canBeNonFinite(entry.dtype) ? firstNonFinite(values) : -1;
+        if (bad >= 0) {
+          throw new CheckpointError(
+            `${header.file}: tensor "${name}" holds ${values[bad]} at element ${bad}; a checkpoint with NaN or infinite weights is corrupt and cannot be loaded`,
+          );
+        }
+        return values;
+      }),
+    sideFile: (name) => guarded(() => sideFile(name)),
   };
 }
 
@@ -126,21 +177,28 @@ export function matchTensors(
     if (!wanted.has(name)) extras.push(raw);
     else byCanonical.set(name, raw);
   }
+  // Only the first few problems are shown, so only those are formatted: a config.json naming
+  // thousands of layers must not build thousands of lines to print twenty.
+  const SHOWN = 6;
   const problems: string[] = [];
+  let count = 0;
+  const report = (line: () => string) => {
+    if (count++ < SHOWN) problems.push(line());
+  };
   for (const e of expected) {
     const raw = byCanonical.get(e.name);
     if (!raw) {
-      if (!e.optional) problems.push(`missing tensor "${e.name}" (expected shape [${e.shape.join(', ')}])`);
+      if (!e.optional) report(() => `missing tensor "${e.name}" (expected shape [${e.shape.join(', ')}])`);
       continue;
     }
     const actual = ckpt.shape(raw);
-    if (actual.join(',') !== e.shape.join(',')) problems.push(`tensor "${raw}" has shape [${actual.join(', ')}], expected [${e.shape.join(', ')}]`);
+    if (actual.join(',') !== e.shape.join(',')) report(() => `tensor "${raw}" has shape [${actual.join(', ')}], expected [${e.shape.join(', ')}]`);
   }
-  for (const x of extras) problems.push(`unexpected tensor "${x}" (shape [${ckpt.shape(x).join(', ')}]) — not part of ${options.architecture}`);
-  if (problems.length) {
-    const shown = problems.slice(0, 20);
-    const more = problems.length > shown.length ? `\n  … and ${problems.length - shown.length} more` : '';
-    throw new CheckpointError(`${ckpt.location}: does not match ${options.architecture}:\n  ${shown.join('\n  ')}${more}`);
+  for (const x of extras) report(() => `unexpected tensor "${x}" (shape [${ckpt.shape(x).join(', ')}]) — not part of ${options.architecture}`);
+  if (count) {
+    // One line, like every other input error; the first few problems name the fix.
+    const more = count > problems.length ? `; … and ${count - problems.length} more` : '';
+    throw new CheckpointError(`${ckpt.location}: does not match ${options.architecture}: ${problems.join('; ')}${more}`);
   }
   return byCanonical;
 }

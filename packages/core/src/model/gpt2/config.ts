@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../util/errors';
+import { hfDimension, hfPositive, MODEL_LIMITS } from '../limits';
 
 export interface Gpt2Config {
   vocabSize: number;
@@ -16,29 +17,23 @@ export const GPT2_SIZES: Record<'small' | 'medium' | 'large' | 'xl', Gpt2Config>
   xl: { vocabSize: 50257, nPositions: 1024, nEmbd: 1600, nLayer: 48, nHead: 25, layerNormEpsilon: 1e-5 },
 };
 
-/** Read HF `GPT2Config` fields (config.json). */
+/** Read HF `GPT2Config` fields (config.json), each checked against MODEL_LIMITS. */
 export function gpt2ConfigFromHf(hf: Record<string, unknown>, where: string): Gpt2Config {
-  const num = (key: string, fallback?: number): number => {
-    const v = hf[key] ?? fallback;
-    if (typeof v !== 'number') throw new InvalidInputError(`${where}: config.json has no numeric "${key}"`, 'E_CHECKPOINT');
-    return v;
-  };
   const activation = hf['activation_function'];
   if (activation !== undefined && activation !== 'gelu_new') {
-    throw new InvalidInputError(`${where}: activation_function "${String(activation)}" is not supported (GPT-2 uses gelu_new)`, 'E_CHECKPOINT');
+    throw new InvalidInputError(`${where}: activation_function ${JSON.stringify(activation).slice(0, 40)} is not supported (GPT-2 uses gelu_new)`, 'E_CHECKPOINT');
   }
-  return {
-    vocabSize: num('vocab_size'),
-    nPositions: num('n_positions', hf['n_ctx'] as number | undefined),
-    nEmbd: num('n_embd'),
-    nLayer: num('n_layer'),
-    nHead: num('n_head'),
-    layerNormEpsilon: num('layer_norm_epsilon', 1e-5),
+  const nCtx = hf['n_ctx'];
+  const config: Gpt2Config = {
+    vocabSize: hfDimension(hf, 'vocab_size', where, { min: 1, max: MODEL_LIMITS.vocabSize }),
+    nPositions: hfDimension(hf, 'n_positions', where, { min: 1, max: MODEL_LIMITS.positions }, typeof nCtx === 'number' ? nCtx : undefined),
+    nEmbd: hfDimension(hf, 'n_embd', where, { min: 1, max: MODEL_LIMITS.width }),
+    nLayer: hfDimension(hf, 'n_layer', where, { min: 0, max: MODEL_LIMITS.layers }),
+    nHead: hfDimension(hf, 'n_head', where, { min: 1, max: MODEL_LIMITS.heads }),
+    layerNormEpsilon: hfPositive(hf, 'layer_norm_epsilon', where, 1e-5),
   };
-}
-
-export function checkGpt2Config(c: Gpt2Config, where: string): void {
-  if (c.nEmbd % c.nHead !== 0) throw new InvalidInputError(`${where}: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead})`, 'E_CONFIG_MODEL');
+  if (config.nEmbd % config.nHead !== 0) throw new InvalidInputError(`${where}: config.json n_embd (${config.nEmbd}) is not divisible by n_head (${config.nHead})`, 'E_CHECKPOINT');
+  return config;
 }
 
 /** Canonical (HF `GPT2Model`) parameter names and shapes for `blocks` blocks. */

@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
-import type { ModelKind, ModelSpec } from '../types';
-import { InvalidInputError } from '../../util/errors';
-import { openCheckpoint } from '../checkpoint/checkpoint';
-import { checkGpt2Config, Gpt2Config, gpt2ConfigFromHf, GPT2_SIZES } from './config';
+import type { ModelKind, ModelShape, ModelSpec } from '../types';
+import type { Checkpoint } from '../checkpoint/checkpoint';
+import { openWithConfig } from '../checkpoint/open-with-config';
+import { checkParameterMemory, dimension, MODEL_LIMITS } from '../limits';
+import { about, ModelCheckError } from '../model-check';
+import { Gpt2Config, gpt2ConfigFromHf, gpt2ParameterShapes, GPT2_SIZES } from './config';
 import { Gpt2Model, PositionIds } from './gpt2-model';
-import { initGpt2Params, loadGpt2Params } from './params';
+import { gpt2CheckpointNames, initGpt2Params, loadGpt2Params } from './params';
 
 export interface Gpt2Spec extends ModelSpec {
   size?: keyof typeof GPT2_SIZES;
@@ -20,11 +22,11 @@ export const gpt2ConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    vocabSize: { type: 'integer', minimum: 1 },
-    nPositions: { type: 'integer', minimum: 1 },
-    nEmbd: { type: 'integer', minimum: 1 },
-    nLayer: { type: 'integer', minimum: 0 },
-    nHead: { type: 'integer', minimum: 1 },
+    vocabSize: dimension(1, MODEL_LIMITS.vocabSize),
+    nPositions: dimension(1, MODEL_LIMITS.positions),
+    nEmbd: dimension(1, MODEL_LIMITS.width),
+    nLayer: dimension(0, MODEL_LIMITS.layers),
+    nHead: dimension(1, MODEL_LIMITS.heads),
     layerNormEpsilon: { type: 'number', exclusiveMinimum: 0 },
   },
 };
@@ -35,27 +37,43 @@ export const gpt2OptionsSchema = {
     size: { type: 'string', enum: Object.keys(GPT2_SIZES), description: 'preset architecture (default small)' },
     config: { ...gpt2ConfigSchema, description: 'custom architecture; fields override the size preset' },
     weights: { type: 'string', repscopePath: true, description: 'HF checkpoint folder or .safetensors file; absent = untrained' },
-    depth: { type: 'integer', minimum: 0, description: 'blocks kept (O_l); default all' },
+    depth: dimension(0, MODEL_LIMITS.layers, { description: 'blocks kept (O_l); default all' }),
     head: { type: 'boolean', default: false, description: 'apply the final layer norm and LM head' },
     positionIds: { type: 'string', enum: ['sequential', 'zeros'], default: 'sequential', description: '"zeros" adds wpe[0] at every position, as the seed code did' },
     seed: { type: 'integer', minimum: 0, description: 'seed for untrained weights (default: the experiment seed)' },
   },
 };
 
-/** Architecture from a checkpoint's config.json, else from the spec (size preset + overrides). */
-function resolveConfig(spec: Gpt2Spec, hf: Record<string, unknown> | undefined, where: string): Gpt2Config {
-  const base = hf ? gpt2ConfigFromHf(hf, where) : { ...GPT2_SIZES[spec.size ?? 'small'], ...(spec.config ?? {}) };
-  if (hf && (spec.size || spec.config)) {
-    const preset = { ...GPT2_SIZES[spec.size ?? 'small'], ...(spec.config ?? {}) };
+type ArchitectureSpec = { size?: keyof typeof GPT2_SIZES; config?: Partial<Gpt2Config>; weights?: string };
+
+/** The key of a block that chose the architecture (for messages about it). */
+function architectureKey(spec: ArchitectureSpec, field?: keyof Gpt2Config): string[] {
+  if (spec.config) return field && spec.config[field] !== undefined ? ['config', field] : ['config'];
+  return spec.size ? ['size'] : ['kind'];
+}
+
+/**
+ * Architecture from a checkpoint's config.json, else from the spec (size preset + overrides);
+ * `prefix` is where `spec` sits in the model block (e.g. `['gpt2']` in a hybrid).
+ */
+export function resolveGpt2Config(spec: ArchitectureSpec, hf: Record<string, unknown> | undefined, prefix: string[] = []): Gpt2Config {
+  const preset = { ...GPT2_SIZES[spec.size ?? 'small'], ...(spec.config ?? {}) };
+  if (!hf) {
+    if (preset.nEmbd % preset.nHead !== 0) {
+      throw new ModelCheckError([...prefix, ...architectureKey(spec, 'nHead')], `nEmbd (${preset.nEmbd}) must be divisible by nHead (${preset.nHead})`);
+    }
+    return preset;
+  }
+  const base = about([...prefix, 'weights'], () => gpt2ConfigFromHf(hf, spec.weights ?? 'weights'));
+  if (spec.size || spec.config) {
     const differs = (['nEmbd', 'nLayer', 'nHead', 'vocabSize'] as const).filter((k) => (spec.config?.[k] !== undefined || spec.size) && preset[k] !== base[k]);
     if (differs.length) {
-      throw new InvalidInputError(
-        `model.weights ${where} is ${differs.map((k) => `${k}=${base[k]}`).join(', ')} but the config asks for ${differs.map((k) => `${k}=${preset[k]}`).join(', ')}; drop model.size/model.config or fix them`,
-        'E_CONFIG_MODEL',
+      throw new ModelCheckError(
+        [...prefix, ...architectureKey(spec)],
+        `the weights ${spec.weights} are ${differs.map((k) => `${k}=${base[k]}`).join(', ')} but the config asks for ${differs.map((k) => `${k}=${preset[k]}`).join(', ')}; drop size/config or fix them`,
       );
     }
   }
-  checkGpt2Config(base, where);
   return base;
 }
 
@@ -64,14 +82,42 @@ export function describeGpt2(spec: Gpt2Spec, c: Gpt2Config, depth: number, seed:
   return `gpt2 ${size}, ${depth}/${c.nLayer} blocks, ${spec.head ? 'with' : 'no'} LM head`;
 }
 
-export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l: string) => void): Promise<Gpt2Model> {
-  const ckpt = spec.weights ? openCheckpoint(spec.weights) : undefined;
-  if (ckpt && !ckpt.config) {
-    throw new InvalidInputError(`${spec.weights}: no config.json beside the weights; GPT-2's architecture cannot be read from tensors alone`, 'E_CHECKPOINT');
-  }
-  const config = resolveConfig(spec, ckpt?.config, spec.weights ?? 'model');
+interface Gpt2Plan {
+  config: Gpt2Config;
+  depth: number;
+  ckpt?: Checkpoint;
+  shape: ModelShape;
+}
+
+/** Everything that can fail before a tensor is read: config, depth, memory, checkpoint headers. */
+function planGpt2(spec: Gpt2Spec): Gpt2Plan {
+  const ckpt = spec.weights ? openWithConfig(spec.weights, ['weights'], 'GPT-2') : undefined;
+  const config = resolveGpt2Config(spec, ckpt?.config);
   const depth = spec.depth ?? config.nLayer;
-  if (depth > config.nLayer) throw new InvalidInputError(`model.depth: must be <= ${config.nLayer} (the model has ${config.nLayer} blocks; got ${depth})`, 'E_CONFIG_MODEL');
+  if (depth > config.nLayer) throw new ModelCheckError(['depth'], `must be <= ${config.nLayer} (the model has ${config.nLayer} blocks; got ${depth})`);
+  const shapes = gpt2ParameterShapes(config, depth);
+  const memory = about(spec.weights ? ['weights'] : architectureKey(spec), () => checkParameterMemory(shapes, `gpt2 (${depth} blocks, width ${config.nEmbd}, vocabulary ${config.vocabSize})`));
+  if (ckpt) about(['weights'], () => gpt2CheckpointNames(ckpt, config));
+  return {
+    config,
+    depth,
+    ckpt,
+    shape: {
+      kind: 'gpt2',
+      inputSpace: 'embeddings',
+      dModel: config.nEmbd,
+      depth,
+      layers: config.nLayer,
+      vocabSize: config.vocabSize,
+      maxPositions: config.nPositions,
+      parameterCount: memory.count,
+      parameterBytes: memory.bytes,
+    },
+  };
+}
+
+export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l: string) => void): Promise<Gpt2Model> {
+  const { config, depth, ckpt } = planGpt2(spec);
   const seed = spec.seed ?? experimentSeed;
   const started = Date.now();
   const loaded = ckpt ? loadGpt2Params(ckpt, config, depth) : { params: initGpt2Params(config, depth, seed), lmHead: undefined };
@@ -86,5 +132,6 @@ export const gpt2Kind: ModelKind<Gpt2Spec> = {
   description: 'GPT-2 (small/medium/large/xl or custom), untrained (seeded HF init) or from a HF checkpoint; truncate with depth, head on/off',
   inputSpace: 'embeddings',
   optionsSchema: gpt2OptionsSchema,
+  resolve: (spec) => planGpt2(spec).shape,
   create: (spec, deps) => buildGpt2(spec, deps.seed, deps.log),
 };

@@ -25,14 +25,19 @@ export function initGpt2Params(c: Gpt2Config, blocks: number, seed: number): Par
 
 const GPT2_IGNORED = [/^h\.\d+\.attn\.(bias|masked_bias)$/];
 
+/** Canonical name → checkpoint name for every GPT-2 tensor, from the headers alone; throws on any mismatch. */
+export function gpt2CheckpointNames(ckpt: Checkpoint, c: Gpt2Config): Map<string, string> {
+  const expected = [...gpt2ParameterShapes(c, c.nLayer), { name: 'lm_head.weight', shape: [c.vocabSize, c.nEmbd], optional: true }];
+  return matchTensors(ckpt, expected, { prefixes: ['transformer.'], ignore: GPT2_IGNORED, architecture: `GPT-2 (${c.nLayer} layers, width ${c.nEmbd})` });
+}
+
 /**
  * Read the first `blocks` blocks of a GPT-2 checkpoint. Keys may carry a `transformer.`
  * prefix; the attention-mask buffers are skipped; an explicit `lm_head.weight` is returned
  * separately (GPT-2 ties it to `wte.weight`, but fine-tuned checkpoints may not).
  */
 export function loadGpt2Params(ckpt: Checkpoint, c: Gpt2Config, blocks: number): { params: ParamSource; lmHead?: HostTensor } {
-  const expected = [...gpt2ParameterShapes(c, c.nLayer), { name: 'lm_head.weight', shape: [c.vocabSize, c.nEmbd], optional: true }];
-  const names = matchTensors(ckpt, expected, { prefixes: ['transformer.'], ignore: GPT2_IGNORED, architecture: `GPT-2 (${c.nLayer} layers, width ${c.nEmbd})` });
+  const names = gpt2CheckpointNames(ckpt, c);
   const params = new ParamSource();
   for (const { name, shape } of gpt2ParameterShapes(c, blocks)) {
     const raw = names.get(name)!;

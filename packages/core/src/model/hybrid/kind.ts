@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { InvalidInputError } from '../../util/errors';
-import { openCheckpoint } from '../checkpoint/checkpoint';
-import { Gpt2Config, gpt2ConfigFromHf, GPT2_SIZES } from '../gpt2/config';
+import { Checkpoint, openCheckpoint } from '../checkpoint/checkpoint';
+import { openWithConfig } from '../checkpoint/open-with-config';
+import { Gpt2Config, gpt2ParameterShapes, GPT2_SIZES } from '../gpt2/config';
 import { gpt2Blocks } from '../gpt2/gpt2-model';
-import { gpt2ConfigSchema } from '../gpt2/kind';
-import { initGpt2Params, loadGpt2Params } from '../gpt2/params';
+import { gpt2ConfigSchema, resolveGpt2Config } from '../gpt2/kind';
+import { gpt2CheckpointNames, initGpt2Params, loadGpt2Params } from '../gpt2/params';
+import { checkParameterMemory, dimension, MODEL_LIMITS } from '../limits';
+import { about, ModelCheckError } from '../model-check';
 import type { ParamSource } from '../param-source';
 import { LayerNorm } from '../layers';
-import type { ModelKind, ModelSpec } from '../types';
-import { VIT_SIZES, VitConfig } from '../vit/config';
-import { resolveVitConfig, vitConfigSchema, withPreprocessor } from '../vit/kind';
-import { initVitParams, loadVitParams } from '../vit/params';
+import type { ModelKind, ModelShape, ModelSpec } from '../types';
+import { VIT_SIZES, VitConfig, vitPatchCount, vitStemShapes } from '../vit/config';
+import { resolveVitConfig, vitConfigSchema } from '../vit/kind';
+import { initVitParams, loadVitParams, vitCheckpointNames } from '../vit/params';
 import { PatchStem } from '../vit/stem';
 import { HybridModel, HybridPositions } from './hybrid-model';
 
@@ -23,25 +25,63 @@ export interface HybridSpec extends ModelSpec {
   normalize: 'none' | 'vit';
 }
 
-async function buildHybrid(spec: HybridSpec, experimentSeed: number, log: (l: string) => void): Promise<HybridModel> {
-  const started = Date.now();
-  const vitCkpt = spec.vit.weights ? openCheckpoint(spec.vit.weights) : undefined;
-  const vitConfig = resolveVitConfig(spec.vit, vitCkpt?.config ? withPreprocessor(vitCkpt.config, spec.vit.weights!) : undefined, spec.vit.weights ?? 'model.vit');
-  const vitSeed = spec.vit.seed ?? experimentSeed;
-  const stemParams = vitCkpt ? loadVitParams(vitCkpt, vitConfig, 0, true) : initVitParams(vitConfig, 0, vitSeed, true);
+interface HybridPlan {
+  vitConfig: VitConfig;
+  vitCkpt?: Checkpoint;
+  gptConfig: Gpt2Config;
+  gptCkpt?: Checkpoint;
+  depth: number;
+  tokens: number;
+  shape: ModelShape;
+}
 
-  const gptCkpt = spec.gpt2.weights ? openCheckpoint(spec.gpt2.weights) : undefined;
-  if (gptCkpt && !gptCkpt.config) throw new InvalidInputError(`${spec.gpt2.weights}: no config.json beside the weights`, 'E_CHECKPOINT');
-  const gptConfig = gptCkpt ? gpt2ConfigFromHf(gptCkpt.config!, spec.gpt2.weights!) : { ...GPT2_SIZES[spec.gpt2.size ?? 'small'], ...(spec.gpt2.config ?? {}) };
+/** Both halves checked against each other and their checkpoints' headers, before anything is read. */
+function planHybrid(spec: HybridSpec): HybridPlan {
+  const vitCkpt = spec.vit.weights ? about(['vit', 'weights'], () => openCheckpoint(spec.vit.weights!)) : undefined;
+  const vitConfig = resolveVitConfig(spec.vit, vitCkpt?.config ? vitCkpt : undefined, ['vit']);
+  const gptCkpt = spec.gpt2.weights ? openWithConfig(spec.gpt2.weights, ['gpt2', 'weights'], 'GPT-2') : undefined;
+  const gptConfig = resolveGpt2Config(spec.gpt2, gptCkpt?.config, ['gpt2']);
   if (gptConfig.nEmbd !== vitConfig.hiddenSize) {
-    throw new InvalidInputError(`model: the ViT stem is ${vitConfig.hiddenSize} wide but the GPT-2 stack is ${gptConfig.nEmbd}; pick sizes of the same width (b16 with small, l16 with medium)`, 'E_CONFIG_MODEL');
+    throw new ModelCheckError([], `the ViT stem is ${vitConfig.hiddenSize} wide but the GPT-2 stack is ${gptConfig.nEmbd}; pick sizes of the same width (b16 with small, l16 with medium)`);
   }
   const depth = spec.depth ?? gptConfig.nLayer;
-  if (depth > gptConfig.nLayer) throw new InvalidInputError(`model.depth: must be <= ${gptConfig.nLayer} (got ${depth})`, 'E_CONFIG_MODEL');
-  const tokens = (vitConfig.imageSize / vitConfig.patchSize) ** 2 + 1;
+  if (depth > gptConfig.nLayer) throw new ModelCheckError(['depth'], `must be <= ${gptConfig.nLayer} (the GPT-2 stack has ${gptConfig.nLayer} blocks; got ${depth})`);
+  const tokens = vitPatchCount(vitConfig) + 1;
   if (spec.positionEmbedding === 'gpt2' && tokens > gptConfig.nPositions) {
-    throw new InvalidInputError(`model.positionEmbedding: gpt2 has ${gptConfig.nPositions} positions but the image gives ${tokens} tokens`, 'E_CONFIG_MODEL');
+    throw new ModelCheckError(['positionEmbedding'], `gpt2 has ${gptConfig.nPositions} positions but the image gives ${tokens} tokens`);
   }
+  const shapes = [...vitStemShapes(vitConfig), ...gpt2ParameterShapes(gptConfig, depth)];
+  const memory = about([], () => checkParameterMemory(shapes, `hybrid (ViT stem, ${depth} GPT-2 blocks, width ${gptConfig.nEmbd})`));
+  if (vitCkpt) about(['vit', 'weights'], () => vitCheckpointNames(vitCkpt, vitConfig));
+  if (gptCkpt) about(['gpt2', 'weights'], () => gpt2CheckpointNames(gptCkpt, gptConfig));
+  return {
+    vitConfig,
+    vitCkpt,
+    gptConfig,
+    gptCkpt,
+    depth,
+    tokens,
+    shape: {
+      kind: 'hybrid',
+      inputSpace: 'image',
+      dModel: gptConfig.nEmbd,
+      depth,
+      layers: gptConfig.nLayer,
+      imageSize: vitConfig.imageSize,
+      channels: vitConfig.channels,
+      patchSize: vitConfig.patchSize,
+      sequenceLength: tokens,
+      parameterCount: memory.count,
+      parameterBytes: memory.bytes,
+    },
+  };
+}
+
+async function buildHybrid(spec: HybridSpec, experimentSeed: number, log: (l: string) => void): Promise<HybridModel> {
+  const started = Date.now();
+  const { vitConfig, vitCkpt, gptConfig, gptCkpt, depth, tokens } = planHybrid(spec);
+  const vitSeed = spec.vit.seed ?? experimentSeed;
+  const stemParams = vitCkpt ? loadVitParams(vitCkpt, vitConfig, 0, true) : initVitParams(vitConfig, 0, vitSeed, true);
   const gptSeed = spec.gpt2.seed ?? experimentSeed;
   const gptParams: ParamSource = gptCkpt ? loadGpt2Params(gptCkpt, gptConfig, depth).params : initGpt2Params(gptConfig, depth, gptSeed);
   const host = (n: string) => gptParams.get(n)!;
@@ -88,11 +128,12 @@ export const hybridKind: ModelKind<HybridSpec> = {
         description: 'the GPT-2 whose blocks form the stack',
         properties: { size: { type: 'string', enum: Object.keys(GPT2_SIZES) }, config: gpt2ConfigSchema, weights: { type: 'string', repscopePath: true }, seed: { type: 'integer', minimum: 0 } },
       },
-      depth: { type: 'integer', minimum: 0, description: 'GPT-2 blocks kept (default all)' },
+      depth: dimension(0, MODEL_LIMITS.layers, { description: 'GPT-2 blocks kept (default all)' }),
       head: { type: 'boolean', default: false, description: "GPT-2's final layer norm and LM head" },
       positionEmbedding: { type: 'string', enum: ['none', 'vit', 'gpt2'], default: 'none', description: 'none as in the seed code' },
       normalize: { type: 'string', enum: ['none', 'vit'], default: 'none', description: 'none: pixels in [0, 1] as in the seed; vit: (x − mean)/std' },
     },
   },
+  resolve: (spec) => planHybrid(spec).shape,
   create: (spec, deps) => buildHybrid(spec, deps.seed, deps.log),
 };

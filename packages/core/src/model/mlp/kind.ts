@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { InvalidInputError } from '../../util/errors';
-import { EmbeddingSourceSpec, embeddingSourceSchema, gpt2Embeddings } from '../gpt2/embedding-source';
+import { EmbeddingSourceSpec, embeddingSourceSchema, gpt2Embeddings, planEmbeddings } from '../gpt2/embedding-source';
+import { checkParameterMemory, MODEL_LIMITS } from '../limits';
+import { about, ModelCheckError } from '../model-check';
 import { uniformArray } from '../init';
 import { FrozenLinear } from '../layers';
 import { PositionIds, TokenEmbeddings } from '../token-embeddings';
-import type { ModelKind, ModelSpec } from '../types';
+import type { ModelKind, ModelShape, ModelSpec } from '../types';
 import { MlpModel } from './mlp-model';
 
 export interface MlpSpec extends ModelSpec {
@@ -24,17 +25,55 @@ function torchDefaultLinear(inDim: number, outDim: number, key: string): FrozenL
   return new FrozenLinear(tf.tensor2d(uniformArray(inDim * outDim, -bound, bound, `${key}.weight`), [inDim, outDim]), tf.tensor1d(uniformArray(outDim, -bound, bound, `${key}.bias`)));
 }
 
-async function buildMlp(spec: MlpSpec, flatten: boolean, experimentSeed: number, log: (l: string) => void): Promise<MlpModel> {
-  const seed = spec.seed ?? experimentSeed;
-  const source = gpt2Embeddings(spec.embeddings, experimentSeed);
-  const d = source.config.nEmbd;
+interface MlpPlan {
+  inDim: number;
+  hidden: number;
+  outDim: number;
+  shape: ModelShape;
+}
+
+/** Widths, checks and memory of an MLP kind, before anything is allocated. */
+function planMlp(spec: MlpSpec, flatten: boolean): MlpPlan {
+  const { config } = planEmbeddings(spec.embeddings ?? {}, ['embeddings']);
+  const d = config.nEmbd;
   let inDim = d;
-  if (flatten) {
-    if (!spec.sequenceLength) throw new InvalidInputError('model.sequenceLength: required for fcnet (the number of tokens the flattened input holds)', 'E_CONFIG_MODEL');
+  if (flatten && spec.sequenceLength !== undefined) {
+    if (spec.sequenceLength > config.nPositions) throw new ModelCheckError(['sequenceLength'], `must be <= ${config.nPositions}, the embeddings' positions (got ${spec.sequenceLength})`);
     inDim = spec.sequenceLength * d;
   }
   const hidden = spec.hiddenMultiplier * inDim;
   const outDim = spec.outputDim ?? (flatten && spec.invertible !== false ? hidden : inDim);
+  const shapes = [
+    { shape: [config.vocabSize, d] },
+    { shape: [config.nPositions, d] },
+    ...(flatten && spec.sequenceLength === undefined ? [] : [{ shape: [inDim, hidden] }, { shape: [hidden, outDim] }]),
+  ];
+  const key = flatten && spec.sequenceLength !== undefined ? ['sequenceLength'] : ['hiddenMultiplier'];
+  const memory = about(key, () => checkParameterMemory(shapes, `${spec.kind} (${inDim} → ${hidden} → ${outDim})`));
+  return {
+    inDim,
+    hidden,
+    outDim,
+    shape: {
+      kind: spec.kind,
+      inputSpace: 'embeddings',
+      dModel: d,
+      depth: 0,
+      layers: 0,
+      vocabSize: config.vocabSize,
+      maxPositions: flatten && spec.sequenceLength !== undefined ? spec.sequenceLength : config.nPositions,
+      ...(flatten && spec.sequenceLength !== undefined ? { sequenceLength: spec.sequenceLength } : {}),
+      parameterCount: memory.count,
+      parameterBytes: memory.bytes,
+    },
+  };
+}
+
+async function buildMlp(spec: MlpSpec, flatten: boolean, experimentSeed: number, log: (l: string) => void): Promise<MlpModel> {
+  const seed = spec.seed ?? experimentSeed;
+  if (flatten && !spec.sequenceLength) throw new ModelCheckError(['sequenceLength'], 'required for fcnet (the number of tokens the flattened input holds)');
+  const { inDim, hidden, outDim } = planMlp(spec, flatten);
+  const source = gpt2Embeddings(spec.embeddings, experimentSeed);
   const started = Date.now();
   const embeddings = new TokenEmbeddings(tf.tensor2d(source.wte.data, source.wte.shape as [number, number]), tf.tensor2d(source.wpe.data, source.wpe.shape as [number, number]), spec.positionIds);
   const fc1 = torchDefaultLinear(inDim, hidden, `${spec.kind}/${seed}/fc1`);
@@ -54,7 +93,7 @@ async function buildMlp(spec: MlpSpec, flatten: boolean, experimentSeed: number,
 
 const common = {
   embeddings: embeddingSourceSchema,
-  hiddenMultiplier: { type: 'integer', minimum: 1, default: 4, description: 'hidden width as a multiple of the input width' },
+  hiddenMultiplier: { type: 'integer', minimum: 1, maximum: MODEL_LIMITS.multiplier, default: 4, description: 'hidden width as a multiple of the input width' },
   head: { type: 'boolean', default: false, description: 'map the output, read as [n, d], to logits through the tied token embedding' },
   positionIds: { type: 'string', enum: ['sequential', 'zeros'], default: 'sequential' },
   seed: { type: 'integer', minimum: 0, description: 'seed for the MLP weights (default: the experiment seed)' },
@@ -68,11 +107,12 @@ export const fcnetKind: ModelKind<MlpSpec> = {
     type: 'object',
     properties: {
       ...common,
-      sequenceLength: { type: 'integer', minimum: 1, description: 'tokens per input (default: the prompt length, set by the experiment)' },
+      sequenceLength: { type: 'integer', minimum: 1, maximum: MODEL_LIMITS.sequenceLength, description: 'tokens per input (default: the prompt length, set by the experiment)' },
       invertible: { type: 'boolean', default: true, description: 'last layer 4n·d → 4n·d (true) or → n·d (false)' },
-      outputDim: { type: 'integer', minimum: 1, description: 'explicit output width (overrides invertible)' },
+      outputDim: { type: 'integer', minimum: 1, maximum: MODEL_LIMITS.width * MODEL_LIMITS.sequenceLength, description: 'explicit output width (overrides invertible)' },
     },
   },
+  resolve: (spec) => planMlp(spec, true).shape,
   create: (spec, deps) => buildMlp(spec, true, deps.seed, deps.log),
 };
 
@@ -81,5 +121,6 @@ export const mlpKind: ModelKind<MlpSpec> = {
   description: 'transformer-style MLP applied per token: d → 4d → d, GELU (not invertible in general)',
   inputSpace: 'embeddings',
   optionsSchema: { type: 'object', properties: { ...common } },
+  resolve: (spec) => planMlp(spec, false).shape,
   create: (spec, deps) => buildMlp(spec, false, deps.seed, deps.log),
 };

@@ -26,6 +26,8 @@ const f16Table = (() => {
   return table;
 })();
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Decode little-endian raw bytes of `dtype` to float32. */
 export function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
   const count = bytes.byteLength / DTYPE_BYTES[dtype]!;
@@ -33,7 +35,9 @@ export function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
   const out = new Float32Array(count);
   switch (dtype) {
     case 'F32':
-      for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
+      // On little-endian hosts (all Node platforms in practice) the bytes already are the floats.
+      if (LITTLE_ENDIAN_HOST) new Uint8Array(out.buffer).set(bytes);
+      else for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
     case 'F64':
       for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);

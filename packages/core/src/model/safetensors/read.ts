@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { openRegularFile, UnsafeFileError } from '../checkpoint/safe-files';
 import { DTYPE_BYTES, toFloat32 } from './dtypes';
 
 export interface TensorEntry {
@@ -16,8 +17,14 @@ export interface SafetensorsHeader {
   metadata: Record<string, string>;
 }
 
-/** A header larger than this is not a real checkpoint header (HF caps it at 100 MB). */
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/**
+ * A header larger than this is not a real checkpoint header: HF allows 100 MB, but real
+ * headers are kilobytes (gpt2-xl: 50 KB), and parsing 100 MB of JSON costs ~1 GB of memory.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+/** Real checkpoints hold hundreds to a few thousand tensors; a million tiny ones is a memory bomb, not a model. */
+export const MAX_TENSORS = 65536;
 
 export class SafetensorsError extends Error {
   constructor(file: string, message: string) {
@@ -31,12 +38,7 @@ export class SafetensorsError extends Error {
  * known dtypes, offsets inside the file, non-overlapping, and sizes matching the shapes.
  */
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (err) {
-    throw new SafetensorsError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message);
-  }
+  const fd = openSafely(file);
   try {
     const size = fs.fstatSync(fd).size;
     if (size < 8) throw new SafetensorsError(file, `truncated: ${size} bytes is too short for a safetensors header`);
@@ -54,17 +56,21 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
       throw new SafetensorsError(file, 'header is not valid JSON (not a safetensors file?)');
     }
     if (!json || typeof json !== 'object' || Array.isArray(json)) throw new SafetensorsError(file, 'header is not a JSON object');
+    const count = Object.keys(json).length;
+    if (count > MAX_TENSORS + 1) throw new SafetensorsError(file, `header lists ${count} entries, more than the ${MAX_TENSORS} tensors a checkpoint may have`);
     const dataStart = 8 + headerLen;
     const dataSize = size - dataStart;
     const entries = new Map<string, TensorEntry>();
     let metadata: Record<string, string> = {};
     for (const [name, raw] of Object.entries(json)) {
       if (name === '__metadata__') {
-        metadata = (raw ?? {}) as Record<string, string>;
+        if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')))
+          throw new SafetensorsError(file, '__metadata__ must map names to strings');
+        metadata = Object.assign(Object.create(null) as Record<string, string>, raw ?? {});
         continue;
       }
       const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (typeof e?.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) throw new SafetensorsError(file, `tensor "${name}": unsupported dtype ${JSON.stringify(e?.dtype)}`);
+      if (typeof e?.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, e.dtype)) throw new SafetensorsError(file, `tensor "${name}": unsupported dtype ${JSON.stringify(e?.dtype)}`);
       if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new SafetensorsError(file, `tensor "${name}": invalid shape ${JSON.stringify(e.shape)}`);
       if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every((o) => Number.isInteger(o) && o >= 0))
         throw new SafetensorsError(file, `tensor "${name}": invalid data_offsets ${JSON.stringify(e.data_offsets)}`);
@@ -86,7 +92,7 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
 
 /** Read one tensor as float32 (positional read: files larger than memory buffers are fine). */
 export function readTensorF32(header: SafetensorsHeader, entry: TensorEntry): Float32Array {
-  const fd = fs.openSync(header.file, 'r');
+  const fd = openSafely(header.file);
   try {
     const bytes = Buffer.alloc(entry.end - entry.begin);
     const read = fs.readSync(fd, bytes, 0, bytes.length, entry.begin);
@@ -94,5 +100,14 @@ export function readTensorF32(header: SafetensorsHeader, entry: TensorEntry): Fl
     return toFloat32(bytes, entry.dtype);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function openSafely(file: string): number {
+  try {
+    return openRegularFile(file);
+  } catch (err) {
+    if (err instanceof UnsafeFileError) throw new SafetensorsError(file, err.message.startsWith(file + ': ') ? err.message.slice(file.length + 2) : err.message);
+    throw err;
   }
 }

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../util/errors';
+import { hfDimension, hfPositive, MODEL_LIMITS } from '../limits';
 
 export interface VitConfig {
   imageSize: number;
@@ -21,28 +22,34 @@ export const VIT_SIZES: Record<'b16' | 'l16', VitConfig> = {
   l16: { ...BASE, hiddenSize: 1024, layers: 24, heads: 16, intermediateSize: 4096 },
 };
 
-/** HF `ViTConfig` (config.json) plus the image processor's mean/std when given there. */
+/** HF `ViTConfig` (config.json) plus the image processor's mean/std when given there; every field checked. */
 export function vitConfigFromHf(hf: Record<string, unknown>, where: string): VitConfig {
-  const num = (key: string, fallback?: number): number => {
-    const v = hf[key] ?? fallback;
-    if (typeof v !== 'number') throw new InvalidInputError(`${where}: config.json has no numeric "${key}"`, 'E_CHECKPOINT');
-    return v;
-  };
   const act = hf['hidden_act'];
-  if (act !== undefined && act !== 'gelu') throw new InvalidInputError(`${where}: hidden_act "${String(act)}" is not supported (ViT uses exact gelu)`, 'E_CHECKPOINT');
-  const labels = hf['id2label'] ? Object.keys(hf['id2label'] as object).length : ((hf['num_labels'] as number | undefined) ?? 0);
+  if (act !== undefined && act !== 'gelu') throw new InvalidInputError(`${where}: hidden_act ${JSON.stringify(act).slice(0, 40)} is not supported (ViT uses exact gelu)`, 'E_CHECKPOINT');
+  const id2label = hf['id2label'];
+  if (id2label !== undefined && (id2label === null || typeof id2label !== 'object' || Array.isArray(id2label))) throw new InvalidInputError(`${where}: config.json "id2label" must be an object`, 'E_CHECKPOINT');
+  const channels = hfDimension(hf, 'num_channels', where, { min: 1, max: MODEL_LIMITS.channels }, 3);
+  const perChannel = (key: string): number[] => {
+    const v = hf[key] ?? [0.5, 0.5, 0.5];
+    if (!Array.isArray(v) || v.length !== channels || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+      throw new InvalidInputError(`${where}: "${key}" must be ${channels} finite numbers, one per channel (got ${JSON.stringify(v).slice(0, 40)})`, 'E_CHECKPOINT');
+    }
+    return v as number[];
+  };
+  const labels = id2label ? Object.keys(id2label).length : hfDimension(hf, 'num_labels', where, { min: 0, max: MODEL_LIMITS.labels }, 0);
+  if (labels > MODEL_LIMITS.labels) throw new InvalidInputError(`${where}: config.json "id2label" has ${labels} labels, more than ${MODEL_LIMITS.labels}`, 'E_CHECKPOINT');
   return {
-    imageSize: num('image_size', 224),
-    patchSize: num('patch_size', 16),
-    channels: num('num_channels', 3),
-    hiddenSize: num('hidden_size'),
-    layers: num('num_hidden_layers'),
-    heads: num('num_attention_heads'),
-    intermediateSize: num('intermediate_size'),
-    layerNormEps: num('layer_norm_eps', 1e-12),
+    imageSize: hfDimension(hf, 'image_size', where, { min: 1, max: MODEL_LIMITS.imageSize }, 224),
+    patchSize: hfDimension(hf, 'patch_size', where, { min: 1, max: MODEL_LIMITS.imageSize }, 16),
+    channels,
+    hiddenSize: hfDimension(hf, 'hidden_size', where, { min: 1, max: MODEL_LIMITS.width }),
+    layers: hfDimension(hf, 'num_hidden_layers', where, { min: 0, max: MODEL_LIMITS.layers }),
+    heads: hfDimension(hf, 'num_attention_heads', where, { min: 1, max: MODEL_LIMITS.heads }),
+    intermediateSize: hfDimension(hf, 'intermediate_size', where, { min: 1, max: MODEL_LIMITS.width * 8 }),
+    layerNormEps: hfPositive(hf, 'layer_norm_eps', where, 1e-12),
     numLabels: labels,
-    imageMean: (hf['image_mean'] as number[] | undefined) ?? [0.5, 0.5, 0.5],
-    imageStd: (hf['image_std'] as number[] | undefined) ?? [0.5, 0.5, 0.5],
+    imageMean: perChannel('image_mean'),
+    imageStd: perChannel('image_std'),
   };
 }
 

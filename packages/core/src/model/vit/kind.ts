@@ -1,10 +1,10 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { InvalidInputError } from '../../util/errors';
-import { openCheckpoint } from '../checkpoint/checkpoint';
-import type { ModelKind, ModelSpec } from '../types';
-import { VitConfig, vitConfigFromHf, VIT_SIZES } from './config';
-import { initVitParams, loadVitParams } from './params';
+import type { Checkpoint } from '../checkpoint/checkpoint';
+import { openWithConfig } from '../checkpoint/open-with-config';
+import { checkParameterMemory, dimension, MODEL_LIMITS } from '../limits';
+import { about, ModelCheckError } from '../model-check';
+import type { ModelKind, ModelShape, ModelSpec } from '../types';
+import { VitConfig, vitConfigFromHf, vitParameterShapes, vitPatchCount, VIT_SIZES } from './config';
+import { initVitParams, loadVitParams, vitCheckpointNames } from './params';
 import { VitModel } from './vit-model';
 
 export interface VitSpec extends ModelSpec {
@@ -20,24 +20,36 @@ export const vitConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    imageSize: { type: 'integer', minimum: 1 },
-    patchSize: { type: 'integer', minimum: 1 },
-    channels: { type: 'integer', minimum: 1 },
-    hiddenSize: { type: 'integer', minimum: 1 },
-    layers: { type: 'integer', minimum: 0 },
-    heads: { type: 'integer', minimum: 1 },
-    intermediateSize: { type: 'integer', minimum: 1 },
+    imageSize: dimension(1, MODEL_LIMITS.imageSize),
+    patchSize: dimension(1, MODEL_LIMITS.imageSize),
+    channels: dimension(1, MODEL_LIMITS.channels),
+    hiddenSize: dimension(1, MODEL_LIMITS.width),
+    layers: dimension(0, MODEL_LIMITS.layers),
+    heads: dimension(1, MODEL_LIMITS.heads),
+    intermediateSize: dimension(1, MODEL_LIMITS.width * 8),
     layerNormEps: { type: 'number', exclusiveMinimum: 0 },
-    numLabels: { type: 'integer', minimum: 0 },
-    imageMean: { type: 'array', items: { type: 'number' } },
-    imageStd: { type: 'array', items: { type: 'number' } },
+    numLabels: dimension(0, MODEL_LIMITS.labels),
+    imageMean: { type: 'array', items: { type: 'number' }, maxItems: MODEL_LIMITS.channels },
+    imageStd: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, maxItems: MODEL_LIMITS.channels },
   },
 };
 
-export function resolveVitConfig(spec: { size?: keyof typeof VIT_SIZES; config?: Partial<VitConfig> }, hf: Record<string, unknown> | undefined, where: string): VitConfig {
-  const c = hf ? vitConfigFromHf(hf, where) : { ...VIT_SIZES[spec.size ?? 'b16'], ...(spec.config ?? {}) };
-  if (c.imageSize % c.patchSize !== 0) throw new InvalidInputError(`${where}: imageSize ${c.imageSize} is not a multiple of patchSize ${c.patchSize}`, 'E_CONFIG_MODEL');
-  if (c.hiddenSize % c.heads !== 0) throw new InvalidInputError(`${where}: hiddenSize ${c.hiddenSize} is not divisible by heads ${c.heads}`, 'E_CONFIG_MODEL');
+type VitArchitectureSpec = { size?: keyof typeof VIT_SIZES; config?: Partial<VitConfig>; weights?: string };
+
+function vitArchitectureKey(spec: VitArchitectureSpec, field: keyof VitConfig): string[] {
+  if (spec.weights) return ['weights'];
+  if (spec.config) return spec.config[field] !== undefined ? ['config', field] : ['config'];
+  return spec.size ? ['size'] : ['kind'];
+}
+
+/** Architecture from config.json (+ preprocessor_config.json) or the spec; `prefix` is where `spec` sits in the model block. */
+export function resolveVitConfig(spec: VitArchitectureSpec, ckpt: Checkpoint | undefined, prefix: string[] = []): VitConfig {
+  const c = ckpt ? about([...prefix, 'weights'], () => vitConfigFromHf(withPreprocessor(ckpt), spec.weights!)) : { ...VIT_SIZES[spec.size ?? 'b16'], ...(spec.config ?? {}) };
+  if (c.imageSize % c.patchSize !== 0) throw new ModelCheckError([...prefix, ...vitArchitectureKey(spec, 'patchSize')], `imageSize ${c.imageSize} is not a multiple of patchSize ${c.patchSize}`);
+  if (c.hiddenSize % c.heads !== 0) throw new ModelCheckError([...prefix, ...vitArchitectureKey(spec, 'heads')], `hiddenSize ${c.hiddenSize} is not divisible by heads ${c.heads}`);
+  if (c.imageMean.length !== c.channels || c.imageStd.length !== c.channels) {
+    throw new ModelCheckError([...prefix, ...vitArchitectureKey(spec, 'imageMean')], `imageMean and imageStd need one value per channel (${c.channels})`);
+  }
   return c;
 }
 
@@ -45,24 +57,50 @@ export function resolveVitConfig(spec: { size?: keyof typeof VIT_SIZES; config?:
  * HF keeps the image mean/std in preprocessor_config.json beside config.json; use them when
  * present so pixels are normalised as the checkpoint was trained.
  */
-export function withPreprocessor(config: Record<string, unknown>, weights: string): Record<string, unknown> {
-  const dir = fs.statSync(weights).isDirectory() ? weights : path.dirname(weights);
-  const file = path.join(dir, 'preprocessor_config.json');
-  if (!fs.existsSync(file)) return config;
-  try {
-    const pre = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    return { ...config, ...(pre['image_mean'] ? { image_mean: pre['image_mean'] } : {}), ...(pre['image_std'] ? { image_std: pre['image_std'] } : {}) };
-  } catch {
-    throw new InvalidInputError(`${file}: not valid JSON`, 'E_CHECKPOINT');
-  }
+function withPreprocessor(ckpt: Checkpoint): Record<string, unknown> {
+  const pre = ckpt.sideFile('preprocessor_config.json');
+  if (!pre) return ckpt.config!;
+  return { ...ckpt.config, ...(pre['image_mean'] ? { image_mean: pre['image_mean'] } : {}), ...(pre['image_std'] ? { image_std: pre['image_std'] } : {}) };
+}
+
+interface VitPlan {
+  config: VitConfig;
+  depth: number;
+  ckpt?: Checkpoint;
+  shape: ModelShape;
+}
+
+function planVit(spec: VitSpec): VitPlan {
+  const ckpt = spec.weights ? openWithConfig(spec.weights, ['weights'], 'ViT') : undefined;
+  const config = resolveVitConfig(spec, ckpt);
+  const depth = spec.depth ?? config.layers;
+  if (depth > config.layers) throw new ModelCheckError(['depth'], `must be <= ${config.layers} (the model has ${config.layers} blocks; got ${depth})`);
+  const memory = about(vitArchitectureKey(spec, 'hiddenSize'), () =>
+    checkParameterMemory(vitParameterShapes(config, depth, true), `vit (${depth} blocks, width ${config.hiddenSize}, ${vitPatchCount(config)} patches)`),
+  );
+  if (ckpt) about(['weights'], () => vitCheckpointNames(ckpt, config));
+  return {
+    config,
+    depth,
+    ckpt,
+    shape: {
+      kind: 'vit',
+      inputSpace: 'image',
+      dModel: config.hiddenSize,
+      depth,
+      layers: config.layers,
+      imageSize: config.imageSize,
+      channels: config.channels,
+      patchSize: config.patchSize,
+      sequenceLength: vitPatchCount(config) + 1,
+      parameterCount: memory.count,
+      parameterBytes: memory.bytes,
+    },
+  };
 }
 
 export async function buildVit(spec: VitSpec, experimentSeed: number, log: (l: string) => void): Promise<VitModel> {
-  const ckpt = spec.weights ? openCheckpoint(spec.weights) : undefined;
-  if (ckpt && !ckpt.config) throw new InvalidInputError(`${spec.weights}: no config.json beside the weights; ViT's architecture cannot be read from tensors alone`, 'E_CHECKPOINT');
-  const config = resolveVitConfig(spec, ckpt ? withPreprocessor(ckpt.config!, spec.weights!) : undefined, spec.weights ?? 'model');
-  const depth = spec.depth ?? config.layers;
-  if (depth > config.layers) throw new InvalidInputError(`model.depth: must be <= ${config.layers} (got ${depth})`, 'E_CONFIG_MODEL');
+  const { config, depth, ckpt } = planVit(spec);
   const seed = spec.seed ?? experimentSeed;
   const started = Date.now();
   const params = ckpt ? loadVitParams(ckpt, config, depth) : initVitParams(config, depth, seed);
@@ -82,10 +120,11 @@ export const vitKind: ModelKind<VitSpec> = {
       size: { type: 'string', enum: Object.keys(VIT_SIZES), description: 'preset (default b16)' },
       config: vitConfigSchema,
       weights: { type: 'string', repscopePath: true },
-      depth: { type: 'integer', minimum: 0 },
+      depth: dimension(0, MODEL_LIMITS.layers),
       head: { type: 'boolean', default: false, description: 'final layer norm + classifier on the CLS token' },
       seed: { type: 'integer', minimum: 0 },
     },
   },
+  resolve: (spec) => planVit(spec).shape,
   create: (spec, deps) => buildVit(spec, deps.seed, deps.log),
 };

@@ -19,9 +19,14 @@ export function initVitParams(c: VitConfig, blocks: number, seed: number, stemOn
 const VIT_IGNORED = [/^pooler\./];
 
 /** Read a HF ViT checkpoint (`ViTForImageClassification` or `ViTModel`; `vit.` prefix optional). */
-export function loadVitParams(ckpt: Checkpoint, c: VitConfig, blocks: number, stemOnly = false): ParamSource {
+/** Canonical name → checkpoint name for every ViT tensor, from the headers alone; throws on any mismatch. */
+export function vitCheckpointNames(ckpt: Checkpoint, c: VitConfig): Map<string, string> {
   const all = vitParameterShapes(c, c.layers, true).map((e) => ({ ...e, optional: e.name.startsWith('classifier.') }));
-  const names = matchTensors(ckpt, all, { prefixes: ['vit.'], ignore: VIT_IGNORED, architecture: `ViT (${c.layers} layers, width ${c.hiddenSize})` });
+  return matchTensors(ckpt, all, { prefixes: ['vit.'], ignore: VIT_IGNORED, architecture: `ViT (${c.layers} layers, width ${c.hiddenSize})` });
+}
+
+export function loadVitParams(ckpt: Checkpoint, c: VitConfig, blocks: number, stemOnly = false): ParamSource {
+  const names = vitCheckpointNames(ckpt, c);
   const out = new ParamSource();
   for (const { name, shape } of stemOnly ? vitStemShapes(c) : vitParameterShapes(c, blocks, true)) {
     const raw = names.get(name);

@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * File access for untrusted checkpoints: only regular files are opened (a FIFO or a device
+ * would block or never end), JSON side files are size-capped before they are read, and every
+ * file a checkpoint names must resolve — after symlinks — inside the checkpoint's folder.
+ */
+
+export class UnsafeFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsafeFileError';
+  }
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Open for reading and refuse anything but a regular file. O_NONBLOCK makes opening a FIFO
+ * return at once instead of waiting for a writer; fstat on the open descriptor then decides,
+ * so a file swapped between a check and the open cannot slip through.
+ */
+export function openRegularFile(file: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UnsafeFileError(`${file}: ${code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+  }
+  const stat = fs.fstatSync(fd);
+  if (!stat.isFile()) {
+    fs.closeSync(fd);
+    throw new UnsafeFileError(`${file}: is ${kindOf(stat)}, expected a regular file`);
+  }
+  return fd;
+}
+
+/** A JSON object from a regular file of at most `maxBytes`. */
+export function readJsonObject(file: string, maxBytes: number): Record<string, unknown> {
+  const fd = openRegularFile(file);
+  let text: string;
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > maxBytes) throw new UnsafeFileError(`${file}: ${size} bytes is more than the ${maxBytes} a checkpoint's JSON file may have`);
+    const buf = Buffer.alloc(size);
+    const read = fs.readSync(fd, buf, 0, size, 0);
+    text = buf.subarray(0, read).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UnsafeFileError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new UnsafeFileError(`${file}: expected a JSON object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`);
+  return json as Record<string, unknown>;
+}
+
+/**
+ * The folder a checkpoint's files may live in. Usually the checkpoint folder itself; for a
+ * Hugging Face hub cache snapshot (`models--org--name/snapshots/<rev>/`, whose files are
+ * symlinks into `../../blobs/`) it is the repository's cache folder.
+ */
+export function trustRoot(dir: string): string {
+  const real = fs.realpathSync(dir);
+  const parent = path.dirname(real);
+  if (path.basename(parent) === 'snapshots' && path.basename(path.dirname(parent)).startsWith('models--')) return path.dirname(parent);
+  return real;
+}
+
+function isInside(root: string, file: string): boolean {
+  const rel = path.relative(root, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * Resolve `name` (as written in a checkpoint file, e.g. a weight_map shard) against `dir` and
+ * refuse it unless it stays inside `root`, lexically and after symlinks. Nothing outside the
+ * folder is opened, or even stat'ed, on a name's say-so.
+ */
+export function resolveInside(dir: string, name: string, root: string, entry: string): string {
+  if (name.includes('\0')) throw new UnsafeFileError(`${entry}: file name contains a NUL byte`);
+  if (path.isAbsolute(name)) throw new UnsafeFileError(`${entry}: "${name}" is an absolute path; a checkpoint may only name files inside its folder`);
+  const realDir = fs.realpathSync(dir);
+  const lexical = path.resolve(realDir, name);
+  if (!isInside(root, lexical)) throw new UnsafeFileError(`${entry}: "${name}" points outside the checkpoint folder ${dir}`);
+  let real: string;
+  try {
+    real = fs.realpathSync(lexical);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UnsafeFileError(`${entry}: "${name}" is missing`);
+    throw new UnsafeFileError(`${entry}: "${name}": ${(err as Error).message}`);
+  }
+  if (!isInside(root, real)) throw new UnsafeFileError(`${entry}: "${name}" is a symlink to ${real}, outside the checkpoint folder ${dir}`);
+  return real;
+}
+
+/** Like resolveInside for a file the checkpoint layout implies (config.json, model.safetensors): undefined when absent. */
+export function optionalInside(dir: string, name: string, root: string): string | undefined {
+  const file = path.join(dir, name);
+  try {
+    fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
+  return resolveInside(dir, name, root, file);
+}
