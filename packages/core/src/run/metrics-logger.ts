@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { jsonReplacer } from '../util/atomic-write';
 import type { ProgressReporter } from './progress';
-import { RunDivergedError, RunInterruptedError } from './run-errors';
+import { RunDivergedError, RunInterruptedError, writingTo } from './run-errors';
 
 export type MetricValue = number | string | boolean | null;
 
@@ -16,16 +16,17 @@ export class MetricsLogger {
   private readonly series = new Map<string, { step: number; value: number }[]>();
 
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly progress: ProgressReporter,
     private readonly signal: AbortSignal,
   ) {
-    this.fd = fs.openSync(file, 'a');
+    this.fd = writingTo(file, () => fs.openSync(file, 'a'));
   }
 
   log(step: number, values: Record<string, MetricValue>): void {
     if (this.signal.aborted) throw new RunInterruptedError(String(this.signal.reason ?? 'SIGINT'));
-    fs.writeSync(this.fd, JSON.stringify({ step, ...values }, jsonReplacer) + '\n');
+    const line = JSON.stringify({ step, ...values }, jsonReplacer) + '\n';
+    writingTo(this.file, () => fs.writeSync(this.fd, line));
     for (const [key, value] of Object.entries(values)) {
       if (typeof value !== 'number') continue;
       let s = this.series.get(key);
