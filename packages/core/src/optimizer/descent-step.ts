@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkDescentStep, descentState, guardStatistics } from './divergence-guard';
+import { checkInput, checkObjective, descentState, inputAbsSum, INPUT_CHECK_EVERY } from './divergence-guard';
 import type { Optimizer } from './types';
 
 /**
@@ -11,8 +11,8 @@ import type { Optimizer } from './types';
  *
  * Throws RunDivergedError when the objective, the gradient or the updated input is NaN/Inf,
  * or the input grew far beyond its starting scale (see divergence-guard.ts). The check rides
- * on the readback of the objective values the step makes anyway: two reductions, no extra
- * GPU→CPU sync.
+ * on the readback of the objective values the step makes anyway: one reduction (Σ|x|) every
+ * INPUT_CHECK_EVERY steps, no extra GPU→CPU sync.
  *
  * @param gradientMask optional 0/1 tensor broadcastable to x: only masked entries move
  *   (the clamped walk's "descend one side of the cut").
@@ -28,12 +28,19 @@ export function descentStep(x: tf.Variable, objective: (x: tf.Tensor) => tf.Tens
   const applied = gradientMask ? tf.mul(g, gradientMask) : g;
   try {
     optimizer.step(x, applied);
-    const readback = tf.tidy(() => tf.concat([tf.cast(perItem!, 'float32'), guardStatistics(x, applied)]));
+    if (state.steps % INPUT_CHECK_EVERY !== 0) {
+      const perItemValues = perItem!.dataSync() as Float32Array;
+      checkObjective(state, perItemValues);
+      state.steps++;
+      return perItemValues;
+    }
+    const readback = tf.tidy(() => tf.concat([perItem!.dtype === 'float32' ? perItem! : tf.cast(perItem!, 'float32'), inputAbsSum(x)]));
     const values = readback.dataSync() as Float32Array;
     readback.dispose();
-    const n = values.length - 2;
+    const n = values.length - 1;
     const perItemValues = values.slice(0, n);
-    checkDescentStep(state, perItemValues, values[n]!, values[n + 1]!);
+    checkObjective(state, perItemValues);
+    checkInput(state, values[n]!, x.size, () => tf.tidy(() => tf.sum(tf.abs(applied))).dataSync()[0]!);
     state.steps++;
     return perItemValues;
   } finally {
