@@ -40,12 +40,18 @@ export function descentStep(x: tf.Variable, objective: (x: tf.Tensor) => tf.Tens
     const n = values.length - 1;
     const perItemValues = values.slice(0, n);
     checkObjective(state, perItemValues);
-    checkInput(state, values[n]!, x.size, () => tf.tidy(() => tf.sum(tf.abs(applied))).dataSync()[0]!);
+    checkInput(state, values[n]!, x.size, () => readScalar(tf.tidy(() => tf.sum(tf.abs(applied)))));
     state.steps++;
     return perItemValues;
   } finally {
     tf.dispose([g, applied, perItem!, value]);
   }
+}
+
+function readScalar(t: tf.Tensor): number {
+  const v = t.dataSync()[0]!;
+  t.dispose();
+  return v;
 }
 
 /** ∂/∂x of Σ objective(x) without updating anything (for walks and diagnostics). Caller disposes. */

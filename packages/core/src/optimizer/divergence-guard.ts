@@ -29,7 +29,9 @@ const states = new WeakMap<tf.Variable, DescentState>();
 export function descentState(x: tf.Variable): DescentState {
   let state = states.get(x);
   if (!state) {
-    const scale = tf.tidy(() => tf.mean(tf.abs(x))).dataSync()[0]!;
+    const meanAbs = tf.tidy(() => tf.mean(tf.abs(x)));
+    const scale = meanAbs.dataSync()[0]!;
+    meanAbs.dispose();
     state = { steps: 0, startScale: scale };
     states.set(x, state);
   }

@@ -30,6 +30,7 @@ describe('divergence that keeps every number finite', () => {
   test('a healthy descent through a LayerNorm completes', async () => {
     const { outcome } = await run(SATURATING, [], saturating);
     expect(outcome.status).toBe('completed');
+    expect(outcome.leakedTensors).toBe(0);
   });
 
   test('lr 1e30 through descentStep: the input blew up, diverged at step 0 with a hint', async () => {
@@ -37,6 +38,7 @@ describe('divergence that keeps every number finite', () => {
     expect(outcome.status).toBe('diverged');
     expect(outcome.error).toMatch(/^diverged at step 0: the optimised input's mean \|x\| grew from [\d.]+ to [\d.e+]+ \(limit 1\.00e\+6\)\. The step size is far too large/);
     expect(json('summary.json')).toMatchObject({ status: 'diverged', diverged: { step: 0, key: 'input' } });
+    expect(outcome.leakedTensors).toBe(0);
   });
 
   test('lr 1e30 with a hand-written step: the frozen loss is caught when the plugin returns', async () => {
