@@ -188,3 +188,25 @@ describe('a disk that is full when the report is written', () => {
     expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('a write that fails with ENOSPC (stubbed fs, runs everywhere, tmpfs or not)', () => {
+  test('metrics.jsonl cannot be appended: failed with one line, status failed, no summary', async () => {
+    // The module object itself (the namespace import above is a frozen view of it).
+    const nodeFs = require('node:fs') as { writeSync: typeof fs.writeSync };
+    const real = nodeFs.writeSync;
+    let calls = 0;
+    nodeFs.writeSync = ((...args: Parameters<typeof fs.writeSync>) => {
+      if (++calls > 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return (real as (...a: unknown[]) => number)(...args);
+    }) as typeof fs.writeSync;
+    try {
+      const { outcome, has, json } = await run('experiment: quadratic\nbackend: cpu\nsteps: 30\n');
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toBe(`cannot write ${path.join(outcome.dir, 'metrics.jsonl')}: no space left on device (ENOSPC)`);
+      expect(has('summary.json')).toBe(false);
+      expect(json('status.json')).toMatchObject({ status: 'failed', error: outcome.error });
+    } finally {
+      nodeFs.writeSync = real;
+    }
+  });
+});
