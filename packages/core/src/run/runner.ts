@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer, DependencyContainer } from 'tsyringe';
@@ -18,6 +17,7 @@ import { createProgress, defaultProgressMode, ProgressMode, ProgressReporter } f
 import { RunDirectory } from './run-directory';
 import { RunDivergedError, RunInterruptedError, RunStorageError, writingTo } from './run-errors';
 import { frozenLoss } from './frozen-loss';
+import { killedMessage, RunFinisher } from './run-finisher';
 import { acquireFolderLock } from '../util/folder-lock';
 import { Logger, TOKENS } from './tokens';
 
@@ -215,32 +215,6 @@ async function runPlugin(
     error = statusError.message;
   }
   return { status, dir: dir.path, summary: summaryWritten ? summary : undefined, error, leakedTensors };
-}
-
-/**
- * The writes after the plugin has run: the first filesystem failure (a full disk) is kept
- * and the remaining writes are skipped, so the run ends with one line naming the file that
- * could not be written rather than a cascade.
- */
-class RunFinisher {
-  storageError: RunStorageError | undefined;
-
-  attempt(write: () => void): boolean {
-    if (this.storageError) return false;
-    try {
-      write();
-      return true;
-    } catch (err) {
-      if (!(err instanceof RunStorageError)) throw err;
-      this.storageError = err;
-      return false;
-    }
-  }
-}
-
-function killedMessage(code: number): string {
-  const signal = Object.entries(os.constants.signals).find(([, n]) => 128 + n === code)?.[0];
-  return signal ? `killed by a second ${signal} before the run could stop cleanly` : `the process exited (code ${code}) before the run finished`;
 }
 
 /** Keys core owns in summary.json; a plugin's fields cannot overwrite them. */
