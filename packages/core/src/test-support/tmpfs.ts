@@ -30,3 +30,25 @@ export function mountTmpfs(sizeBytes: number, options: { readOnly?: boolean } = 
     },
   };
 }
+
+/** Why no tmpfs can be mounted here, or undefined when one can (mounts and unmounts a probe). */
+export function tmpfsUnavailable(): string | undefined {
+  const probe = mountTmpfs(4096);
+  if (typeof probe === 'string') return probe;
+  probe.unmount();
+  return undefined;
+}
+
+/**
+ * Run `fn` with a tmpfs mounted for it, unmounted afterwards whatever happens (a mount made
+ * at collection time would outlive a run filtered with -t, whose afterAll never runs).
+ */
+export async function withTmpfs<T>(sizeBytes: number, options: { readOnly?: boolean }, fn: (dir: string) => T | Promise<T>): Promise<T> {
+  const disk = mountTmpfs(sizeBytes, options);
+  if (typeof disk === 'string') throw new Error(disk);
+  try {
+    return await fn(disk.dir);
+  } finally {
+    disk.unmount();
+  }
+}

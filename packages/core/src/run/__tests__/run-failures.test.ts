@@ -9,7 +9,7 @@ import { frozenLoss } from '../frozen-loss';
 import { tempDir, writeConfig } from '../../test-support/plugin-packages';
 import { testEnvironment } from '../../test-support/environment';
 import saturatingPlugin from '../../test-support/saturating-plugin';
-import { mountTmpfs } from '../../test-support/tmpfs';
+import { tmpfsUnavailable, withTmpfs } from '../../test-support/tmpfs';
 
 const quiet = { progress: 'silent' as const, log: () => {} };
 
@@ -153,40 +153,37 @@ describe('the run directory', () => {
 });
 
 describe('a disk that is full when the report is written', () => {
-  const disk = mountTmpfs(96 * 1024);
-  afterAll(() => {
-    if (typeof disk !== 'string') disk.unmount();
-  });
-  if (typeof disk === 'string') console.warn(`skipping the report-time disk-full test: ${disk}`);
+  const unavailable = tmpfsUnavailable();
+  if (unavailable) console.warn(`skipping the report-time disk-full test: ${unavailable}`);
 
-  (typeof disk === 'string' ? test.skip : test)('fails naming report.html, leaves no summary.json, and status.json says failed, not running', async () => {
-    if (typeof disk === 'string') return;
-    // Fills the disk to within a page of full: what comes after the plugin (report.html) cannot fit.
-    const filler = definePlugin({
-      name: 'filler',
-      version: '1.0.0',
-      description: 'writes an artifact that nearly fills the disk',
-      optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
-      async run(ctx) {
-        const { bavail, bsize } = fs.statfsSync(ctx.artifacts.path);
-        ctx.artifacts.writeBytes('filler.bin', new Uint8Array(Math.max(0, (bavail - 1) * bsize)), 'other');
-        ctx.report.addText('Padding', 'x'.repeat(20_000));
-        return { filled: true };
-      },
-    }) as unknown as Plugin<Record<string, unknown>>;
-    const file = writeConfig(tempDir(), 'exp.yaml', 'experiment: filler\nbackend: cpu\n');
-    const resolved = await resolveExperiment(loadRawConfig(file, []), testEnvironment([filler]));
-    const out = path.join(disk.dir, 'run');
-    const outcome = await runExperiment(resolved, { outDir: out, ...quiet });
-    expect(outcome.status).toBe('failed');
-    expect(outcome.error).toMatch(new RegExp(`^cannot write ${out}/(report\\.html|env\\.json): no space left on device \\(ENOSPC\\)$`));
-    expect(fs.existsSync(path.join(out, 'summary.json'))).toBe(false);
-    expect(fs.existsSync(path.join(out, 'report.html'))).toBe(false);
-    const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
-    expect(status).toMatchObject({ status: 'failed', error: outcome.error });
-    expect(status.summary.artifacts.map((a: { path: string }) => a.path)).toEqual(['filler.bin']);
-    expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-  });
+  (unavailable ? test.skip : test)('fails naming report.html, leaves no summary.json, and status.json says failed, not running', () =>
+    withTmpfs(96 * 1024, {}, async (diskDir) => {
+      // Fills the disk to within a page of full: what comes after the plugin (report.html) cannot fit.
+      const filler = definePlugin({
+        name: 'filler',
+        version: '1.0.0',
+        description: 'writes an artifact that nearly fills the disk',
+        optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
+        async run(ctx) {
+          const { bavail, bsize } = fs.statfsSync(ctx.artifacts.path);
+          ctx.artifacts.writeBytes('filler.bin', new Uint8Array(Math.max(0, (bavail - 1) * bsize)), 'other');
+          ctx.report.addText('Padding', 'x'.repeat(20_000));
+          return { filled: true };
+        },
+      }) as unknown as Plugin<Record<string, unknown>>;
+      const file = writeConfig(tempDir(), 'exp.yaml', 'experiment: filler\nbackend: cpu\n');
+      const resolved = await resolveExperiment(loadRawConfig(file, []), testEnvironment([filler]));
+      const out = path.join(diskDir, 'run');
+      const outcome = await runExperiment(resolved, { outDir: out, ...quiet });
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toMatch(new RegExp(`^cannot write ${out}/(report\\.html|env\\.json): no space left on device \\(ENOSPC\\)$`));
+      expect(fs.existsSync(path.join(out, 'summary.json'))).toBe(false);
+      expect(fs.existsSync(path.join(out, 'report.html'))).toBe(false);
+      const status = JSON.parse(fs.readFileSync(path.join(out, 'status.json'), 'utf8'));
+      expect(status).toMatchObject({ status: 'failed', error: outcome.error });
+      expect(status.summary.artifacts.map((a: { path: string }) => a.path)).toEqual(['filler.bin']);
+      expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    }));
 });
 
 describe('a write that fails with ENOSPC (stubbed fs, runs everywhere, tmpfs or not)', () => {

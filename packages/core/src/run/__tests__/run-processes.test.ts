@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../test-support/plugin-packages';
 import { runCli, startCli, waitFor } from '../../test-support/cli';
-import { mountTmpfs } from '../../test-support/tmpfs';
+import { tmpfsUnavailable, withTmpfs } from '../../test-support/tmpfs';
 
 /** A temp project with the quadratic and saturating test plugins installed (compiled JS). */
 function project(config: string): { dir: string; file: string } {
@@ -86,36 +86,31 @@ describe('a run folder that cannot be written', () => {
     expect(r.stderr.trim()).toBe(`${path.join(fs.realpathSync(dir), 'taken')} is a file, not a folder; choose a folder for --out`);
   });
 
-  const full = mountTmpfs(64 * 1024);
-  const readOnly = mountTmpfs(64 * 1024, { readOnly: true });
-  afterAll(() => {
-    for (const m of [full, readOnly]) if (typeof m !== 'string') m.unmount();
-  });
-  if (typeof full === 'string') console.warn(`skipping the disk-full test: ${full}`);
-  if (typeof readOnly === 'string') console.warn(`skipping the read-only test: ${readOnly}`);
+  const unavailable = tmpfsUnavailable();
+  if (unavailable) console.warn(`skipping the disk-full and read-only tests: ${unavailable}`);
 
-  (typeof full === 'string' ? test.skip : test)('a disk that fills up mid-run: one line naming the file, exit 1, status failed, no summary', () => {
-    if (typeof full === 'string') return;
-    const { dir } = project('experiment: quadratic\nbackend: cpu\nsteps: 100000\n');
-    const out = path.join(full.dir, 'run');
-    const r = runCli(['run', 'exp.yaml', '--out', out], dir);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`failed: cannot write ${path.join(out, 'metrics.jsonl')}: no space left on device (ENOSPC)`);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(readJson(path.join(out, 'status.json'))).toMatchObject({ status: 'failed', error: expect.stringContaining('ENOSPC') });
-    expect(fs.existsSync(path.join(out, 'summary.json'))).toBe(false);
-    expect(fs.existsSync(path.join(out, '.repscope.lock'))).toBe(false);
-    expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-  });
+  (unavailable ? test.skip : test)('a disk that fills up mid-run: one line naming the file, exit 1, status failed, no summary', () =>
+    withTmpfs(64 * 1024, {}, (diskDir) => {
+      const { dir } = project('experiment: quadratic\nbackend: cpu\nsteps: 100000\n');
+      const out = path.join(diskDir, 'run');
+      const r = runCli(['run', 'exp.yaml', '--out', out], dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`failed: cannot write ${path.join(out, 'metrics.jsonl')}: no space left on device (ENOSPC)`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readJson(path.join(out, 'status.json'))).toMatchObject({ status: 'failed', error: expect.stringContaining('ENOSPC') });
+      expect(fs.existsSync(path.join(out, 'summary.json'))).toBe(false);
+      expect(fs.existsSync(path.join(out, '.repscope.lock'))).toBe(false);
+      expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    }));
 
-  (typeof readOnly === 'string' ? test.skip : test)('a read-only --out: one line naming the folder, exit 1', () => {
-    if (typeof readOnly === 'string') return;
-    const { dir } = project('experiment: quadratic\nbackend: cpu\nsteps: 3\n');
-    const out = path.join(readOnly.dir, 'run');
-    const r = runCli(['run', 'exp.yaml', '--out', out], dir);
-    expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe(`cannot write ${out}: read-only file system (EROFS)`);
-  });
+  (unavailable ? test.skip : test)('a read-only --out: one line naming the folder, exit 1', () =>
+    withTmpfs(64 * 1024, { readOnly: true }, (diskDir) => {
+      const { dir } = project('experiment: quadratic\nbackend: cpu\nsteps: 3\n');
+      const out = path.join(diskDir, 'run');
+      const r = runCli(['run', 'exp.yaml', '--out', out], dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`cannot write ${out}: read-only file system (EROFS)`);
+    }));
 });
 
 describe('divergence from the command line', () => {
