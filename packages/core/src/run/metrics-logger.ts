@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { jsonReplacer } from '../util/atomic-write';
 import { MetricPlotData, MetricPoint, MetricsDescription, roleOf } from './metrics-description';
 import type { ProgressReporter } from './progress';
-import { RunDivergedError, RunInterruptedError } from './run-errors';
+import { RunDivergedError, RunInterruptedError, writingTo } from './run-errors';
 
 export type MetricValue = number | string | boolean | null;
 
@@ -18,11 +18,11 @@ export class MetricsLogger {
   private description: MetricsDescription = {};
 
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly progress: ProgressReporter,
     private readonly signal: AbortSignal,
   ) {
-    this.fd = fs.openSync(file, 'a');
+    this.fd = writingTo(file, () => fs.openSync(file, 'a'));
   }
 
   /**
@@ -35,7 +35,8 @@ export class MetricsLogger {
 
   log(step: number, values: Record<string, MetricValue>): void {
     if (this.signal.aborted) throw new RunInterruptedError(String(this.signal.reason ?? 'SIGINT'));
-    fs.writeSync(this.fd, JSON.stringify({ step, ...values }, jsonReplacer) + '\n');
+    const line = JSON.stringify({ step, ...values }, jsonReplacer) + '\n';
+    writingTo(this.file, () => fs.writeSync(this.fd, line));
     const { x: axis, groupBy } = this.description;
     const xValue = axis?.key !== undefined && values[axis.key] !== undefined && values[axis.key] !== null ? values[axis.key] : step;
     const x = axis?.categorical ? String(xValue) : Number(xValue);

@@ -17,9 +17,13 @@ import { RunModelFactory, RunOptimizerFactory } from './factories';
 import { MetricsLogger } from './metrics-logger';
 import { createProgress, defaultProgressMode, ProgressMode, ProgressReporter } from './progress';
 import { RunDirectory } from './run-directory';
-import { RunDivergedError, RunInterruptedError } from './run-errors';
+import { RunDivergedError, RunInterruptedError, RunStorageError, writingTo } from './run-errors';
+import { frozenLoss } from './frozen-loss';
+import { killedMessage, RunFinisher } from './run-finisher';
+import { acquireFolderLock } from '../util/folder-lock';
 import { Logger, TOKENS } from './tokens';
 
+/** `killed` appears only in status.json: a process that exits at once returns no outcome. */
 export type RunStatus = 'completed' | 'diverged' | 'interrupted' | 'failed';
 
 export interface RunOptions {
@@ -54,9 +58,10 @@ export function defaultRunDir(config: { experiment: string; name: string }, now 
 }
 
 /**
- * The composition root of one run: selects the backend, prepares the run directory, builds
- * a child DI container with this run's services, runs the plugin, and writes report.html and
- * (last, atomically) summary.json. status.json tracks the run's state throughout.
+ * The composition root of one run: selects the backend, locks and prepares the run
+ * directory, builds a child DI container with this run's services, runs the plugin, and
+ * writes report.html and (last, atomically) summary.json. status.json tracks the run's
+ * state throughout and never stays "running" once this process has stopped.
  */
 export async function runExperiment(exp: ResolvedExperiment, options: RunOptions = {}): Promise<RunOutcome> {
   const log: Logger = options.log ?? ((line) => process.stderr.write(line + '\n'));
@@ -66,62 +71,105 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
   const late = exp.recheck?.() ?? [];
   if (late.length) throw new ConfigError(late);
   const backend = await selectBackend(options.backend ?? (exp.config.backend as BackendChoice));
-  const notice = describeBackend(backend);
-  if (announcedBackend !== notice) {
-    log(notice);
-    announcedBackend = notice;
-  }
-
   const dir = new RunDirectory(options.outDir ? path.resolve(options.outDir) : defaultRunDir(exp.config));
-  dir.prepare();
+  dir.checkUsable();
+  dir.create();
+  const lock = writingTo(dir.path, () => acquireFolderLock(dir.path, 'run'));
+  try {
+    // Only once the folder is ours, so a refused run prints its one line and nothing else.
+    const notice = describeBackend(backend);
+    if (announcedBackend !== notice) {
+      log(notice);
+      announcedBackend = notice;
+    }
+    dir.prepare();
+    return await runInPreparedFolder(exp, dir, backend, options, log, prefix);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runInPreparedFolder(exp: ResolvedExperiment, dir: RunDirectory, backend: BackendInfo, options: RunOptions, log: Logger, prefix: string): Promise<RunOutcome> {
   const startedAt = new Date();
   const plugin = exp.plugin.plugin;
   const env = { ...environmentInfo(backend, { name: plugin.name, version: plugin.version }), models: hubModelRecords(exp.config), startedAt: startedAt.toISOString() };
   dir.writeConfig(exp.config);
   dir.writeRunJson('env.json', env);
   dir.writeRunJson('status.json', { status: 'running', startedAt: startedAt.toISOString(), pid: process.pid });
+  // process.exit() (a second Ctrl-C, a sweep worker losing its parent) skips the code below.
+  const markKilled = (code: number): void => {
+    dir.writeFinalStatus({ status: 'killed', startedAt: startedAt.toISOString(), endedAt: new Date().toISOString(), error: killedMessage(code) });
+  };
+  process.on('exit', markKilled);
+  try {
+    return await runPlugin(exp, dir, backend, options, log, prefix, startedAt, env);
+  } finally {
+    process.off('exit', markKilled);
+  }
+}
 
+async function runPlugin(
+  exp: ResolvedExperiment,
+  dir: RunDirectory,
+  backend: BackendInfo,
+  options: RunOptions,
+  log: Logger,
+  prefix: string,
+  startedAt: Date,
+  env: Record<string, unknown>,
+): Promise<RunOutcome> {
+  const plugin = exp.plugin.plugin;
   const signal = options.signal ?? new AbortController().signal;
   const progress = createProgress(options.progress ?? defaultProgressMode(), prefix);
-  const child = buildContainer(exp, dir, backend, signal, progress, (line) => log(`${prefix} ${line}`));
-  const metrics = child.resolve<MetricsLogger>(TOKENS.Metrics);
-  const models = child.resolve<RunModelFactory>(TOKENS.Models);
-  const optimizers = child.resolve<RunOptimizerFactory>(TOKENS.Optimizers);
-  const report = child.resolve<ReportBuilder>(TOKENS.Report);
-  const ctx = child.resolve<RunContext>(TOKENS.Context);
-
   const tensorsBefore = tf.memory().numTensors;
   let status: RunStatus = 'completed';
   let fields: Record<string, unknown> = {};
   let error: string | undefined;
   let invalidInput = false;
+  let interruptedBy: string | undefined;
+  let metrics: MetricsLogger | undefined;
+  let report: ReportBuilder | undefined;
+  let child: DependencyContainer | undefined;
+  const finished = new RunFinisher();
   try {
-    fields = (await plugin.run(ctx)) ?? {};
+    child = buildContainer(exp, dir, backend, signal, progress, (line) => log(`${prefix} ${line}`));
+    metrics = child.resolve<MetricsLogger>(TOKENS.Metrics);
+    report = child.resolve<ReportBuilder>(TOKENS.Report);
+    fields = (await plugin.run(child.resolve<RunContext>(TOKENS.Context))) ?? {};
+    const plot = metrics.allSeries();
+    // Only a loss logged against its step, one line, can be read as frozen from step 1.
+    const byStep = !plot.groupTitle && plot.x.title === 'step' ? plot.series.get('loss') : undefined;
+    const frozen = frozenLoss(byStep?.map((p) => ({ step: Number(p.x), value: p.value })));
+    if (frozen) throw frozen;
   } catch (err) {
     if (err instanceof RunDivergedError) {
       status = 'diverged';
-      fields = { diverged: { step: err.step, key: err.key, value: String(err.value) } };
+      fields = { ...fields, diverged: { step: err.step, key: err.key, value: String(err.value) } };
       error = err.message;
     } else if (err instanceof RunInterruptedError || signal.aborted) {
       status = 'interrupted';
+      interruptedBy = String(signal.reason ?? (err as RunInterruptedError).signalName ?? 'SIGINT');
       error = err instanceof RunInterruptedError ? err.message : `interrupted (${errorMessage(err)})`;
     } else {
       status = 'failed';
       invalidInput = err instanceof InvalidInputError;
+      // A full disk stays the reported cause; the writes after it are skipped.
+      if (err instanceof RunStorageError) finished.storageError = err;
       error = errorMessage(err);
       if (!(err instanceof Error && 'exitCode' in err)) error += `\n${(err as Error)?.stack ?? ''}`;
     }
   } finally {
     progress.stop();
-    metrics.close();
-    models.disposeAll();
-    optimizers.disposeAll();
+    metrics?.close();
+    child?.resolve<RunModelFactory>(TOKENS.Models).disposeAll();
+    child?.resolve<RunOptimizerFactory>(TOKENS.Optimizers).disposeAll();
   }
   const leakedTensors = tf.memory().numTensors - tensorsBefore;
   const endedAt = new Date();
   const durationSeconds = (endedAt.getTime() - startedAt.getTime()) / 1000;
-  dir.writeRunJson('env.json', { ...env, endedAt: endedAt.toISOString(), durationSeconds, leakedTensors });
+  finished.attempt(() => dir.writeRunJson('env.json', { ...env, endedAt: endedAt.toISOString(), durationSeconds, leakedTensors }));
 
+  const reportArtifact = { path: 'report.html', kind: 'html' as const, description: 'config, summary, metric plots and figures' };
   const summary: Record<string, unknown> = {
     status,
     experiment: exp.config.experiment,
@@ -131,25 +179,55 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
     ...withoutReserved(fields),
     ...(error && status !== 'completed' ? { error: error.split('\n')[0] } : {}),
     durationSeconds,
-    artifacts: [{ path: 'report.html', kind: 'html', description: 'config, summary, metric plots and figures' }, ...dir.listArtifacts()],
+    artifacts: [reportArtifact, ...dir.listArtifacts()],
   };
+  let html: string | undefined;
   try {
-    const html = await renderReportHtml({
+    html = await renderReportHtml({
       title: `${exp.config.experiment} · ${exp.config.name}`,
       status,
       config: exp.config,
       summary,
-      series: metrics.allSeries(),
-      sections: report.sections,
+      series: metrics?.allSeries() ?? { series: new Map(), x: { title: 'step', categorical: false } },
+      sections: report?.sections ?? [],
       env,
     });
-    dir.writeRunFile('report.html', html);
   } catch (err) {
-    log(`${prefix} could not write report.html: ${errorMessage(err)}`);
+    // The plugin's numbers are fine but its report is not: the run fails (exit 1) so nobody
+    // takes a run without its report for a finished one, and summary.json is not written.
+    const reportError = `report.html could not be rendered: ${errorMessage(err)}`;
+    log(`${prefix} ${reportError}`);
+    if (status === 'completed' || status === 'diverged') {
+      status = 'failed';
+      error = reportError;
+    }
   }
-  if (status === 'completed' || status === 'diverged') dir.writeRunJson('summary.json', summary);
-  dir.writeRunJson('status.json', { status, startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), ...(error ? { error } : {}) });
-  return { status, dir: dir.path, summary: status === 'completed' || status === 'diverged' ? summary : undefined, error, leakedTensors, ...(invalidInput ? { invalidInput } : {}) };
+  if (!(html !== undefined && finished.attempt(() => dir.writeRunFile('report.html', html!)))) {
+    summary['artifacts'] = (summary['artifacts'] as { path: string }[]).filter((a) => a !== reportArtifact);
+  }
+  summary['status'] = status;
+  if (error && status !== 'completed') summary['error'] = error.split('\n')[0];
+  const writesSummary = status === 'completed' || status === 'diverged';
+  const summaryWritten = writesSummary && finished.attempt(() => dir.writeRunJson('summary.json', summary));
+  if (finished.storageError) {
+    status = 'failed';
+    error = finished.storageError.message;
+  }
+  const final = {
+    status,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    ...(interruptedBy ? { signal: interruptedBy } : {}),
+    ...(error ? { error } : {}),
+    // What the plugin computed survives a run that fails after it (report or disk), here.
+    ...(!summaryWritten && Object.keys(fields).length ? { summary: { ...summary, status, error: error?.split('\n')[0] } } : {}),
+  };
+  const statusError = dir.writeFinalStatus(final);
+  if (statusError && !finished.storageError) {
+    status = 'failed';
+    error = statusError.message;
+  }
+  return { status, dir: dir.path, summary: summaryWritten ? summary : undefined, error, leakedTensors, ...(invalidInput ? { invalidInput } : {}) };
 }
 
 /** Keys core owns in summary.json; a plugin's fields cannot overwrite them. */
@@ -178,7 +256,7 @@ function buildContainer(
   child.register(TOKENS.Progress, { useValue: progress });
   child.register(TOKENS.Logger, { useValue: log });
   child.register(TOKENS.RunDirectory, { useValue: dir });
-  child.register(TOKENS.Report, { useValue: new ReportBuilder() });
+  child.register(TOKENS.Report, { useValue: new ReportBuilder(exp.plugin.plugin.name) });
   child.register(TOKENS.Metrics, { useValue: new MetricsLogger(dir.file('metrics.jsonl'), progress, signal) });
   child.register(TOKENS.Models, { useValue: child.resolve(RunModelFactory) });
   child.register(TOKENS.Optimizers, { useValue: child.resolve(RunOptimizerFactory) });

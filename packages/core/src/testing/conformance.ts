@@ -42,7 +42,8 @@ function numbersOf(summary: Record<string, unknown>, skip: Set<string>): unknown
 /**
  * The checks every plugin should pass (ESLint RuleTester style): the object is well formed,
  * its schema compiles and is closed to unknown keys, defaults validate, the example config
- * runs to completion, leaks no tensors, and gives identical numbers when run twice.
+ * runs to completion with its report.html written, leaks no tensors, and gives identical
+ * numbers when run twice.
  */
 export async function checkPluginConformance(plugin: Plugin<Record<string, unknown>>, options: ConformanceOptions = {}): Promise<ConformanceCheck[]> {
   const checks: ConformanceCheck[] = [];
@@ -119,6 +120,7 @@ export async function checkPluginConformance(plugin: Plugin<Record<string, unkno
         const outcome = await runExperiment(await resolveExperiment(raw(), env), { outDir: path.join(dir, 'run'), progress: 'silent', log: () => {} });
         if (outcome.status !== 'completed') throw new Error(`status ${outcome.status}: ${outcome.error}`);
         if (!fs.existsSync(path.join(outcome.dir, 'summary.json'))) throw new Error('no summary.json');
+        if (!fs.existsSync(path.join(outcome.dir, 'report.html'))) throw new Error('no report.html (see the run\'s log for why it was not written)');
         const leaked = tf.memory().numTensors - before;
         if (leaked !== 0) throw new Error(`${leaked} tensor(s) leaked (dispose them or use tf.tidy)`);
         summaries.push(outcome.summary!);

@@ -2,7 +2,7 @@ import type { BackendChoice } from '../../backend/select-backend';
 import { createDefaultEnvironment } from '../../builtins';
 import { parseOverrides } from '../../config/overrides';
 import { loadRawConfig, resolveExperiment } from '../../config/resolve';
-import { installInterruptHandler } from '../../run/interrupt';
+import { installInterruptHandler, signalExitCode } from '../../run/interrupt';
 import type { ProgressMode } from '../../run/progress';
 import { runExperiment } from '../../run/runner';
 import { formatScalar } from '../format';
@@ -17,7 +17,7 @@ export interface RunCommandOptions {
 export async function runCommand(file: string, args: string[], opts: RunCommandOptions): Promise<number> {
   const raw = loadRawConfig(file, parseOverrides(args));
   const resolved = await resolveExperiment(raw, createDefaultEnvironment());
-  const interrupt = installInterruptHandler(() => process.stderr.write('\ninterrupting: finishing the current step (Ctrl-C again to quit at once)\n'));
+  const interrupt = installInterruptHandler((sig) => process.stderr.write(`\ninterrupting (${sig}): finishing the current step (Ctrl-C again to quit at once)\n`));
   try {
     const outcome = await runExperiment(resolved, { outDir: opts.out, backend: opts.backend, progress: opts.progress, signal: interrupt.signal });
     if (outcome.status === 'completed') {
@@ -28,7 +28,7 @@ export async function runCommand(file: string, args: string[], opts: RunCommandO
     }
     process.stderr.write(`${outcome.status}: ${outcome.error?.split('\n')[0] ?? ''}\n  run directory: ${outcome.dir}\n`);
     if (outcome.status === 'failed' && outcome.error?.includes('\n')) process.stderr.write(outcome.error.split('\n').slice(1).join('\n') + '\n');
-    return outcome.status === 'interrupted' ? 130 : outcome.invalidInput ? 2 : 1;
+    return outcome.status === 'interrupted' ? signalExitCode(interrupt.signal.reason as string | undefined) : outcome.invalidInput ? 2 : 1;
   } finally {
     interrupt.dispose();
   }

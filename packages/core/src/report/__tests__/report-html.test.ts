@@ -51,10 +51,10 @@ describe('ctx.report', () => {
     const { ReportBuilder } = jest.requireActual('../report-builder') as typeof import('../report-builder');
     const report = new ReportBuilder();
     expect(() => report.addTable('Layers', ['a', 'b'], [[1, 2], [3]])).toThrow('report.addTable("Layers"): row 1 has 1 cells for 2 columns');
-    expect(() => report.addTable('Layers', ['a'], [[{ x: 1 } as never]])).toThrow(/row 0, column "a": cells must be strings, numbers, booleans or null/);
+    expect(() => report.addTable('Layers', ['a'], [[{ x: 1 } as never]])).toThrow(/addTable\(title, columns, rows, caption\?\): rows row 0 must be an array of strings, numbers, booleans or null/);
     expect(() => report.addImage('Grid', '/tmp/grid.png')).toThrow(/must be relative to the run directory/);
     expect(() => report.addImages('Grid', [{ path: '../x.png' }])).toThrow(/must be relative to the run directory/);
-    expect(() => report.addText('Log', 42 as never)).toThrow('report.addText("Log"): text must be a string (got number)');
+    expect(() => report.addText('Log', 42 as never)).toThrow(/ctx\.report\.addText\(title, text, preformatted\?\): text must be a string/);
     report.addTable('Layers', ['a', 'b'], [[1, 'x']]);
     report.addImage('Grid', 'grid.png', 'caption', 300);
     expect(report.sections).toHaveLength(2);

@@ -29,3 +29,23 @@ describe('the plugin conformance kit', () => {
     ]);
   });
 });
+
+describe('the conformance kit and the report', () => {
+  test('catches a plugin that calls ctx.report.addText with the wrong arguments, naming plugin and method', async () => {
+    const wrongReport = definePlugin({
+      name: 'wrong-report',
+      version: '1.0.0',
+      description: 'calls addText(text) without a title',
+      optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
+      example: {},
+      async run(ctx) {
+        (ctx.report.addText as (text: string) => void)('the text, but no title');
+        return { value: 1 };
+      },
+    });
+    const checks = await checkPluginConformance(wrongReport);
+    const failed = checks.filter((c) => !c.ok);
+    expect(failed.map((c) => c.name)).toEqual(['example config runs to completion (run 1)']);
+    expect(failed[0]!.detail).toContain('status failed: plugin "wrong-report": ctx.report.addText(title, text, preformatted?): text must be a string (got undefined)');
+  });
+});
