@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { frozenLayerNorm } from './frozen-layer-norm';
 
 /**
  * y = x·W + b for a frozen W [in, out]. The gradient with respect to x is dy·Wᵀ; tfjs's
@@ -81,10 +82,7 @@ export class LayerNorm {
   ) {}
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon))), this.gamma), this.beta);
-    });
+    return frozenLayerNorm(x, this.gamma, this.beta, this.epsilon);
   }
 
   dispose(): void {
