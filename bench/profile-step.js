@@ -16,7 +16,7 @@ async function main() {
     c.model === 'gpt2'
       ? { kind: 'gpt2', size: 'small', depth: c.depth, head: c.head, positionIds: 'sequential' }
       : c.model === 'vit'
-        ? { kind: 'vit', size: 'base', depth: c.depth, head: false }
+        ? { kind: 'vit', size: 'b16', depth: c.depth, head: false }
         : { kind: 'hybrid', vit: {}, gpt2: {}, depth: c.depth, head: false, positionEmbedding: 'none', normalize: 'none' };
   const model = await registries.models.get(spec.kind).create(spec, { seed: 0, rng: new core.Rng(0), log: () => {} });
   const shape = c.model === 'gpt2' ? [c.batch, c.tokens, 768] : [c.batch, 224, 224, 3];

@@ -9,7 +9,9 @@ async function main() {
   const spec =
     c.model === 'gpt2'
       ? { kind: 'gpt2', size: 'small', depth: c.depth, head: c.head, positionIds: 'sequential' }
-      : { kind: 'hybrid', vit: {}, gpt2: {}, depth: c.depth, head: false, positionEmbedding: 'none', normalize: 'none' };
+      : c.model === 'vit'
+        ? { kind: 'vit', size: 'b16', depth: c.depth, head: false }
+        : { kind: 'hybrid', vit: {}, gpt2: {}, depth: c.depth, head: false, positionEmbedding: 'none', normalize: 'none' };
   const model = await registries.models.get(spec.kind).create(spec, { seed: 0, rng: new core.Rng(0), log: () => {} });
   const shape = c.model === 'gpt2' ? [c.batch, c.tokens, 768] : [c.batch, 224, 224, 3];
   const start = c.model === 'gpt2' ? tf.randomNormal(shape, 0, 1, 'float32', 1) : tf.randomUniform(shape, 0, 1, 'float32', 1);
