@@ -84,9 +84,10 @@ function main() {
   const blas = rows.find((r) => r.pt?.blas)?.pt.blas;
   const backendName = rows.find((r) => r.js.backend)?.js.backend ?? backend;
   const threads = rows.find((r) => r.js.threads)?.js.threads;
+  const adapter = rows.find((r) => r.js.adapter)?.js.adapter;
   const table = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end.`,
-    `TF.js backend: ${backendName}${threads ? ` (${threads} threads)` : ''}. ${torch ? `PyTorch ${torch.version} CPU, 2 threads, parameters frozen, BLAS: ${blas ?? 'unknown'}.` : 'PyTorch not available.'}`,
+    `TF.js backend: ${backendName}${threads ? ` (${threads} threads)` : ''}${adapter ? ` on ${adapter.vendor} ${adapter.architecture}, ${adapter.device}, driver ${adapter.driver}` : ''}. ${torch ? `PyTorch ${torch.version} CPU, 2 threads, parameters frozen, BLAS: ${blas ?? 'unknown'}.` : 'PyTorch not available.'}`,
     'Median ms per step (forward to O_l, L1 to a target, input gradient, SGD update); 5-token input; peak RSS of the case\'s process.',
     '',
     '| case | TF.js ms/step | PyTorch ms/step | ratio | target | TF.js peak RSS | PyTorch peak RSS |',

@@ -12,6 +12,30 @@ import type { Optimizer } from './types';
  *   (the clamped walk's "descend one side of the cut").
  */
 export function descentStep(x: tf.Variable, objective: (x: tf.Tensor) => tf.Tensor1D, optimizer: Optimizer, gradientMask?: tf.Tensor): Float32Array {
+  const perItem = descend(x, objective, optimizer, gradientMask);
+  try {
+    return perItem.dataSync() as Float32Array;
+  } finally {
+    perItem.dispose();
+  }
+}
+
+/**
+ * `descentStep` with an asynchronous read of the objective values: the form a GPU backend
+ * needs (WebGPU in Node cannot read a tensor synchronously) and one that lets the GPU
+ * queue run ahead of JavaScript.
+ */
+export async function descentStepAsync(x: tf.Variable, objective: (x: tf.Tensor) => tf.Tensor1D, optimizer: Optimizer, gradientMask?: tf.Tensor): Promise<Float32Array> {
+  const perItem = descend(x, objective, optimizer, gradientMask);
+  try {
+    return (await perItem.data()) as Float32Array;
+  } finally {
+    perItem.dispose();
+  }
+}
+
+/** The update itself; returns the per-item objective values (caller disposes). */
+function descend(x: tf.Variable, objective: (x: tf.Tensor) => tf.Tensor1D, optimizer: Optimizer, gradientMask?: tf.Tensor): tf.Tensor1D {
   let perItem: tf.Tensor1D | undefined;
   const { value, grads } = tf.variableGrads(() => {
     perItem = tf.keep(objective(x));
@@ -26,9 +50,12 @@ export function descentStep(x: tf.Variable, objective: (x: tf.Tensor) => tf.Tens
     } else {
       optimizer.step(x, g);
     }
-    return perItem!.dataSync() as Float32Array;
+    return perItem!;
+  } catch (err) {
+    perItem?.dispose();
+    throw err;
   } finally {
-    tf.dispose([g, perItem!, value]);
+    tf.dispose([g, value]);
   }
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { attention, CausalMasks, splitHeads } from '../layers';
+import { attention, CausalMasks, geluTanh, splitHeads } from '../layers';
 import { frozenLayerNorm } from '../frozen-layer-norm';
 import { perHeadAttention } from '../per-head-attention';
 import { TEST_BACKENDS, useBackend } from '../../test-support/fixtures';
@@ -43,6 +43,18 @@ describe.each(TEST_BACKENDS)('frozen-path kernels on %s', (backend) => {
       expect(maxRelative(fast.grad, plain.grad)).toBeLessThan(1e-4);
     });
     masks?.dispose();
+  });
+
+  test('GELU (tanh form) with its written-out derivative equals autodiff of the formula', () => {
+    tf.tidy(() => {
+      const x = tf.mul(tf.randomNormal([3, 7, 11], 0, 1, 'float32', 13), 3);
+      const w = tf.randomNormal([3, 7, 11], 0, 1, 'float32', 14);
+      const formula = (t: tf.Tensor) => tf.mul(tf.mul(t, 0.5), tf.add(tf.tanh(tf.mul(tf.add(t, tf.mul(tf.pow(t, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1));
+      const fast = valueAndGrad(geluTanh, x, w);
+      const plain = valueAndGrad(formula, x, w);
+      expect(maxRelative(fast.value, plain.value)).toBeLessThan(1e-5);
+      expect(maxRelative(fast.grad, plain.grad)).toBeLessThan(1e-4);
+    });
   });
 
   test('frozen layer norm equals the textbook formula, value and gradient', () => {
