@@ -8,7 +8,6 @@ import { describeBackend, selectBackend } from '../select-backend';
 import { descentStepAsync } from '../../optimizer/descent-step';
 
 const gpu = webgpuForTests();
-// eslint-disable-next-line no-console
 if (!gpu.available) console.log(`webgpu suites skipped: ${gpu.reason}`);
 const describeGpu = gpu.available ? describe : describe.skip;
 
