@@ -74,6 +74,17 @@ export function scoresAgainstRows(x: tf.Tensor2D, matrix: tf.Tensor2D): tf.Tenso
   return tf.tidy(() => tf.transpose(tf.matMul(matrix, tf.transpose(x))) as tf.Tensor2D);
 }
 
+/**
+ * Layer norm as plain differentiable ops: gradients flow to γ and β too. The trainable path
+ * uses this; frozen models use `frozenLayerNorm` (same value, cheaper input gradient).
+ */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
+  });
+}
+
 export class LayerNorm {
   constructor(
     readonly gamma: tf.Tensor1D,

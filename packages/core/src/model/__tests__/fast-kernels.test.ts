@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { attention, CausalMasks, geluTanh, splitHeads } from '../layers';
+import { attention, CausalMasks, geluTanh, layerNorm, splitHeads } from '../layers';
 import { frozenLayerNorm } from '../frozen-layer-norm';
 import { perHeadAttention } from '../per-head-attention';
 import { TEST_BACKENDS, useBackend } from '../../test-support/fixtures';
@@ -69,8 +69,11 @@ describe.each(TEST_BACKENDS)('frozen-path kernels on %s', (backend) => {
       };
       const fast = valueAndGrad((t) => frozenLayerNorm(t, gamma, beta, 1e-5), x, w);
       const plain = valueAndGrad(textbook, x, w);
+      const differentiable = valueAndGrad((t) => layerNorm(t, gamma, beta, 1e-5), x, w);
       expect(maxRelative(fast.value, plain.value)).toBeLessThan(1e-5);
       expect(maxRelative(fast.grad, plain.grad)).toBeLessThan(1e-4);
+      expect(maxRelative(differentiable.value, plain.value)).toBeLessThan(1e-5);
+      expect(maxRelative(differentiable.grad, plain.grad)).toBeLessThan(1e-4);
     });
   });
 });
