@@ -6,6 +6,15 @@ import * as tf from '@tensorflow/tfjs';
  */
 export const PER_HEAD_MIN_TOKENS = 32;
 
+/**
+ * `REPSCOPE_PER_HEAD_ATTENTION=0` keeps the batched products everywhere: the per-head path's
+ * gain was measured only on a loaded machine (see bench/README.md), so it can be compared
+ * against the batched one on any machine with the same build.
+ */
+export function perHeadAttentionEnabled(): boolean {
+  return process.env['REPSCOPE_PER_HEAD_ATTENTION'] !== '0';
+}
+
 type Saver = (tensors: tf.Tensor[]) => void;
 
 /**

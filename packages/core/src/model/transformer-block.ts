@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HookPass } from './hooks';
 import { attention, CausalMasks, FrozenLinear, LayerNorm, splitHeads } from './layers';
-import { PER_HEAD_MIN_TOKENS, perHeadAttention } from './per-head-attention';
+import { PER_HEAD_MIN_TOKENS, perHeadAttention, perHeadAttentionEnabled } from './per-head-attention';
 
 /** One pre-LN transformer block (GPT-2 and ViT share this shape). */
 export interface TransformerBlock {
@@ -60,7 +60,7 @@ export function runBlocks(x: tf.Tensor, blocks: TransformerBlock[], pass: HookPa
 /** Attention from q|k|v to z; per-head 2-D products unless the pattern is observed or the sequence is short. */
 function attend(qkv: tf.Tensor3D, pass: HookPass, patternHook: string, o: StackOptions): tf.Tensor3D {
   const n = qkv.shape[1];
-  if (n >= PER_HEAD_MIN_TOKENS && !pass.wants(patternHook)) return perHeadAttention(qkv, o.heads, o.causal?.get(n));
+  if (n >= PER_HEAD_MIN_TOKENS && !pass.wants(patternHook) && perHeadAttentionEnabled()) return perHeadAttention(qkv, o.heads, o.causal?.get(n));
   const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
   const { pattern, z } = attention(splitHeads(q, o.heads), splitHeads(k, o.heads), splitHeads(v, o.heads), o.causal);
   pass.point(patternHook, pattern);
