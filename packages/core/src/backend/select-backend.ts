@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { UserFacingError, errorMessage } from '../util/errors';
 import { activateThreadedWasm, requestedWasmThreads } from './wasm-threads';
-import { describeGpuAdapter, explainSyncReads, GpuAdapterInfo, installWebGpu, probeGpuAdapter } from './webgpu';
+import { describeGpuAdapter, explainSyncReads, GpuAdapterInfo, installWebGpu, linuxHasGpuDevice, probeGpuAdapter } from './webgpu';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -63,6 +63,7 @@ function nativeBindingProblem(pkg: string): string | undefined {
  * is slower than wasm on the same CPU, so it is used only when asked for by name.
  */
 async function activateWebGpu(explicit: boolean): Promise<string | undefined> {
+  if (!explicit && !linuxHasGpuDevice()) return 'no GPU device (/dev/dri/renderD*, /dev/nvidia0); choose backend webgpu by name for a software adapter';
   const probe = await probeGpuAdapter();
   if ('problem' in probe) return probe.problem;
   if (probe.adapter.software && !explicit) return `only a software adapter (${describeGpuAdapter(probe.adapter)}); choose backend webgpu by name to use it`;

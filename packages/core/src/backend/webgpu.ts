@@ -102,6 +102,21 @@ export function explainSyncReads(backend: { readSync(dataId: unknown): unknown }
   };
 }
 
+/**
+ * On Linux a hardware adapter needs a device node (DRM render node, or NVIDIA's own). Without
+ * one `auto` need not start Dawn at all — which costs a second and, on a software Vulkan
+ * driver, prints Dawn's limit warnings on every run.
+ */
+export function linuxHasGpuDevice(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    if (fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) return true;
+  } catch {
+    // no DRM devices
+  }
+  return fs.existsSync('/dev/nvidia0');
+}
+
 export function describeGpuAdapter(a: GpuAdapterInfo): string {
   return `${a.vendor} ${a.architecture}, ${a.device}, driver ${a.driver}${a.software ? ' (software)' : ''}`;
 }
