@@ -7,12 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 export const PER_HEAD_MIN_TOKENS = 32;
 
 /**
- * `REPSCOPE_PER_HEAD_ATTENTION=0` keeps the batched products everywhere: the per-head path's
- * gain was measured only on a loaded machine (see bench/README.md), so it can be compared
- * against the batched one on any machine with the same build.
+ * Off unless `REPSCOPE_PER_HEAD_ATTENTION=1`. In a whole hybrid step on the shared 2-core
+ * machine it cost more than the batched products (4 blocks, 2 threads: 2536 vs 1882 CPU ms per
+ * step), although the kernel alone was cheaper on one thread (bench/README.md). Kept, tested,
+ * for an A/B on a quiet machine or another CPU.
  */
 export function perHeadAttentionEnabled(): boolean {
-  return process.env['REPSCOPE_PER_HEAD_ATTENTION'] !== '0';
+  return process.env['REPSCOPE_PER_HEAD_ATTENTION'] === '1';
 }
 
 type Saver = (tensors: tf.Tensor[]) => void;

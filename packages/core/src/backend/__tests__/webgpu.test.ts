@@ -7,6 +7,8 @@ import { webgpuForTests } from '../../testing/webgpu-availability';
 import { describeBackend, selectBackend } from '../select-backend';
 import { descentStepAsync } from '../../optimizer/descent-step';
 
+// The per-head attention kernel is off by default; exercise it on the GPU too.
+process.env['REPSCOPE_PER_HEAD_ATTENTION'] = '1';
 const gpu = webgpuForTests();
 if (!gpu.available) console.log(`webgpu suites skipped: ${gpu.reason}`);
 const describeGpu = gpu.available ? describe : describe.skip;

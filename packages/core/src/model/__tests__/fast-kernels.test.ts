@@ -78,8 +78,15 @@ describe.each(TEST_BACKENDS)('frozen-path kernels on %s', (backend) => {
   });
 });
 
-describe.each(TEST_BACKENDS)('a model at %s takes the per-head path only when the pattern is not observed', (backend) => {
+describe.each(TEST_BACKENDS)('a model at %s takes the per-head path (when switched on) only when the pattern is not observed', (backend) => {
   beforeAll(() => useBackend(backend));
+
+  beforeAll(() => {
+    process.env['REPSCOPE_PER_HEAD_ATTENTION'] = '1';
+  });
+  afterAll(() => {
+    delete process.env['REPSCOPE_PER_HEAD_ATTENTION'];
+  });
 
   test('GPT-2 forward and input gradient equal the plain path\'s (pattern hooked)', async () => {
     const registries = createBuiltinRegistries();
