@@ -20,13 +20,15 @@ def gelu_new(x):
 
 
 class Block(torch.nn.Module):
-    def __init__(self, d, heads):
+    def __init__(self, d, heads, causal=True, eps=1e-5, act=gelu_new):
         super().__init__()
         self.heads = heads
-        self.ln1 = torch.nn.LayerNorm(d, eps=1e-5)
+        self.causal = causal
+        self.act = act
+        self.ln1 = torch.nn.LayerNorm(d, eps=eps)
         self.qkv = torch.nn.Linear(d, 3 * d)
         self.proj = torch.nn.Linear(d, d)
-        self.ln2 = torch.nn.LayerNorm(d, eps=1e-5)
+        self.ln2 = torch.nn.LayerNorm(d, eps=eps)
         self.fc = torch.nn.Linear(d, 4 * d)
         self.out = torch.nn.Linear(4 * d, d)
 
@@ -36,11 +38,13 @@ class Block(torch.nn.Module):
         q, k, v = self.qkv(h).split(d, dim=2)
         q, k, v = [t.view(b, n, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v)]
         att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.heads)
-        mask = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
-        att = att.masked_fill(mask, float('-inf')).softmax(-1)
+        if self.causal:
+            mask = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+            att = att.masked_fill(mask, float('-inf'))
+        att = att.softmax(-1)
         z = (att @ v).transpose(1, 2).reshape(b, n, d)
         x = x + self.proj(z)
-        return x + self.out(gelu_new(self.fc(self.ln2(x))))
+        return x + self.out(self.act(self.fc(self.ln2(x))))
 
 
 class Gpt2(torch.nn.Module):
@@ -72,6 +76,24 @@ class Hybrid(torch.nn.Module):
         return x
 
 
+class Vit(torch.nn.Module):
+    """ViT-B/16 without its classifier: conv stem, CLS, learned positions, bidirectional blocks, exact GELU."""
+
+    def __init__(self, depth, d=768, heads=12):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, d, 16, 16)
+        self.cls = torch.nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.pos = torch.nn.Parameter(torch.randn(1, 197, d) * 0.02)
+        self.blocks = torch.nn.ModuleList([Block(d, heads, causal=False, eps=1e-12, act=F.gelu) for _ in range(depth)])
+
+    def forward(self, img):
+        x = self.conv(img).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        for b in self.blocks:
+            x = b(x)
+        return x
+
+
 def blas_library():
     """Which BLAS this process loaded (Debian's torch uses whatever libblas.so.3 points to)."""
     try:
@@ -91,7 +113,7 @@ def main():
         model = Gpt2(case['depth'], case['head'])
         x = torch.randn(case['batch'], case['tokens'], 768)
     else:
-        model = Hybrid(case['depth'])
+        model = Hybrid(case['depth']) if case['model'] == 'hybrid' else Vit(case['depth'])
         x = torch.rand(case['batch'], 3, 224, 224)
     for p in model.parameters():
         p.requires_grad_(False)

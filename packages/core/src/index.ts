@@ -47,7 +47,7 @@ export type { BackendInfo, BackendChoice } from './backend/select-backend';
 export { main as cliMain } from './cli/main';
 export { checkPluginConformance, assertPluginConformance } from './testing/conformance';
 export type { ConformanceCheck, ConformanceOptions } from './testing/conformance';
-export { descentStep, inputGradient } from './optimizer/descent-step';
+export { descentStep, descentStepAsync, inputGradient } from './optimizer/descent-step';
 export { gpt2Tokenizer, displayToken, displayTokens, displayBytes, decodeText, tokenizerFor } from './tokenizer/gpt2-tokenizer';
 export type { Tokenizer } from './tokenizer/gpt2-tokenizer';
 export { readImageFile } from './util/image-file';
@@ -57,6 +57,7 @@ export { matchHookPatterns } from './model/hooks';
 /** The TensorFlow.js instance repscope runs on; plugins should use this one (one engine, one backend). */
 export * as tf from '@tensorflow/tfjs';
 export { runPluginConfig } from './testing/run-config';
+export { webgpuForTests } from './testing/webgpu-availability';
 export type { TestRun } from './testing/run-config';
 export { decodeSchema } from './decode/schema';
 export type { DecodeOptions } from './decode/schema';

@@ -4,13 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { UserFacingError, errorMessage } from '../util/errors';
 import { activateThreadedWasm, requestedWasmThreads } from './wasm-threads';
+import { describeGpuAdapter, explainSyncReads, GpuAdapterInfo, installWebGpu, linuxHasGpuDevice, probeGpuAdapter } from './webgpu';
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 
 export interface BackendInfo {
-  /** The config name of the backend in use (tensorflow-gpu | tensorflow | wasm | cpu). */
+  /** The config name of the backend in use (tensorflow-gpu | webgpu | tensorflow | wasm | cpu). */
   name: ConcreteBackend;
   /** tfjs's own backend name (`tensorflow` for both native packages). */
   tfName: string;
@@ -19,9 +20,11 @@ export interface BackendInfo {
   skipped: { name: ConcreteBackend; reason: string }[];
   /** Worker threads the backend uses (wasm), when known. */
   threads?: number;
+  /** The GPU adapter (webgpu). */
+  adapter?: GpuAdapterInfo;
 }
 
-const AUTO_ORDER: ConcreteBackend[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const AUTO_ORDER: ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 const NATIVE_PACKAGE: Record<string, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
@@ -55,8 +58,28 @@ function nativeBindingProblem(pkg: string): string | undefined {
   return hasBinding ? undefined : 'native library not installed (its download needs internet at install time)';
 }
 
-async function tryActivate(name: ConcreteBackend): Promise<string | undefined> {
+/**
+ * WebGPU through Dawn. `auto` takes it only on a hardware adapter: a software one (lavapipe)
+ * is slower than wasm on the same CPU, so it is used only when asked for by name.
+ */
+async function activateWebGpu(explicit: boolean): Promise<string | undefined> {
+  if (!explicit && !linuxHasGpuDevice()) return 'no GPU device (/dev/dri/renderD*, /dev/nvidia0); choose backend webgpu by name for a software adapter';
+  const probe = await probeGpuAdapter();
+  if ('problem' in probe) return probe.problem;
+  if (probe.adapter.software && !explicit) return `only a software adapter (${describeGpuAdapter(probe.adapter)}); choose backend webgpu by name to use it`;
+  installWebGpu();
+  tf.env().set('PROD', true);
+  if (!(await tf.setBackend('webgpu'))) return 'the WebGPU backend failed to initialise';
+  await tf.ready();
+  if (!syncReadsExplained) explainSyncReads(tf.backend() as unknown as { readSync(dataId: unknown): unknown });
+  syncReadsExplained = true;
+  gpuAdapter = probe.adapter;
+  return undefined;
+}
+
+async function tryActivate(name: ConcreteBackend, explicit: boolean): Promise<string | undefined> {
   try {
+    if (name === 'webgpu') return await activateWebGpu(explicit);
     if (name === 'tensorflow-gpu' || name === 'tensorflow') {
       const pkg = NATIVE_PACKAGE[name]!;
       const problem = nativeBindingProblem(pkg);
@@ -88,7 +111,7 @@ async function tryActivate(name: ConcreteBackend): Promise<string | undefined> {
 }
 
 function versionOf(name: ConcreteBackend): string {
-  const pkg = name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : name === 'cpu' ? '@tensorflow/tfjs' : NATIVE_PACKAGE[name]!;
+  const pkg = name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : name === 'webgpu' ? '@tensorflow/tfjs-backend-webgpu' : name === 'cpu' ? '@tensorflow/tfjs' : NATIVE_PACKAGE[name]!;
   try {
     return (require(`${pkg}/package.json`) as { version: string }).version;
   } catch {
@@ -98,7 +121,7 @@ function versionOf(name: ConcreteBackend): string {
 
 /**
  * Pick and activate a TF.js backend. `auto` takes the best that works, in the order
- * tensorflow-gpu → tensorflow → wasm → cpu; an explicit choice that cannot start is an error.
+ * tensorflow-gpu → webgpu (hardware adapter) → tensorflow → wasm → cpu; an explicit choice that cannot start is an error.
  * Selection happens once per process (tfjs has one global engine).
  */
 export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
@@ -109,9 +132,9 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   const candidates = choice === 'auto' ? AUTO_ORDER : [choice];
   const skipped: BackendInfo['skipped'] = [];
   for (const name of candidates) {
-    const problem = await tryActivate(name);
+    const problem = await tryActivate(name, choice !== 'auto');
     if (problem === undefined) {
-      active = { name, tfName: tf.getBackend(), version: versionOf(name), skipped, threads: wasmThreads(name) };
+      active = { name, tfName: tf.getBackend(), version: versionOf(name), skipped, threads: wasmThreads(name), ...(name === 'webgpu' && gpuAdapter ? { adapter: gpuAdapter } : {}) };
       return active;
     }
     skipped.push({ name, reason: problem });
@@ -120,6 +143,8 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   throw new BackendUnavailableError(last.name, last.reason);
 }
 
+let gpuAdapter: GpuAdapterInfo | undefined;
+let syncReadsExplained = false;
 let wasmInitialised = false;
 let wasmThreadCount = 1;
 let wasmThreadNote: string | undefined;
@@ -132,5 +157,6 @@ function wasmThreads(name: ConcreteBackend): number | undefined {
 export function describeBackend(info: BackendInfo): string {
   const why = info.skipped.length ? ` (${info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
   const threads = info.threads !== undefined ? `, ${info.threads} thread${info.threads === 1 ? '' : 's'}${wasmThreadNote ? ` (${wasmThreadNote})` : ''}` : '';
-  return `backend: ${info.name} ${info.version}${threads}${why}`;
+  const adapter = info.adapter ? ` on ${describeGpuAdapter(info.adapter)}` : '';
+  return `backend: ${info.name} ${info.version}${adapter}${threads}${why}`;
 }

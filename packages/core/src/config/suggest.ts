@@ -4,9 +4,9 @@ import { distance } from 'fastest-levenshtein';
 export function didYouMean(input: string, candidates: Iterable<string>): string | undefined {
   const lower = input.toLowerCase();
   const list = [...candidates];
-  // "gpu" means "tensorflow-gpu" more likely than "cpu": a candidate containing the input wins.
+  // "gpu" means a GPU backend more likely than "cpu": candidates containing the input win, the closest first.
   const containing = lower.length >= 3 ? list.filter((c) => c.toLowerCase().includes(lower)) : [];
-  if (containing.length === 1) return containing[0];
+  if (containing.length > 0) return containing.reduce((a, c) => (distance(lower, c.toLowerCase()) < distance(lower, a.toLowerCase()) ? c : a));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of list) {

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { CholeskyDecomposition, Matrix, pseudoInverse } from 'ml-matrix';
 import type { TokenModel } from '../model/types';
+import { embeddingHash, readGramPinv, repscopeCacheDir, writeGramPinv } from './gram-pinv-disk-cache';
 
-/** (WᵀW)⁺ per embedding identity, on the host (not a tensor: it outlives runs without counting as a leak). */
+/**
+ * (WᵀW)⁺ per embedding identity, on the host (not a tensor: it outlives runs without counting
+ * as a leak); across processes, on disk under the user's cache folder (gram-pinv-disk-cache.ts).
+ */
 const gramPinvCache = new Map<string, { d: number; values: Float32Array }>();
 
 /**
@@ -14,17 +18,26 @@ const gramPinvCache = new Map<string, { d: number; values: Float32Array }>();
 export function gramPseudoInverse(model: TokenModel): tf.Tensor2D {
   let cached = gramPinvCache.get(model.embeddingId);
   if (!cached) {
-    const gram = gramMatrix(model.tokenEmbeddingMatrix());
-    const d = gram.shape[0];
-    const values = gram.dataSync();
-    gram.dispose();
-    const rows: number[][] = [];
-    for (let i = 0; i < d; i++) rows.push(Array.from(values.subarray(i * d, (i + 1) * d)));
-    const inv = invertGram(new Matrix(rows));
-    cached = { d, values: Float32Array.from(inv.to1DArray()) };
+    const w = model.tokenEmbeddingMatrix();
+    const d = w.shape[1];
+    const dir = repscopeCacheDir();
+    const key = dir ? embeddingHash(w.dataSync() as Float32Array, d) : undefined;
+    const fromDisk = dir && key ? readGramPinv(dir, key, d) : undefined;
+    cached = { d, values: fromDisk ?? computeGramPinv(w) };
+    if (dir && key && !fromDisk) writeGramPinv(dir, key, d, cached.values);
     gramPinvCache.set(model.embeddingId, cached);
   }
   return tf.tensor2d(cached.values, [cached.d, cached.d]);
+}
+
+function computeGramPinv(w: tf.Tensor2D): Float32Array {
+  const gram = gramMatrix(w);
+  const d = gram.shape[0];
+  const values = gram.dataSync();
+  gram.dispose();
+  const rows: number[][] = [];
+  for (let i = 0; i < d; i++) rows.push(Array.from(values.subarray(i * d, (i + 1) * d)));
+  return Float32Array.from(invertGram(new Matrix(rows)).to1DArray());
 }
 
 /**

@@ -26,6 +26,11 @@ export class HookPass {
     return v;
   }
 
+  /** Whether anything observes the hook point `name` (a hook, the cache or the output). */
+  wants(name: string): boolean {
+    return name === this.output || this.hooks?.[name] !== undefined || (this.keep?.has(name) ?? false);
+  }
+
   /** True once the output is computed and nothing else is wanted. */
   get done(): boolean {
     return this.result !== undefined && (!this.keep || [...this.keep].every((n) => n in this.cache));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { frozenLayerNorm } from './frozen-layer-norm';
 
 /**
  * y = x·W + b for a frozen W [in, out]. The gradient with respect to x is dy·Wᵀ; tfjs's
@@ -73,6 +74,17 @@ export function scoresAgainstRows(x: tf.Tensor2D, matrix: tf.Tensor2D): tf.Tenso
   return tf.tidy(() => tf.transpose(tf.matMul(matrix, tf.transpose(x))) as tf.Tensor2D);
 }
 
+/**
+ * Layer norm as plain differentiable ops: gradients flow to γ and β too. The trainable path
+ * uses this; frozen models use `frozenLayerNorm` (same value, cheaper input gradient).
+ */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta);
+  });
+}
+
 export class LayerNorm {
   constructor(
     readonly gamma: tf.Tensor1D,
@@ -81,10 +93,7 @@ export class LayerNorm {
   ) {}
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon))), this.gamma), this.beta);
-    });
+    return frozenLayerNorm(x, this.gamma, this.beta, this.epsilon);
   }
 
   dispose(): void {
@@ -102,8 +111,28 @@ const GELU_K3 = GELU_K1 * 0.044715;
  * and x·x·x than pow(x, 3).
  */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, tf.add(tf.mul(tf.square(x), GELU_K3), GELU_K1)))));
+  return geluTanhOp(x);
 }
+
+/**
+ * With its derivative written out, σ(u) + x·σ(u)(1 − σ(u))·(K1 + 3·K3·x²) for u = x(K1 + K3x²):
+ * five kernels on the [tokens × 4d] activation where autodiff of the chain above takes about
+ * twelve. GELU has no parameters, so this is exact on any path.
+ */
+const geluTanhOp = tf.customGrad(((x: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+  const x2 = tf.square(x);
+  const s = tf.sigmoid(tf.mul(x, tf.add(tf.mul(x2, GELU_K3), GELU_K1)));
+  save([x, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [input, sig] = saved as [tf.Tensor, tf.Tensor];
+      const slope = tf.add(tf.mul(tf.square(input), 3 * GELU_K3), GELU_K1);
+      const dsig = tf.mul(sig, tf.sub(1, sig));
+      return tf.mul(dy, tf.add(sig, tf.mul(tf.mul(input, dsig), slope)));
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /** Exact GELU (ViT, PyTorch nn.GELU()): 0.5·x·(1 + erf(x/√2)). */
 export function geluErf(x: tf.Tensor): tf.Tensor {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HookPass } from './hooks';
 import { attention, CausalMasks, FrozenLinear, LayerNorm, splitHeads } from './layers';
+import { PER_HEAD_MIN_TOKENS, perHeadAttention, perHeadAttentionEnabled } from './per-head-attention';
 
 /** One pre-LN transformer block (GPT-2 and ViT share this shape). */
 export interface TransformerBlock {
@@ -43,9 +44,7 @@ export function runBlocks(x: tf.Tensor, blocks: TransformerBlock[], pass: HookPa
     const b = blocks[i]!;
     if (i > 0) x = pass.point(`blocks.${i}.hook_resid_pre`, x);
     const h = pass.point(`blocks.${i}.ln1.hook_normalized`, b.ln1.apply(x));
-    const [q, k, v] = tf.split(b.qkv.apply(h), 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const { pattern, z } = attention(splitHeads(q, o.heads), splitHeads(k, o.heads), splitHeads(v, o.heads), o.causal);
-    pass.point(`blocks.${i}.attn.hook_pattern`, pattern);
+    const z = attend(b.qkv.apply(h) as tf.Tensor3D, pass, `blocks.${i}.attn.hook_pattern`, o);
     const attnOut = pass.point(`blocks.${i}.hook_attn_out`, b.attnOut.apply(pass.point(`blocks.${i}.attn.hook_z`, z)));
     x = pass.point(`blocks.${i}.hook_resid_mid`, tf.add(x, attnOut));
     const h2 = pass.point(`blocks.${i}.ln2.hook_normalized`, b.ln2.apply(x));
@@ -56,6 +55,16 @@ export function runBlocks(x: tf.Tensor, blocks: TransformerBlock[], pass: HookPa
     if (pass.done) return undefined;
   }
   return x;
+}
+
+/** Attention from q|k|v to z; per-head 2-D products unless the pattern is observed or the sequence is short. */
+function attend(qkv: tf.Tensor3D, pass: HookPass, patternHook: string, o: StackOptions): tf.Tensor3D {
+  const n = qkv.shape[1];
+  if (n >= PER_HEAD_MIN_TOKENS && !pass.wants(patternHook) && perHeadAttentionEnabled()) return perHeadAttention(qkv, o.heads, o.causal?.get(n));
+  const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const { pattern, z } = attention(splitHeads(q, o.heads), splitHeads(k, o.heads), splitHeads(v, o.heads), o.causal);
+  pass.point(patternHook, pattern);
+  return z;
 }
 
 export function disposeBlocks(blocks: TransformerBlock[]): void {

@@ -18,21 +18,19 @@ export const INPUT_GROWTH_LIMIT = 1e6;
  */
 export const INPUT_CHECK_EVERY = 10;
 
-interface DescentState {
+export interface DescentState {
   steps: number;
-  startScale: number;
+  /** Mean |x| before the first step; read with the first step's objective values (undefined until then). */
+  startScale: number | undefined;
 }
 
 const states = new WeakMap<tf.Variable, DescentState>();
 
-/** Per-variable step count and starting scale; the scale costs one readback, on the first step only. */
+/** Per-variable step count and starting scale (which the first step reads with its objective values: no extra readback). */
 export function descentState(x: tf.Variable): DescentState {
   let state = states.get(x);
   if (!state) {
-    const meanAbs = tf.tidy(() => tf.mean(tf.abs(x)));
-    const scale = meanAbs.dataSync()[0]!;
-    meanAbs.dispose();
-    state = { steps: 0, startScale: scale };
+    state = { steps: 0, startScale: undefined };
     states.set(x, state);
   }
   return state;
@@ -69,14 +67,15 @@ export function checkInput(state: DescentState, inputAbsSumValue: number, inputS
     throw new RunDivergedError(step, 'input', inputAbsSumValue, 'Lower the learning rate.', `the optimised input became ${inputAbsSumValue}`);
   }
   const inputMeanAbs = inputAbsSumValue / inputSize;
-  const limit = INPUT_GROWTH_LIMIT * Math.max(state.startScale, 1);
+  const startScale = state.startScale ?? 0;
+  const limit = INPUT_GROWTH_LIMIT * Math.max(startScale, 1);
   if (inputMeanAbs > limit) {
     throw new RunDivergedError(
       step,
       'input',
       inputMeanAbs,
       'The step size is far too large for this objective: lower the learning rate.',
-      `the optimised input's mean |x| grew from ${state.startScale.toPrecision(3)} to ${inputMeanAbs.toPrecision(3)} (limit ${limit.toPrecision(3)})`,
+      `the optimised input's mean |x| grew from ${startScale.toPrecision(3)} to ${inputMeanAbs.toPrecision(3)} (limit ${limit.toPrecision(3)})`,
     );
   }
 }

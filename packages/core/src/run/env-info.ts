@@ -19,7 +19,7 @@ export function repscopeVersion(): string {
 /** What env.json records: enough to know how a number was obtained. */
 export function environmentInfo(backend: BackendInfo, plugin: { name: string; version: string }): Record<string, unknown> {
   return {
-    backend: { name: backend.name, tfName: backend.tfName, version: backend.version, threads: backend.threads ?? null, skipped: backend.skipped },
+    backend: { name: backend.name, tfName: backend.tfName, version: backend.version, threads: backend.threads ?? null, skipped: backend.skipped, adapter: backend.adapter ?? null },
     repscope: repscopeVersion(),
     plugin,
     node: process.version,

@@ -41,7 +41,7 @@ describe('config errors: one path-first line per problem, all at once', () => {
     expect(await errorsOf('experiment: quadratic\ndim: 5000\n')).toEqual(['x.yaml:2:6 dim: must be <= 1000 (got 5000)']);
     expect(await errorsOf('seed: 1\n')).toEqual(['x.yaml:1:1 experiment: is required']);
     expect(await errorsOf('experiment: quadratic\nbackend: gpu\n')).toEqual([
-      'x.yaml:2:10 backend: must be one of "auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu" (got "gpu"). Did you mean "tensorflow-gpu"?',
+      'x.yaml:2:10 backend: must be one of "auto", "tensorflow-gpu", "webgpu", "tensorflow", "wasm", "cpu" (got "gpu"). Did you mean "webgpu"?',
     ]);
     expect(await errorsOf('experiment: quadratic\nmodel: { kind: gtp2 }\n')).toEqual([
       expect.stringMatching(/^x\.yaml:2:16 model\.kind: unknown model kind "gtp2"\./),

@@ -1,0 +1,122 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { errorMessage } from '../util/errors';
+
+/** What env.json and the backend line record about the WebGPU adapter. */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  /** Dawn's description: the driver and its version (e.g. "llvmpipe: Mesa 25.0.7 …"). */
+  driver: string;
+  /** A software rasteriser (lavapipe, SwiftShader, WARP): used only when asked for by name. */
+  software: boolean;
+}
+
+interface DawnAdapter {
+  info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
+}
+interface DawnGpu {
+  requestAdapter(options?: { powerPreference?: string; forceFallbackAdapter?: boolean }): Promise<DawnAdapter | null>;
+}
+interface DawnModule {
+  create(flags: string[]): DawnGpu;
+  globals: Record<string, unknown>;
+}
+
+let dawn: { gpu: DawnGpu; globals: Record<string, unknown> } | undefined;
+
+/**
+ * Dawn's Node binding. The `webgpu` package's entry point is an ES module, which CommonJS
+ * (and jest) cannot require; its native addon is a plain `.node` file, which they can.
+ */
+function loadDawn(): { gpu: DawnGpu; globals: Record<string, unknown> } {
+  if (dawn) return dawn;
+  let root: string;
+  try {
+    root = path.dirname(require.resolve('webgpu/package.json'));
+  } catch {
+    throw new Error('package "webgpu" (Dawn for Node) not installed');
+  }
+  const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+  const addon = path.join(root, 'dist', `${process.platform}-${arch}`, 'dawn.node');
+  if (!fs.existsSync(addon)) throw new Error(`the "webgpu" package has no Dawn build for ${process.platform}-${arch}`);
+  const mod = require(addon) as DawnModule;
+  dawn = { gpu: mod.create([]), globals: mod.globals };
+  return dawn;
+}
+
+function describeAdapter(adapter: DawnAdapter): GpuAdapterInfo {
+  const i = adapter.info;
+  const software = i.isFallbackAdapter === true || /^(software|cpu)$/i.test(i.architecture) || /llvmpipe|lavapipe|swiftshader|warp/i.test(`${i.device} ${i.description}`);
+  return { vendor: i.vendor || 'unknown', architecture: i.architecture || 'unknown', device: i.device || 'unknown', driver: i.description || 'unknown', software };
+}
+
+/** The adapter tfjs-backend-webgpu will get (it asks for high-performance), or why there is none. */
+export async function probeGpuAdapter(): Promise<{ adapter: GpuAdapterInfo } | { problem: string }> {
+  let gpu: DawnGpu;
+  try {
+    gpu = loadDawn().gpu;
+  } catch (err) {
+    return { problem: errorMessage(err).split('\n')[0]! };
+  }
+  try {
+    const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? (await gpu.requestAdapter({ forceFallbackAdapter: true }));
+    if (!adapter) return { problem: 'no WebGPU adapter (no Vulkan, Metal or D3D12 driver found)' };
+    return { adapter: describeAdapter(adapter) };
+  } catch (err) {
+    return { problem: `no WebGPU adapter (${errorMessage(err).split('\n')[0]})` };
+  }
+}
+
+/**
+ * Make Dawn the `navigator.gpu` that tfjs-backend-webgpu looks for, then register that backend.
+ * Registration is deferred to here because the package registers itself at the highest
+ * priority, and tfjs would then try to start it whenever no backend was chosen yet.
+ */
+export function installWebGpu(): void {
+  const { gpu, globals } = loadDawn();
+  for (const [name, value] of Object.entries(globals)) if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+  const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+  if (nav && typeof nav === 'object') Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  require('@tensorflow/tfjs-backend-webgpu');
+}
+
+/**
+ * tfjs-backend-webgpu reads a tensor synchronously (dataSync) through a browser
+ * OffscreenCanvas; Node has none, and Dawn offers no blocking read. Replace the resulting
+ * "OffscreenCanvas is not defined" with an error that says what to do.
+ */
+export function explainSyncReads(backend: { readSync(dataId: unknown): unknown }): void {
+  const original = backend.readSync.bind(backend);
+  backend.readSync = (dataId: unknown) => {
+    try {
+      return original(dataId);
+    } catch (err) {
+      if (err instanceof ReferenceError && /OffscreenCanvas/.test(err.message)) {
+        throw new Error('the webgpu backend cannot read a tensor synchronously in Node (dataSync/arraySync); this code path needs an async read (await tensor.data()) — use backend wasm for it');
+      }
+      throw err;
+    }
+  };
+}
+
+/**
+ * On Linux a hardware adapter needs a device node (DRM render node, or NVIDIA's own). Without
+ * one `auto` need not start Dawn at all — which costs a second and, on a software Vulkan
+ * driver, prints Dawn's limit warnings on every run.
+ */
+export function linuxHasGpuDevice(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    if (fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) return true;
+  } catch {
+    // no DRM devices
+  }
+  return fs.existsSync('/dev/nvidia0');
+}
+
+export function describeGpuAdapter(a: GpuAdapterInfo): string {
+  return `${a.vendor} ${a.architecture}, ${a.device}, driver ${a.driver}${a.software ? ' (software)' : ''}`;
+}

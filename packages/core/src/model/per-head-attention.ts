@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Below this many tokens the batched 4-D products stay: at 5 tokens × 16 restarts the
+ * per-head loop would issue thousands of tiny products per step, each with its own call cost.
+ */
+export const PER_HEAD_MIN_TOKENS = 32;
+
+/**
+ * Off unless `REPSCOPE_PER_HEAD_ATTENTION=1`. In a whole hybrid step on the shared 2-core
+ * machine it cost more than the batched products (4 blocks, 2 threads: 2536 vs 1882 CPU ms per
+ * step), although the kernel alone was cheaper on one thread (bench/README.md). Kept, tested,
+ * for an A/B on a quiet machine or another CPU.
+ */
+export function perHeadAttentionEnabled(): boolean {
+  return process.env['REPSCOPE_PER_HEAD_ATTENTION'] === '1';
+}
+
+type Saver = (tensors: tf.Tensor[]) => void;
+
+/**
+ * Scaled dot-product attention from the fused q|k|v projection [b, n, 3d] to the merged head
+ * outputs z [b, n, d], as 2-D products per (item, head) with a hand-written gradient.
+ *
+ * Why: tfjs-wasm runs batched (4-D) matMul and any product with a transposed operand in a
+ * scalar loop, while a plain 2-D product goes to XNNPACK (measured 19.8 vs 10.7 ms forward for
+ * 12 heads × 197 tokens, and tfjs's own gradient adds transposed products). Every product here,
+ * forward and backward, is 2-D with no transposed operand; the transposes it needs are explicit
+ * copies of [dh, n] or [n, n] blocks.
+ *
+ * Same function as `attention()` in layers.ts; the pattern is not an output, so a forward pass
+ * that wants `attn.hook_pattern` (or a hook on it) takes the plain path instead. The gradient is
+ * with respect to q|k|v only — attention has no parameters, so it is exact for trainable
+ * projections too.
+ */
+export function perHeadAttention(qkv: tf.Tensor3D, heads: number, causalMask: tf.Tensor2D | undefined): tf.Tensor3D {
+  const [b, n, d3] = qkv.shape;
+  const d = d3 / 3;
+  const dh = d / heads;
+  const scale = 1 / Math.sqrt(dh);
+  const op = tf.customGrad(((input: tf.Tensor3D, save: Saver) => {
+    // [b, n, 3h, dh] → [b, 3h, n, dh]: every head's q, k and v as a contiguous [n, dh] block.
+    const blocks = headBlocks(input, heads, scale);
+    const kT = tf.transpose(tf.reshape(tf.slice(input, [0, 0, d], [b, n, d]), [b, n, heads, dh]), [0, 2, 3, 1]);
+    const patterns: tf.Tensor2D[] = [];
+    const rows: tf.Tensor2D[] = [];
+    for (let i = 0; i < b; i++) {
+      const zHeads: tf.Tensor2D[] = [];
+      for (let h = 0; h < heads; h++) {
+        let scores = tf.matMul(block(blocks, i, h, n, dh), block(kT, i, h, dh, n));
+        if (causalMask) scores = tf.add(scores, causalMask);
+        const p = tf.softmax(scores) as tf.Tensor2D;
+        patterns.push(p);
+        zHeads.push(tf.matMul(p, block(blocks, i, 2 * heads + h, n, dh)));
+      }
+      rows.push(tf.concat(zHeads, 1));
+    }
+    save([blocks, ...patterns]);
+    return {
+      value: tf.reshape(tf.concat(rows, 0), [b, n, d]),
+      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+        const [kept, ...ps] = saved as [tf.Tensor4D, ...tf.Tensor2D[]];
+        const dzRows = tf.reshape(dz, [b * n, d]);
+        // vᵀ per head, [b, h, dh, n], for dP = dZ·Vᵀ without a transposed operand.
+        const vT = tf.transpose(tf.slice(kept, [0, 2 * heads, 0, 0], [b, heads, n, dh]), [0, 1, 3, 2]);
+        const out: tf.Tensor2D[] = [];
+        for (let i = 0; i < b; i++) {
+          const dq: tf.Tensor2D[] = [];
+          const dk: tf.Tensor2D[] = [];
+          const dv: tf.Tensor2D[] = [];
+          for (let h = 0; h < heads; h++) {
+            const p = ps[i * heads + h]!;
+            const dzHead = tf.slice(dzRows, [i * n, h * dh], [n, dh]);
+            const dp = tf.matMul(dzHead, block(vT, i, h, dh, n));
+            // Softmax backward: dS = P ⊙ (dP − Σ_j dP⊙P); masked entries have P = 0.
+            const ds = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), 1, true)));
+            dq.push(tf.mul(tf.matMul(ds, block(kept, i, heads + h, n, dh)), scale));
+            dk.push(tf.matMul(tf.transpose(ds), block(kept, i, h, n, dh)));
+            dv.push(tf.matMul(tf.transpose(p), dzHead));
+          }
+          out.push(tf.concat([...dq, ...dk, ...dv], 1));
+        }
+        return tf.reshape(tf.concat(out, 0), [b, n, d3]);
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor3D) => tf.Tensor3D;
+  return op(qkv);
+}
+
+/** [b, n, 3d] → [b, 3h, n, dh] with q already multiplied by `scale` (so q·kᵀ needs no rescaling). */
+function headBlocks(qkv: tf.Tensor3D, heads: number, scale: number): tf.Tensor4D {
+  const [b, n, d3] = qkv.shape;
+  const dh = d3 / 3 / heads;
+  const all = tf.transpose(tf.reshape(qkv, [b, n, 3 * heads, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
+  const q = tf.mul(tf.slice(all, [0, 0, 0, 0], [b, heads, n, dh]), scale);
+  return tf.concat([q, tf.slice(all, [0, heads, 0, 0], [b, 2 * heads, n, dh])], 1) as tf.Tensor4D;
+}
+
+/** One contiguous [rows, cols] block of a [b, blocks, rows, cols] tensor. */
+function block(t: tf.Tensor, item: number, index: number, rows: number, cols: number): tf.Tensor2D {
+  return tf.reshape(tf.slice(t, [item, index, 0, 0], [1, 1, rows, cols]), [rows, cols]);
+}
