@@ -5,7 +5,7 @@ export type { PluginManifest } from './plugin/manifest';
 export { PluginCatalog } from './plugin/catalog';
 export type { LoadedPlugin, PluginStatus } from './plugin/catalog';
 export type { RunContext, EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory } from './run/context';
-export type { Model, TokenModel, ImageModel, InputSpace, ModelKind, ModelSpec, ModelBuildDeps, ForwardOptions, HookFn } from './model/types';
+export type { Model, TokenModel, ImageModel, InputSpace, ModelKind, ModelSpec, ModelBuildDeps, ForwardOptions, HookFn, NextPositionStates } from './model/types';
 export { isTokenModel, isImageModel } from './model/types';
 export type { Optimizer, OptimizerKind, OptimizerSpec } from './optimizer/types';
 export type { ScheduleKind, ScheduleSpec, LearningRateSchedule } from './optimizer/schedule';
