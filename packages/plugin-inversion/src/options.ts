@@ -19,7 +19,7 @@ export interface InversionOptions {
   steps: number;
   restarts: number;
   decode: DecodeOptions;
-  baseline: { std: number };
+  baseline: { std: number; relativeStd: number };
   nextToken: { enabled: boolean; judge?: ModelSpec };
   logEvery: number;
   sequential: { epsilon: number; proposalSteps: number; proposalLr: number; ranking: RankingKind; firstBatch: number; maxBatch: number; maxCandidates?: number };
@@ -74,7 +74,15 @@ export function inversionSchema(r: Registries): JsonSchema {
         type: 'object',
         additionalProperties: false,
         default: {},
-        properties: { std: { type: 'number', exclusiveMinimum: 0, default: 0.05, description: "eq. 4: e' = e + N(0, std)" } },
+        properties: {
+          std: { type: 'number', exclusiveMinimum: 0, default: 0.05, description: "eq. 4: e' = e + N(0, std), the seed's absolute σ = 1/20" },
+          relativeStd: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            default: 0.05,
+            description: "eq. 4 again with σ = relativeStd × std(e): the seed's 1/20 read relative to the embedding's own scale",
+          },
+        },
       },
       nextToken: {
         type: 'object',
