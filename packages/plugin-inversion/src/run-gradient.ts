@@ -122,6 +122,7 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
       targetText: o.input.text ?? null,
       exactMatch: final.tokens.every((t, i) => t === ids[i]),
       tokenAccuracy: tokenAccuracy(final.tokens, ids),
+      correctByPosition: ids.map((t, i) => final.tokens[i] === t),
       outputDistance: mg,
       baselineDistance: m,
       beatsBaseline: mg < m,
