@@ -50,7 +50,7 @@ function runModelKind(config) {
 function verdictFor(entry, summary, config) {
   const runKind = runModelKind(config);
   const checks = (entry.expect || []).map((e) => ({ e, ...holds(e, summary) }));
-  const measured = checks.map(({ e, actual, target }) => `${e.field} = ${show(actual)}${e.other ? ` vs ${e.other} = ${show(target)}` : ''}`).join('; ');
+  const measured = [...new Set(checks.map(({ e, actual, target }) => `${e.field} = ${show(actual)}${e.other ? ` vs ${e.other} = ${show(target)}` : ''}`))].join('; ');
   const failed = checks.filter((c) => !c.ok);
   const seedKind = entry.seedModel || 'untrained';
   if (!checks.length) return { verdict: 'No verdict (the claim has no measurable form in repro.json)', runKind };
