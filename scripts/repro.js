@@ -1,36 +1,34 @@
 /*
  * `pnpm repro <plugin>`: re-run a plugin's reproduction table. Reads
- * packages/plugin-<plugin>/repro.json (claims and the configs that test them), runs every
- * config (sweeps with `repscope sweep`) into runs/repro/<plugin>/<id>/, and writes the
- * measured values into the plugin README between the REPRO markers.
+ * packages/plugin-<plugin>/repro.json (claims, the configs that test them and the claim in
+ * measurable form), runs every config (sweeps with `repscope sweep`) into
+ * runs/repro/<plugin>/<id>/, and writes the measured values and verdicts (scripts/lib/
+ * repro-verdict.js) into the plugin README between the REPRO markers: the seed's claims in
+ * one table, claims from other sources in another.
  *
- *   node scripts/repro.js inversion [--only id1,id2] [--jobs 2]
+ *   node scripts/repro.js inversion [--only id1,id2] [--jobs 2] [--collect]
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { verdictFor, show, get } = require('./lib/repro-verdict');
 
 const root = path.resolve(__dirname, '..');
+const YAML = require(require.resolve('yaml', { paths: [path.join(root, 'packages', 'core')] }));
 const [plugin, ...rest] = process.argv.slice(2);
 if (!plugin) {
-  console.error('usage: node scripts/repro.js <plugin> [--only id,…] [--jobs N]');
+  console.error('usage: node scripts/repro.js <plugin> [--only id,…] [--jobs N] [--collect]');
   process.exit(2);
 }
 const opt = (name) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : undefined);
 const only = opt('--only')?.split(',');
 const jobs = opt('--jobs') ?? '1';
-// --collect: rebuild the table from the run directories already there, running nothing.
+// --collect: rebuild the tables from the run directories already there, running nothing.
 const collectOnly = rest.includes('--collect');
 const pkg = path.join(root, 'packages', `plugin-${plugin}`);
 const entries = JSON.parse(fs.readFileSync(path.join(pkg, 'repro.json'), 'utf8'));
 const cli = path.join(root, 'packages', 'core', 'dist', 'cli', 'bin.js');
 
-const get = (obj, dotted) => dotted.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj);
-const show = (v) => {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toPrecision(4);
-  if (typeof v === 'string') return '`' + JSON.stringify(v).slice(1, -1) + '`';
-  return JSON.stringify(v);
-};
 const describe = (summary, fields) =>
   fields
     .map((f) =>
@@ -40,56 +38,75 @@ const describe = (summary, fields) =>
     )
     .join(', ');
 
+const readJson = (file) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined);
+const readConfig = (dir) => (fs.existsSync(path.join(dir, 'config.yaml')) ? YAML.parse(fs.readFileSync(path.join(dir, 'config.yaml'), 'utf8')) : undefined);
+
+/** Every finished run of an entry: { label, dir, summary }. */
+function runsOf(entry, out) {
+  if (!entry.sweep) {
+    const summary = readJson(path.join(out, 'summary.json'));
+    return summary ? [{ label: '', dir: out, summary }] : [];
+  }
+  const records = readJson(path.join(out, 'sweep.json')) ?? [];
+  return records
+    .filter((rec) => rec.summary)
+    .map((rec) => ({
+      label: Object.entries(rec.overrides)
+        .map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'object' ? (v.kind ?? JSON.stringify(v)) : v}`)
+        .join(' '),
+      dir: path.resolve(out, String(rec.dir ?? '')),
+      summary: rec.summary,
+    }));
+}
+
 // Rows measured earlier are kept (runs/repro/<plugin>/results.json), so --only refreshes some.
 const cacheFile = path.join(root, 'runs', 'repro', plugin, 'results.json');
-const cache = fs.existsSync(cacheFile) ? JSON.parse(fs.readFileSync(cacheFile, 'utf8')) : {};
+const cache = readJson(cacheFile) ?? {};
 for (const e of entries) {
   if (only && !only.includes(e.id)) continue;
   const out = path.join(root, 'runs', 'repro', plugin, e.id);
-  const config = path.join(root, e.config);
-  const args = e.sweep ? ['sweep', config, '--out', out, '--jobs', jobs, ...(e.args ?? [])] : ['run', config, '--out', out, ...(e.args ?? [])];
-  let seconds;
-  let r = { status: 0 };
-  if (collectOnly) {
-    if (!fs.existsSync(out)) continue;
-    const summaries = e.sweep
-      ? (fs.existsSync(path.join(out, 'sweep.json')) ? JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) : []).map((rec) => rec.summary).filter(Boolean)
-      : fs.existsSync(path.join(out, 'summary.json')) ? [JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8'))] : [];
-    seconds = summaries.reduce((a, x) => a + (x.durationSeconds ?? 0), 0);
-  } else {
+  const args = e.sweep ? ['sweep', path.join(root, e.config), '--out', out, '--jobs', jobs, ...(e.args ?? [])] : ['run', path.join(root, e.config), '--out', out, ...(e.args ?? [])];
+  let failure;
+  if (!collectOnly) {
     if (!e.sweep) fs.rmSync(out, { recursive: true, force: true });
     console.log(`\n== ${e.id}: repscope ${args.join(' ')}`);
-    const started = Date.now();
-    r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-    seconds = (Date.now() - started) / 1000;
-  }
-  let measured;
-  if (e.sweep) {
-    const records = fs.existsSync(path.join(out, 'sweep.json')) ? JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) : [];
-    measured = records.map((rec) => `${Object.entries(rec.overrides).map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'object' ? v.kind ?? JSON.stringify(v) : v}`).join(' ')}: ${rec.summary ? describe(rec.summary, e.fields) : rec.status}`).join('<br>');
-  } else {
-    const file = path.join(out, 'summary.json');
-    measured = fs.existsSync(file) ? describe(JSON.parse(fs.readFileSync(file, 'utf8')), e.fields) : `run failed (exit ${r.status})`;
-  }
-  cache[e.id] = { measured, seconds, date: new Date().toISOString().slice(0, 10) };
+    const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) failure = `run failed (exit ${r.status})`;
+  } else if (!fs.existsSync(out)) continue;
+  const runs = runsOf(e, out);
+  const rows = runs.map((run) => {
+    const { verdict, runKind } = verdictFor(e, run.summary, readConfig(run.dir) ?? readConfig(out));
+    return { label: run.label, runKind, measured: describe(run.summary, e.fields), verdict, seconds: run.summary.durationSeconds ?? 0 };
+  });
+  cache[e.id] = { rows, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) };
   fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
   fs.writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
 }
 
-const rows = entries
-  .filter((e) => cache[e.id])
-  .map((e) => {
-    const extra = e.args?.length ? `<br>with \`${e.args.join(' ')}\`` : '';
-    return `| ${e.claim} | [${path.basename(e.config)}](../../${e.config})${extra} | ${cache[e.id].measured} | ${cache[e.id].seconds.toFixed(0)} s |`;
-  });
-const table = ['| seed claim | config | measured (this machine) | time |', '|---|---|---|---|', ...rows].join('\n');
+const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+function tableRow(e) {
+  const result = cache[e.id];
+  const extra = e.args?.length ? `<br>with \`${e.args.join(' ')}\`` : '';
+  const config = `[${path.basename(e.config)}](../../${e.config})${extra}`;
+  if (!result || !result.rows?.length) return `| ${cell(e.claim)} | ${e.seedModel ?? 'untrained'} | ${config} | ${result?.failure ?? 'not run with the current config'} | — | — |`;
+  const joined = (f) => result.rows.map((r) => (r.label ? `${r.label}: ${cell(r[f])}` : cell(r[f]))).join('<br>');
+  const seconds = result.rows.reduce((a, r) => a + r.seconds, 0);
+  return `| ${cell(e.claim)}${e.note ? `<br><sub>${cell(e.note)}</sub>` : ''} | ${e.seedModel ?? 'untrained'} | ${config} | ${joined('runKind')}: ${joined('measured')} | ${joined('verdict')} | ${seconds.toFixed(0)} s |`;
+}
+const header = ['| claim | the claim is about | config | measured here (model kind: values) | verdict | time |', '|---|---|---|---|---|---|'];
+const sources = [...new Set(entries.map((e) => e.source ?? 'seed'))];
+const sections = sources.map((source) => {
+  const title = source === 'seed' ? "#### The seed's claims" : `#### Claims from other sources: ${source}`;
+  return [title, '', ...header, ...entries.filter((e) => (e.source ?? 'seed') === source).map(tableRow)].join('\n');
+});
+const tables = sections.join('\n\n');
 const readme = path.join(pkg, 'README.md');
 const text = fs.readFileSync(readme, 'utf8');
 const begin = '<!-- REPRO:BEGIN -->';
 const end = '<!-- REPRO:END -->';
 if (text.includes(begin)) {
-  fs.writeFileSync(readme, text.slice(0, text.indexOf(begin) + begin.length) + '\n' + table + '\n' + text.slice(text.indexOf(end)));
-  console.log(`\nwrote the table to ${path.relative(root, readme)}`);
+  fs.writeFileSync(readme, text.slice(0, text.indexOf(begin) + begin.length) + '\n' + tables + '\n' + text.slice(text.indexOf(end)));
+  console.log(`\nwrote the tables to ${path.relative(root, readme)}`);
 } else {
-  console.log('\n' + table);
+  console.log('\n' + tables);
 }

@@ -5,7 +5,7 @@ export type { PluginManifest } from './plugin/manifest';
 export { PluginCatalog } from './plugin/catalog';
 export type { LoadedPlugin, PluginStatus } from './plugin/catalog';
 export type { RunContext, EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory } from './run/context';
-export type { Model, TokenModel, ImageModel, InputSpace, ModelKind, ModelShape, ModelSpec, ModelBuildDeps, ForwardOptions, HookFn } from './model/types';
+export type { Model, TokenModel, ImageModel, InputSpace, ModelKind, ModelShape, ModelSpec, ModelBuildDeps, ForwardOptions, HookFn, NextPositionStates } from './model/types';
 export { ModelCheckError } from './model/model-check';
 export { checkInputSpace, checkTokenIds } from './plugin/input-checks';
 export { MODEL_LIMITS } from './model/limits';

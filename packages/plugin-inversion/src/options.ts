@@ -1,3 +1,4 @@
+import type { RankingKind } from './sequential-ranking';
 import { decodeSchema, optimizerSchema, type DecodeOptions, type JsonSchema, type ModelSpec, type OptimizerSpec, type Registries } from '@repscope/core';
 
 export interface InitOptions {
@@ -18,10 +19,10 @@ export interface InversionOptions {
   steps: number;
   restarts: number;
   decode: DecodeOptions;
-  baseline: { std: number };
+  baseline: { std: number; relativeStd: number };
   nextToken: { enabled: boolean; judge?: ModelSpec };
   logEvery: number;
-  sequential: { epsilon: number; proposalSteps: number; proposalLr: number; firstBatch: number; maxBatch: number; maxCandidates?: number };
+  sequential: { epsilon: number; proposalSteps: number; proposalLr: number; ranking: RankingKind; firstBatch: number; maxBatch: number; maxCandidates?: number };
   image: { depths?: number[]; init: { mean: number; std: number }; clip: boolean };
 }
 
@@ -73,7 +74,15 @@ export function inversionSchema(r: Registries): JsonSchema {
         type: 'object',
         additionalProperties: false,
         default: {},
-        properties: { std: { type: 'number', exclusiveMinimum: 0, default: 0.05, description: "eq. 4: e' = e + N(0, std)" } },
+        properties: {
+          std: { type: 'number', exclusiveMinimum: 0, default: 0.05, description: "eq. 4: e' = e + N(0, std), the seed's absolute σ = 1/20" },
+          relativeStd: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            default: 0.05,
+            description: "eq. 4 again with σ = relativeStd × std(e): the seed's 1/20 read relative to the embedding's own scale",
+          },
+        },
       },
       nextToken: {
         type: 'object',
@@ -93,6 +102,12 @@ export function inversionSchema(r: Registries): JsonSchema {
           epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-3, description: 'accept a candidate when ‖h − h*‖₂ ≤ epsilon·‖h*‖₂' },
           proposalSteps: { type: 'integer', minimum: 0, default: 20, description: 'gradient steps on the continuous embedding before each round of candidates' },
           proposalLr: { type: 'number', exclusiveMinimum: 0, default: 0.05 },
+          ranking: {
+            type: 'string',
+            enum: ['nearest', 'normalized', 'gradient'],
+            default: 'nearest',
+            description: 'order of candidates: nearest rows to the proposal, nearest after layer-norm standardisation, or first-order (HotFlip) estimate re-linearised each round',
+          },
           firstBatch: { type: 'integer', minimum: 1, default: 8, description: 'candidates verified in the first round (then ×4 per round)' },
           maxBatch: { type: 'integer', minimum: 1, default: 512 },
           maxCandidates: { type: 'integer', minimum: 1, description: 'give up a position after this many (default: the vocabulary, which always terminates)' },

@@ -1,27 +1,31 @@
-import { decodeText, displayTokens, InvalidInputError, tf, tokenizerFor, type RunContext, type TokenModel } from '@repscope/core';
+import { decodeText, displayTokens, InvalidInputError, tf, tokenizerFor, type NextPositionStates, type RunContext, type TokenModel } from '@repscope/core';
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
+import { acceptanceMargin, candidateScores, nextCandidates } from './sequential-ranking';
 
 export interface PositionRecord {
   position: number;
   token: number;
   candidatesTried: number;
-  /** Rank of the accepted token in the proposal's nearest-row order (1 = the first guess). */
+  /** Rank of the accepted token in the order candidates were tried (1 = the first guess). */
   acceptedRank: number;
   rounds: number;
   seconds: number;
   /** Relative distance of the accepted candidate's state to the target state. */
   relativeError: number;
+  /** Second-best ÷ best relative error among every candidate verified at this position. */
+  margin: number;
 }
 
 /**
  * Exact sequential inversion (after Nikolaou et al. 2025, "Language Models are Injective and
  * Hence Invertible", SipIt). A causal model's output at position t depends only on tokens
  * ≤ t, so with the prefix already recovered, position t is found by: a few gradient steps on
- * a continuous embedding e_t towards the target state h*_t; the nearest unvisited vocabulary
- * rows to e_t become candidates; each candidate is verified by recomputing h_t (batched) and
- * accepted when ‖h_t − h*_t‖ ≤ ε‖h*_t‖. Rounds grow ×4 until one is accepted; every round
- * visits new tokens, so a position needs at most |V| verifications.
+ * a continuous embedding towards the target state h*_t; candidate tokens ranked against it
+ * (see sequential-ranking.ts); each round's candidates verified together by recomputing h_t
+ * (the prefix's keys and values cached, so a candidate costs one position), and the best
+ * one within ‖h_t − h*_t‖ ≤ ε‖h*_t‖ accepted. Rounds grow ×4 and visit only new tokens, so a
+ * position needs at most |V| verifications.
  */
 export async function runSequentialInversion(ctx: RunContext<InversionOptions>, model: TokenModel): Promise<Record<string, unknown>> {
   const o = ctx.options;
@@ -44,56 +48,57 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
     for (let t = 0; t < n; t++) {
       await ctx.checkInterrupted();
       const t0 = performance.now();
-      const want = tf.tidy(() => tf.reshape(tf.slice(target.output, [0, t, 0], [1, 1, -1]), [-1]));
-      const wantNorm = tf.tidy(() => tf.norm(want).dataSync()[0]!);
+      const want = tf.tidy(() => tf.reshape(tf.slice(target.output, [0, t, 0], [1, 1, -1]), [1, -1]));
+      const wantNorm = tf.tidy(() => tf.norm(want).dataSync()[0]!) || 1;
       const prefix = t > 0 ? model.embed([recovered]) : undefined;
-      const posT = tf.slice(positions, [t, 0], [1, -1]);
+      const next = statesAfter(model, prefix, t);
+      const posT = tf.slice(positions, [t, 0], [1, -1]) as tf.Tensor2D;
+      const squaredError = (x: tf.Tensor): tf.Scalar => tf.sum(tf.squaredDifference(next.states(x as tf.Tensor3D), want));
       // Continuous proposal, started from the mean token embedding at position t.
       const proposal = tf.variable(tf.tidy(() => tf.reshape(tf.add(tf.mean(wte, 0, true), posT), [1, 1, -1])));
-      const stateAtT = (candidate: tf.Tensor): tf.Tensor => {
-        const seq = prefix ? tf.concat([tf.tile(prefix, [candidate.shape[0]!, 1, 1]), candidate], 1) : candidate;
-        return tf.reshape(tf.slice(model.forward(seq), [0, t, 0], [-1, 1, -1]), [candidate.shape[0]!, -1]);
-      };
-      const visited = new Set<number>();
+      for (let k = 0; k < s.proposalSteps; k++) {
+        tf.tidy(() => {
+          const g = tf.grad(squaredError)(proposal);
+          proposal.assign(tf.sub(proposal, tf.mul(g, s.proposalLr / wantNorm)));
+        });
+      }
+      const verified = new Map<number, number>();
+      let point: tf.Tensor = tf.clone(proposal);
       let batch = s.firstBatch;
       let accepted: { token: number; error: number; rank: number } | undefined;
       let rounds = 0;
-      while (!accepted && visited.size < limit) {
+      while (!accepted && verified.size < limit) {
         rounds++;
-        for (let k = 0; k < s.proposalSteps; k++) {
-          tf.tidy(() => {
-            const g = tf.grad((e: tf.Tensor) => tf.sum(tf.squaredDifference(stateAtT(e), want)))(proposal);
-            proposal.assign(tf.sub(proposal, tf.mul(g, s.proposalLr / Math.max(wantNorm, 1e-6))));
-          });
-        }
-        const ranked = tf.tidy(() => {
-          const tokenVec = tf.reshape(tf.sub(proposal, posT), [1, -1]);
-          const dist = tf.sum(tf.squaredDifference(wte, tokenVec), 1);
-          return tf.topk(tf.neg(dist), Math.min(V, visited.size + batch)).indices.dataSync();
-        });
-        const candidates = Array.from(ranked).filter((id) => !visited.has(id)).slice(0, Math.min(batch, limit - visited.size));
-        const visitedBefore = visited.size;
-        for (const c of candidates) visited.add(c);
-        const errors = tf.tidy(() => {
-          const emb = tf.add(tf.gather(wte, tf.tensor1d(candidates, 'int32')), posT);
-          const states = stateAtT(tf.reshape(emb, [candidates.length, 1, -1]));
-          return tf.div(tf.norm(tf.sub(states, want), 'euclidean', 1), wantNorm || 1).dataSync();
-        });
+        const gradient = s.ranking === 'gradient' ? tf.tidy(() => tf.grad(squaredError)(point)) : undefined;
+        const scores = candidateScores(s.ranking, wte, posT, point, gradient);
+        const candidates = nextCandidates(scores, new Set(verified.keys()), Math.min(batch, limit - verified.size));
+        tf.dispose([scores, ...(gradient ? [gradient] : [])]);
+        const triedBefore = verified.size;
+        const errors = verifyCandidates(next, wte, posT, want, wantNorm, candidates, s.maxBatch);
+        candidates.forEach((c, j) => verified.set(c, errors[j]!));
         let bestJ = -1;
         for (let j = 0; j < candidates.length; j++) if (errors[j]! <= s.epsilon && (bestJ < 0 || errors[j]! < errors[bestJ]!)) bestJ = j;
-        if (bestJ >= 0) accepted = { token: candidates[bestJ]!, error: errors[bestJ]!, rank: visitedBefore + bestJ + 1 };
+        if (bestJ >= 0) accepted = { token: candidates[bestJ]!, error: errors[bestJ]!, rank: triedBefore + bestJ + 1 };
+        else if (s.ranking === 'gradient') {
+          // Re-linearise at the best token verified so far.
+          const bestToken = [...verified.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
+          point.dispose();
+          point = tf.tidy(() => tf.reshape(tf.add(tf.gather(wte, [bestToken]), posT), [1, 1, -1]));
+        }
         batch = Math.min(s.maxBatch, batch * 4);
       }
-      tf.dispose([want, posT, proposal, ...(prefix ? [prefix] : [])]);
+      const margin = acceptanceMargin([...verified.values()]);
+      tf.dispose([want, posT, proposal, point, ...(prefix ? [prefix] : [])]);
+      next.dispose();
       const seconds = (performance.now() - t0) / 1000;
       if (!accepted) {
-        records.push({ position: t, token: -1, candidatesTried: visited.size, acceptedRank: -1, rounds, seconds, relativeError: NaN });
-        ctx.log(`position ${t}: no candidate within ε after ${visited.size} tokens; stopping`);
+        records.push({ position: t, token: -1, candidatesTried: verified.size, acceptedRank: -1, rounds, seconds, relativeError: NaN, margin });
+        ctx.log(`position ${t}: no candidate within ε after ${verified.size} tokens; stopping`);
         break;
       }
       recovered.push(accepted.token);
-      records.push({ position: t, token: accepted.token, candidatesTried: visited.size, acceptedRank: accepted.rank, rounds, seconds, relativeError: accepted.error });
-      ctx.metrics.log(t, { candidatesTried: visited.size, acceptedRank: accepted.rank, rounds, seconds, relativeError: accepted.error, correct: accepted.token === ids[t] });
+      records.push({ position: t, token: accepted.token, candidatesTried: verified.size, acceptedRank: accepted.rank, rounds, seconds, relativeError: accepted.error, margin });
+      ctx.metrics.log(t, { candidatesTried: verified.size, acceptedRank: accepted.rank, rounds, seconds, relativeError: accepted.error, margin, correct: accepted.token === ids[t] });
       ctx.progress.update(t + 1);
     }
   } finally {
@@ -105,8 +110,8 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
   const correct = recovered.filter((t, i) => t === ids[i]).length;
   ctx.report.addTable(
     'Positions',
-    ['position', 'target', 'recovered', 'candidates tried', 'accepted rank', 'rounds', 'relative error', 'seconds'],
-    records.map((r) => [r.position, displayTokens([ids[r.position]!], tokenizer)[0]!, r.token >= 0 ? displayTokens([r.token], tokenizer)[0]! : '(none)', r.candidatesTried, r.acceptedRank, r.rounds, r.relativeError, r.seconds]),
+    ['position', 'target', 'recovered', 'candidates tried', 'accepted rank', 'rounds', 'relative error', 'margin', 'seconds'],
+    records.map((r) => [r.position, displayTokens([ids[r.position]!], tokenizer)[0]!, r.token >= 0 ? displayTokens([r.token], tokenizer)[0]! : '(none)', r.candidatesTried, r.acceptedRank, r.rounds, r.relativeError, r.margin, r.seconds]),
   );
   return {
     method: 'sequential',
@@ -120,10 +125,48 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
     candidatesTried: records.map((r) => r.candidatesTried),
     candidatesTriedTotal: records.reduce((a, r) => a + r.candidatesTried, 0),
     maxAcceptedRank: Math.max(...records.map((r) => r.acceptedRank)),
+    medianAcceptedRank: median(records.map((r) => r.acceptedRank)),
+    maxCandidatesTried: Math.max(...records.map((r) => r.candidatesTried)),
+    minMargin: Math.min(...records.map((r) => r.margin)),
+    ranking: s.ranking,
     positions: records,
     secondsPerSentence: seconds,
     msPerToken: (seconds * 1000) / n,
     steps: n,
     snapshots: [],
   };
+}
+
+/** Outputs at position t after a fixed prefix: the model's cached path when it has one, else the whole prefix per call. */
+function statesAfter(model: TokenModel, prefix: tf.Tensor3D | undefined, t: number): NextPositionStates {
+  if (model.nextPositionStates) return model.nextPositionStates(prefix);
+  return {
+    states: (next) =>
+      tf.tidy(() => {
+        const b = next.shape[0];
+        const seq = prefix ? tf.concat([tf.tile(prefix, [b, 1, 1]), next], 1) : next;
+        return tf.reshape(tf.slice(model.forward(seq), [0, t, 0], [-1, 1, -1]), [b, -1]) as tf.Tensor2D;
+      }),
+    dispose: () => undefined,
+  };
+}
+
+/** Relative errors ‖h(w_c + p_t) − h*‖ / ‖h*‖ of candidates, verified in chunks of at most `chunk`. */
+function verifyCandidates(next: NextPositionStates, wte: tf.Tensor2D, posT: tf.Tensor2D, want: tf.Tensor, wantNorm: number, candidates: number[], chunk: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < candidates.length; i += chunk) {
+    const part = candidates.slice(i, i + chunk);
+    const errors = tf.tidy(() => {
+      const inputs = tf.reshape(tf.add(tf.gather(wte, tf.tensor1d(part, 'int32')), posT), [part.length, 1, -1]) as tf.Tensor3D;
+      return tf.div(tf.norm(tf.sub(next.states(inputs), want), 'euclidean', 1), wantNorm).dataSync();
+    });
+    out.push(...errors);
+  }
+  return out;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -56,6 +56,18 @@ export interface TokenModel extends Model {
   embed(tokenIds: number[][]): tf.Tensor3D;
   /** Vocabulary identity: models sharing it share decoder caches (e.g. W⁺). */
   readonly embeddingId: string;
+  /**
+   * Causal models only: the output at the position after a fixed prefix, for batches of
+   * candidate next inputs, with the prefix computed once (its keys and values cached).
+   * Absent for models whose output at a position depends on later positions (fcnet).
+   */
+  nextPositionStates?(prefix: tf.Tensor3D | undefined): NextPositionStates;
+}
+
+export interface NextPositionStates {
+  /** Candidate inputs [B, 1, dModel] (token + position embedding) → outputs [B, outputWidth]; differentiable in `next`. */
+  states(next: tf.Tensor3D): tf.Tensor2D;
+  dispose(): void;
 }
 
 /** A vision model over images. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assertPluginConformance, encodePng, runPluginConfig, type Plugin } from '@repscope/core';
+import { assertPluginConformance, createBuiltinRegistries, encodePng, Rng, runPluginConfig, tf, type Plugin, type TokenModel } from '@repscope/core';
 import inversion from '../index';
 
 const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
@@ -45,14 +45,28 @@ describe('inversion plugin', () => {
     expect(run.read('report.html')).toContain('Trajectory');
   });
 
-  test('eq. 4 bookkeeping: m, m_g, beatsBaseline and the first step beating it agree with the logged distances', async () => {
-    const run = await runPluginConfig(plugin, { model: { ...TINY, depth: 1 }, input: { tokens: [1, 2, 3, 4, 5] }, steps: 40, baseline: { std: 0.01 } });
+  test('eq. 4: m and the scaled m equal ‖O(e + N(0, σ)) − O(e)‖₁ computed directly, and the bookkeeping agrees with the logged distances', async () => {
+    const ids = [1, 2, 3, 4, 5];
+    const run = await runPluginConfig(plugin, { model: { ...TINY, depth: 1 }, input: { tokens: ids }, steps: 40, baseline: { std: 0.01, relativeStd: 0.5 } });
     const s = run.summary;
-    const m = s['baselineDistance'] as number;
-    expect(m).toBeGreaterThan(0);
-    expect(s['beatsBaseline']).toBe((s['outputDistance'] as number) < m);
-    const firstLogged = run.metrics.find((r) => (r['outputDistance'] as number) < m);
-    expect(s['firstStepBeatingBaseline']).toBe(firstLogged ? firstLogged['step'] : s['beatsBaseline'] ? 40 : null);
+    const model = (await createBuiltinRegistries().models.get('gpt2').create({ ...TINY, depth: 1, head: false, positionIds: 'sequential' }, { seed: 0, rng: new Rng(0), log: () => {} })) as TokenModel;
+    const e = model.embed([ids]);
+    const direct = (sigma: number, label: string) =>
+      tf.tidy(() => tf.sum(tf.abs(tf.sub(model.forward(tf.add(e, tf.randomNormal(e.shape, 0, sigma, 'float32', new Rng(0).fork(label).tensorSeed()))), model.forward(e)))).dataSync()[0]!);
+    const embeddingStd = tf.tidy(() => Math.sqrt(tf.moments(e).variance.dataSync()[0]!));
+    expect(s['baselineDistance'] as number).toBeCloseTo(direct(0.01, 'baseline'), 3);
+    expect(s['baselineStdScaled'] as number).toBeCloseTo(0.5 * embeddingStd, 6);
+    expect(s['baselineDistanceScaled'] as number).toBeCloseTo(direct(0.5 * embeddingStd, 'baseline-scaled'), 3);
+    for (const [beats, first, m] of [
+      ['beatsBaseline', 'firstStepBeatingBaseline', s['baselineDistance']],
+      ['beatsBaselineScaled', 'firstStepBeatingScaledBaseline', s['baselineDistanceScaled']],
+    ] as const) {
+      expect(s[beats]).toBe((s['outputDistance'] as number) < (m as number));
+      const firstLogged = run.metrics.find((r) => (r['outputDistance'] as number) < (m as number));
+      expect(s[first]).toBe(firstLogged ? firstLogged['step'] : s[beats] ? 40 : null);
+    }
+    e.dispose();
+    model.dispose();
   });
 
   test('loss, decoder and optimizer choices all run and reduce the loss', async () => {
@@ -75,28 +89,37 @@ describe('inversion plugin', () => {
     const spread = run.summary['restartSpread'] as { outputDistance: { min: number; median: number; max: number }; bestRestart: number };
     expect(spread.outputDistance.min).toBeCloseTo(run.summary['outputDistance'] as number, 4);
     expect(spread.outputDistance.max).toBeGreaterThan(spread.outputDistance.min);
-    expect(spread.bestRestart).toBeGreaterThanOrEqual(0);
+    expect(spread.outputDistance.median).toBeGreaterThanOrEqual(spread.outputDistance.min);
+    expect(spread.outputDistance.median).toBeLessThanOrEqual(spread.outputDistance.max);
+    expect(Number.isInteger(spread.bestRestart)).toBe(true);
+    expect(spread.bestRestart).toBeLessThan(4);
   });
 
-  test('mixed init starts near the true input; next-token agreement with the model\'s own head', async () => {
-    const run = await runPluginConfig(plugin, {
-      model: { ...TINY, depth: 2, head: true },
-      input: { tokens: [10, 11, 12, 13] },
-      steps: 5,
-      optimizer: { lr: 0.001 },
-      decode: { at: [0] },
-      init: { kind: 'mix', s: 0.001, t: 0.999 },
-    });
-    expect((run.summary['snapshots'] as { tokens: number[] }[])[0]!.tokens).toEqual([10, 11, 12, 13]);
-    expect(run.summary['exactMatch']).toBe(true);
-    expect(run.summary['nextTokenAgreement']).toBe(true);
-    expect(run.summary['nextTokenAgreementContinuous']).toBe(true);
+  test("mixed init starts at the true input's output and noise does not; next-token agreement with the model's own head", async () => {
+    const common = { model: { ...TINY, depth: 2, head: true }, input: { tokens: [10, 11, 12, 13] }, steps: 5, optimizer: { lr: 0.001 }, decode: { at: [0] } };
+    const mixed = await runPluginConfig(plugin, { ...common, init: { kind: 'mix', s: 0.001, t: 0.999 } });
+    const noise = await runPluginConfig(plugin, { ...common, init: { kind: 'normal', mean: 0.5, std: 0.05 } });
+    expect((mixed.summary['snapshots'] as { tokens: number[] }[])[0]!.tokens).toEqual([10, 11, 12, 13]);
+    expect(mixed.summary['exactMatch']).toBe(true);
+    // s = 0.001 of unit noise moves the output an order of magnitude less than a noise start (38× here).
+    expect(mixed.metrics[0]!['outputDistance'] as number).toBeLessThan((noise.metrics[0]!['outputDistance'] as number) / 10);
+    expect(noise.summary['exactMatch']).toBe(false);
+    expect(mixed.summary['nextTokenAgreement']).toBe(true);
+    expect(mixed.summary['nextTokenAgreementContinuous']).toBe(true);
   });
 
-  test('a judge model answers next-token agreement for a headless model', async () => {
+  test("a judge model answers next-token agreement for a headless model, as the judge's own argmax says", async () => {
     const run = await runPluginConfig(plugin, { model: { kind: 'gpt2', weights: FIXTURE, depth: 1 }, input: { tokens: FIXTURE_TOKENS }, steps: 3, nextToken: { judge: { kind: 'gpt2', weights: FIXTURE, head: true } } });
-    expect(typeof run.summary['nextTokenAgreement']).toBe('boolean');
+    const judge = (await createBuiltinRegistries().models.get('gpt2').create({ kind: 'gpt2', weights: FIXTURE, head: true, positionIds: 'sequential' }, { seed: 0, rng: new Rng(0), log: () => {} })) as TokenModel;
+    const argmaxLast = (ids: number[]) =>
+      tf.tidy(() => {
+        const logits = judge.forward(judge.embed([ids]));
+        return tf.argMax(tf.reshape(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, -1]), [-1])).dataSync()[0]!;
+      });
+    expect(run.summary['targetNextToken']).toBe(argmaxLast(FIXTURE_TOKENS));
+    expect(run.summary['nextTokenAgreement']).toBe(argmaxLast(run.summary['tokens'] as number[]) === argmaxLast(FIXTURE_TOKENS));
     expect(run.summary['nextTokenAgreementContinuous']).toBeNull();
+    judge.dispose();
   });
 
   test('sequential inversion recovers the fixture sentence exactly at every depth, with and without the head', async () => {

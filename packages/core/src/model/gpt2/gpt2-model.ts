@@ -4,7 +4,8 @@ import type { HookPass } from '../hooks';
 import { HookedTokenModel } from '../hooked-model';
 import { CausalMasks, FrozenLinear, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
-import type { TokenModel } from '../types';
+import type { NextPositionStates, TokenModel } from '../types';
+import { disposePast, prefixKeyValues, runBlocksAfterPrefix } from '../prefix-cache';
 import type { Gpt2Config } from './config';
 import type { HostTensor, ParamSource } from '../param-source';
 import { PositionIds, TokenEmbeddings } from '../token-embeddings';
@@ -15,8 +16,13 @@ export interface Gpt2Options {
   config: Gpt2Config;
   /** Blocks kept (the seed's truncation O_l); 0…nLayer. */
   depth: number;
-  /** Apply the final layer norm and LM head after the kept blocks. */
+  /** Apply the LM head after the kept blocks. */
   head: boolean;
+  /**
+   * Apply the final layer norm ln_f before the head (HF's GPT2LMHeadModel). The seed's
+   * AbbreviatedGPT applies lm_head straight to the block output: finalNorm false.
+   */
+  finalNorm: boolean;
   /** `zeros` reproduces the seed code's quirk of adding wpe[0] at every position. */
   positionIds: PositionIds;
   description: string;
@@ -54,7 +60,7 @@ export class Gpt2Model extends HookedTokenModel implements TokenModel {
     this.blocks = gpt2Blocks(params, options.depth, c.layerNormEpsilon);
     this.lnFinal = ln('ln_f');
     this.untiedHead = lmHead ? tf.tensor2d(lmHead.data, lmHead.shape as [number, number]) : undefined;
-    this.hookNames = gpt2HookNames(options.depth, true);
+    this.hookNames = gpt2HookNames(options.depth, true, options.finalNorm);
     this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
     this.description = options.description;
     this.embeddingId = options.embeddingId;
@@ -67,11 +73,30 @@ export class Gpt2Model extends HookedTokenModel implements TokenModel {
     this.embeddings.checkLength(input.shape[1]!);
     const x = runBlocks(input, this.blocks, pass, { heads: this.options.config.nHead, causal: this.masks, activation: geluTanh });
     if (!x) return pass.result!;
-    const normalized = pass.point('ln_final.hook_normalized', this.lnFinal.apply(x));
+    const normalized = this.options.finalNorm ? pass.point('ln_final.hook_normalized', this.lnFinal.apply(x)) : x;
     if (pass.done) return pass.result!;
     pass.point('logits', this.head().apply(normalized));
     if (!pass.result) throw new Error('forward pass ended before its output hook');
     return pass.result;
+  }
+
+  nextPositionStates(prefix: tf.Tensor3D | undefined): NextPositionStates {
+    const heads = this.options.config.nHead;
+    const past = prefix && prefix.shape[1] > 0 ? prefixKeyValues(prefix, this.blocks, heads, geluTanh) : undefined;
+    return {
+      states: (next) =>
+        tf.tidy(() => {
+          const batch = next.shape[0];
+          if (!past) return tf.reshape(this.forward(next), [batch, -1]) as tf.Tensor2D;
+          const x = runBlocksAfterPrefix(next, this.blocks, past, heads, geluTanh);
+          if (!this.options.head) return tf.reshape(x, [batch, -1]) as tf.Tensor2D;
+          const normalized = this.options.finalNorm ? this.lnFinal.apply(x) : x;
+          return tf.reshape(this.head().apply(normalized), [batch, -1]) as tf.Tensor2D;
+        }),
+      dispose: () => {
+        if (past) disposePast(past);
+      },
+    };
   }
 
   private head(): TransposedFrozenLinear {
@@ -93,8 +118,9 @@ export class Gpt2Model extends HookedTokenModel implements TokenModel {
 }
 
 /** TransformerLens hook names of a GPT-2 with `blocks` blocks, in forward order. */
-export function gpt2HookNames(blocks: number, head: boolean): string[] {
-  return head ? [...blockHookNames(blocks), 'ln_final.hook_normalized', 'logits'] : blockHookNames(blocks);
+export function gpt2HookNames(blocks: number, head: boolean, finalNorm = true): string[] {
+  if (!head) return blockHookNames(blocks);
+  return [...blockHookNames(blocks), ...(finalNorm ? ['ln_final.hook_normalized'] : []), 'logits'];
 }
 
 /** GPT-2 blocks 0…count−1 from HF parameters (Conv1D weights are already [in, out]). */

@@ -14,6 +14,8 @@ export interface Gpt2Spec extends ModelSpec {
   weights?: string;
   depth?: number;
   head: boolean;
+  /** Schema default true; optional so programmatic specs need not name it. */
+  finalNorm?: boolean;
   positionIds: PositionIds;
   seed?: number;
 }
@@ -38,7 +40,12 @@ export const gpt2OptionsSchema = {
     config: { ...gpt2ConfigSchema, description: 'custom architecture; fields override the size preset' },
     weights: { type: 'string', repscopePath: true, description: 'HF checkpoint folder or .safetensors file; absent = untrained' },
     depth: dimension(0, MODEL_LIMITS.layers, { description: 'blocks kept (O_l); default all' }),
-    head: { type: 'boolean', default: false, description: 'apply the final layer norm and LM head' },
+    head: { type: 'boolean', default: false, description: 'apply the LM head (tied to wte) after the kept blocks' },
+    finalNorm: {
+      type: 'boolean',
+      default: true,
+      description: "with head: apply the final layer norm ln_f before it (HF GPT2LMHeadModel). false = the seed's AbbreviatedGPT, lm_head straight on the block output",
+    },
     positionIds: { type: 'string', enum: ['sequential', 'zeros'], default: 'sequential', description: '"zeros" adds wpe[0] at every position, as the seed code did' },
     seed: { type: 'integer', minimum: 0, description: 'seed for untrained weights (default: the experiment seed)' },
   },
@@ -79,7 +86,8 @@ export function resolveGpt2Config(spec: ArchitectureSpec, hf: Record<string, unk
 
 export function describeGpt2(spec: Gpt2Spec, c: Gpt2Config, depth: number, seed: number): string {
   const size = spec.weights ? `weights ${spec.weights}` : `${spec.size ?? (spec.config ? 'custom' : 'small')}, untrained (seed ${seed})`;
-  return `gpt2 ${size}, ${depth}/${c.nLayer} blocks, ${spec.head ? 'with' : 'no'} LM head`;
+  const head = !spec.head ? 'no LM head' : spec.finalNorm === false ? "LM head without ln_f (the seed's)" : 'ln_f + LM head';
+  return `gpt2 ${size}, ${depth}/${c.nLayer} blocks, ${head}`;
 }
 
 interface Gpt2Plan {
@@ -122,7 +130,7 @@ export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l:
   const started = Date.now();
   const loaded = ckpt ? loadGpt2Params(ckpt, config, depth) : { params: initGpt2Params(config, depth, seed), lmHead: undefined };
   const identity = ckpt ? `ckpt:${fs.realpathSync(spec.weights!)}:${fs.statSync(spec.weights!).mtimeMs}` : `gpt2-untrained:${JSON.stringify(config)}:${seed}`;
-  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity }, loaded.lmHead);
+  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, finalNorm: spec.finalNorm ?? true, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity }, loaded.lmHead);
   log(`model: ${model.description} (${((Date.now() - started) / 1000).toFixed(1)}s to ${ckpt ? 'load' : 'initialise'})`);
   return model;
 }

@@ -4,7 +4,7 @@ import type { HookPass } from '../hooks';
 import { HookedTokenModel } from '../hooked-model';
 import { FrozenLinear, geluErf, TransposedFrozenLinear } from '../layers';
 import { TokenEmbeddings } from '../token-embeddings';
-import type { TokenModel } from '../types';
+import type { NextPositionStates, TokenModel } from '../types';
 
 export interface MlpOptions {
   kind: 'fcnet' | 'mlp';
@@ -70,6 +70,15 @@ export class MlpModel extends HookedTokenModel implements TokenModel {
     this.lmHead ??= new TransposedFrozenLinear(this.embeddings.wte);
     pass.point('logits', this.lmHead.apply(tf.reshape(out, [b, n, d])));
     return pass.result!;
+  }
+
+  /** The per-token MLP is causal trivially (each position sees only itself); fcnet is not. */
+  get nextPositionStates(): ((prefix: tf.Tensor3D | undefined) => NextPositionStates) | undefined {
+    if (this.options.flatten) return undefined;
+    return () => ({
+      states: (next: tf.Tensor3D) => tf.tidy(() => tf.reshape(this.forward(next), [next.shape[0], -1]) as tf.Tensor2D),
+      dispose: () => undefined,
+    });
   }
 
   parameterCount(): number {

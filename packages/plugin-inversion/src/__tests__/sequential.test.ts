@@ -1,0 +1,85 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readSafetensorsHeader, readTensorF32, runPluginConfig, writeSafetensors, type Plugin } from '@repscope/core';
+import inversion from '../index';
+
+const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'gpt2-tiny');
+const FIXTURE_TOKENS = [134, 413, 282, 199, 103, 111, 245];
+
+interface Position {
+  token: number;
+  acceptedRank: number;
+  rounds: number;
+  candidatesTried: number;
+  margin: number;
+}
+
+/** A copy of the fixture whose token `twin` sits a hair from `token`, towards the mean row (so it is ranked first). */
+function fixtureWithTwin(token: number, twin: number, fraction: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-'));
+  fs.copyFileSync(path.join(FIXTURE, 'config.json'), path.join(dir, 'config.json'));
+  const header = readSafetensorsHeader(path.join(FIXTURE, 'model.safetensors'));
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [name, entry] of header.entries) tensors[name] = { shape: entry.shape, data: readTensorF32(header, entry) };
+  const wte = tensors['wte.weight'] ?? tensors['transformer.wte.weight'];
+  const [rows, d] = wte!.shape as [number, number];
+  const mean = new Float32Array(d);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) mean[j]! += wte!.data[r * d + j]! / rows;
+  for (let j = 0; j < d; j++) {
+    const a = wte!.data[token * d + j]!;
+    wte!.data[twin * d + j] = a + fraction * (mean[j]! - a);
+  }
+  writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
+  return dir;
+}
+
+describe('sequential inversion', () => {
+  test('a wrong first guess is rejected and the true token accepted in a later round', async () => {
+    // No proposal steps and one candidate in the first round: the first guess is the row
+    // nearest the mean embedding, which is not the prompt's token.
+    const run = await runPluginConfig(plugin, {
+      model: { kind: 'gpt2', weights: FIXTURE, depth: 2 },
+      method: 'sequential',
+      input: { tokens: FIXTURE_TOKENS },
+      sequential: { proposalSteps: 0, firstBatch: 1 },
+    });
+    expect(run.summary['tokens']).toEqual(FIXTURE_TOKENS);
+    const positions = run.summary['positions'] as Position[];
+    const retried = positions.filter((p) => p.rounds > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const p of retried) expect(p.acceptedRank).toBeGreaterThan(1);
+  });
+
+  test('of two candidates within ε in one round, the closer one is accepted, and the margin says how close the other came', async () => {
+    const [token, twin] = [FIXTURE_TOKENS[2]!, 7];
+    const dir = fixtureWithTwin(token, twin, 0.002);
+    const run = await runPluginConfig(plugin, {
+      model: { kind: 'gpt2', weights: dir, depth: 2 },
+      method: 'sequential',
+      input: { tokens: FIXTURE_TOKENS },
+      sequential: { epsilon: 0.05, proposalSteps: 0, firstBatch: 300 },
+    });
+    expect(run.summary['tokens']).toEqual(FIXTURE_TOKENS);
+    const at = (run.summary['positions'] as Position[])[2]!;
+    // The twin's state differs from the target by far less than ε, so accepting the first
+    // candidate within ε would have taken it; the margin is its error over ~0.
+    expect(at.token).toBe(token);
+    expect(at.margin).toBeGreaterThan(100);
+  });
+
+  test.each(['nearest', 'normalized', 'gradient'])('ranking %s recovers the fixture sentence exactly, with the cached prefix', async (ranking) => {
+    const run = await runPluginConfig(plugin, {
+      model: { kind: 'gpt2', weights: FIXTURE, depth: 2, head: true, finalNorm: false },
+      method: 'sequential',
+      input: { tokens: FIXTURE_TOKENS },
+      sequential: { ranking },
+    });
+    expect(run.summary['tokens']).toEqual(FIXTURE_TOKENS);
+    expect(run.summary['ranking']).toBe(ranking);
+    const positions = run.summary['positions'] as Position[];
+    expect(run.summary['maxCandidatesTried']).toBe(Math.max(...positions.map((p) => p.candidatesTried)));
+    expect(positions.every((p) => p.margin > 1)).toBe(true);
+  });
+});

@@ -1,0 +1,59 @@
+import { tf } from '@repscope/core';
+
+/**
+ * How candidate tokens for one position are ordered before verification.
+ * - `nearest`: rows of W_E nearest (L2) to the continuous proposal e − p_t. Exact on untrained
+ *   GPT-2, whose embedding rows all have about the same norm.
+ * - `normalized`: nearest after the first layer norm's standardisation (mean 0, unit variance
+ *   over the width, no affine) of w_v + p_t against the proposal: the block sees only the
+ *   direction of its input, so a trained model's wide spread of row norms stops mattering.
+ * - `gradient`: HotFlip/GCG's first-order estimate err(w_v + p_t) ≈ err(x) + ∇err(x)·(w_v + p_t − x)
+ *   at the best token verified so far (the continuous proposal in the first round), so each
+ *   round re-linearises where the search has got to.
+ */
+export type RankingKind = 'nearest' | 'normalized' | 'gradient';
+
+/** Scores over the vocabulary [V] (lower = tried first). `point` is the input x [1, 1, d]; `gradient` ∇err at x. */
+export function candidateScores(kind: RankingKind, wte: tf.Tensor2D, position: tf.Tensor2D, point: tf.Tensor, gradient: tf.Tensor | undefined): tf.Tensor1D {
+  return tf.tidy(() => {
+    const d = wte.shape[1];
+    const x = tf.reshape(point, [1, d]);
+    if (kind === 'gradient') {
+      if (!gradient) throw new Error('gradient ranking needs the gradient at the point');
+      // g·(w_v + p − x) = g·w_v + const: only g·w_v orders the candidates.
+      return tf.reshape(tf.matMul(wte, tf.reshape(gradient, [d, 1])), [-1]) as tf.Tensor1D;
+    }
+    if (kind === 'nearest') return tf.sum(tf.squaredDifference(wte, tf.sub(x, position)), 1) as tf.Tensor1D;
+    return tf.sum(tf.squaredDifference(standardize(tf.add(wte, position) as tf.Tensor2D), standardize(x as tf.Tensor2D)), 1) as tf.Tensor1D;
+  });
+}
+
+function standardize(x: tf.Tensor2D): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))) as tf.Tensor2D;
+}
+
+/** `count` lowest-scoring ids not yet visited, in order. */
+export function nextCandidates(scores: tf.Tensor1D, visited: Set<number>, count: number): number[] {
+  const want = Math.min(scores.shape[0], visited.size + count);
+  const ranked = tf.tidy(() => tf.topk(tf.neg(scores), want).indices.dataSync());
+  const out: number[] = [];
+  for (const id of ranked) {
+    if (out.length === count) break;
+    if (!visited.has(id)) out.push(id);
+  }
+  return out;
+}
+
+/** Second-best ÷ best verified error: how clearly the accepted token stands apart (∞ with one candidate). */
+export function acceptanceMargin(errors: number[]): number {
+  let best = Infinity;
+  let second = Infinity;
+  for (const e of errors) {
+    if (e < best) {
+      second = best;
+      best = e;
+    } else if (e < second) second = e;
+  }
+  return best > 0 ? second / best : second > 0 ? Infinity : 1;
+}
