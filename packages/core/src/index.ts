@@ -56,3 +56,8 @@ export { runPluginConfig } from './testing/run-config';
 export type { TestRun } from './testing/run-config';
 export { decodeSchema } from './decode/schema';
 export type { DecodeOptions } from './decode/schema';
+export { buildGpt2 } from './model/gpt2/kind';
+export type { Gpt2Spec } from './model/gpt2/kind';
+export { Gpt2Model } from './model/gpt2/gpt2-model';
+export type { Gpt2Config } from './model/gpt2/config';
+export { isTrainable } from './model/trainable';

@@ -64,7 +64,7 @@ export function describeGpt2(spec: Gpt2Spec, c: Gpt2Config, depth: number, seed:
   return `gpt2 ${size}, ${depth}/${c.nLayer} blocks, ${spec.head ? 'with' : 'no'} LM head`;
 }
 
-export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l: string) => void): Promise<Gpt2Model> {
+export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l: string) => void, build: { trainable?: boolean } = {}): Promise<Gpt2Model> {
   const ckpt = spec.weights ? openCheckpoint(spec.weights) : undefined;
   if (ckpt && !ckpt.config) {
     throw new InvalidInputError(`${spec.weights}: no config.json beside the weights; GPT-2's architecture cannot be read from tensors alone`, 'E_CHECKPOINT');
@@ -76,7 +76,7 @@ export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l:
   const started = Date.now();
   const loaded = ckpt ? loadGpt2Params(ckpt, config, depth) : { params: initGpt2Params(config, depth, seed), lmHead: undefined };
   const identity = ckpt ? `ckpt:${fs.realpathSync(spec.weights!)}:${fs.statSync(spec.weights!).mtimeMs}` : `gpt2-untrained:${JSON.stringify(config)}:${seed}`;
-  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity }, loaded.lmHead);
+  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity, trainable: build.trainable }, loaded.lmHead);
   log(`model: ${model.description} (${((Date.now() - started) / 1000).toFixed(1)}s to ${ckpt ? 'load' : 'initialise'})`);
   return model;
 }
