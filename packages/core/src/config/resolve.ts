@@ -123,6 +123,16 @@ export async function resolveExperiment(raw: RawConfig, env: ResolveEnvironment,
     }
   }
 
+  if (!issues.length && loaded?.plugin.checkInput) {
+    try {
+      for (const i of await loaded.plugin.checkInput(pluginOptions, data)) {
+        issues.push({ path: i.path, location: locations.locate(i.path), message: i.message, code: 'E_CONFIG_INPUT' });
+      }
+    } catch (err) {
+      issues.push({ path: [], location: { source: `plugin "${loaded.plugin.name}"` }, message: `checkInput failed: ${errorMessage(err)}`, code: 'E_PLUGIN_CHECK' });
+    }
+  }
+
   if (issues.length || !loaded) throw new ConfigError(sortIssues(issues));
   const config: Record<string, unknown> = {};
   for (const k of ENVELOPE_KEYS) if (data[k] !== undefined) config[k] = data[k];

@@ -8,6 +8,11 @@ export const PLUGIN_API_VERSION = 1;
 
 export type SummaryFields = Record<string, unknown>;
 
+export interface PluginInputIssue {
+  path: (string | number)[];
+  message: string;
+}
+
 /**
  * A plugin is a plain object (Vite/ESLint style). Its `name` is the `experiment:` value that
  * selects it and appears in every error it causes.
@@ -32,6 +37,18 @@ export interface Plugin<O = Record<string, unknown>> {
    * it and `repscope plugins` shows it.
    */
   example?: Record<string, unknown>;
+  /**
+   * Checks the schema cannot express, such as the files a config points at. Runs at
+   * validation (`repscope validate`, and before any run) once the options passed the schema;
+   * each problem is one config error at `path` (relative to the plugin's options).
+   * `config` is the whole config (envelope included: seed, model block).
+   */
+  checkInput?(options: O, config: Record<string, unknown>): Promise<PluginInputIssue[]> | PluginInputIssue[];
+  /**
+   * The plugin continues an unfinished run in the same folder (e.g. training from its last
+   * checkpoint), so the runner keeps the folder's files instead of clearing them.
+   */
+  resumable?: boolean;
   /** Run the experiment; return the summary fields (core adds status, artifacts, timing). */
   run(ctx: RunContext<O>): Promise<SummaryFields>;
 }

@@ -29,9 +29,10 @@ export class RunDirectory {
   /**
    * Make the folder ready for a fresh attempt. A finished run is never overwritten; an
    * unfinished one (from a crash or Ctrl-C) is cleared; a non-empty folder that is not a
-   * run directory is refused, so a mistyped --out cannot wipe unrelated files.
+   * run directory is refused, so a mistyped --out cannot wipe unrelated files. With
+   * `keepUnfinished` (a resumable plugin) an unfinished run's files stay for it to continue.
    */
-  prepare(): void {
+  prepare(options: { keepUnfinished?: boolean } = {}): void {
     if (fs.existsSync(this.path)) {
       const entries = fs.readdirSync(this.path);
       if (entries.includes('summary.json')) {
@@ -41,7 +42,7 @@ export class RunDirectory {
       if (entries.length > 0 && !looksLikeRun) {
         throw new InvalidInputError(`${this.path} is not empty and is not a run directory; choose an empty or new folder for --out`, 'E_RUN_DIR_FOREIGN');
       }
-      for (const entry of entries) fs.rmSync(path.join(this.path, entry), { recursive: true, force: true });
+      if (!options.keepUnfinished) for (const entry of entries) fs.rmSync(path.join(this.path, entry), { recursive: true, force: true });
     }
     fs.mkdirSync(this.path, { recursive: true });
   }

@@ -65,7 +65,7 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
   }
 
   const dir = new RunDirectory(options.outDir ? path.resolve(options.outDir) : defaultRunDir(exp.config));
-  dir.prepare();
+  dir.prepare({ keepUnfinished: exp.plugin.plugin.resumable === true });
   const startedAt = new Date();
   const plugin = exp.plugin.plugin;
   const env = { ...environmentInfo(backend, { name: plugin.name, version: plugin.version }), startedAt: startedAt.toISOString() };
