@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -58,6 +58,27 @@ describe('train plugin', () => {
       steps: 3,
     });
     expect(walk.outcome.status).toBe('completed');
+  }, 300_000);
+});
+
+// PyTorch is an optional tool here (Debian's python3-torch); without it this check is skipped, saying so.
+const TORCH_PYTHON = ['/usr/bin/python3', 'python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+const BENCH = path.resolve(__dirname, '..', '..', '..', '..', 'bench');
+
+describe('the checkpoint is a Hugging Face GPT-2 folder', () => {
+  (TORCH_PYTHON ? test : test.skip)('an independent PyTorch GPT2LMHeadModel computation from its HF keys gives repscope\'s logits (skipped without python3-torch)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-hf-'));
+    const straight = path.join(dir, 'run');
+    const cfg = path.join(dir, 'c.yaml');
+    fs.writeFileSync(cfg, 'experiment: train\nmodel: { kind: gpt2, config: { nLayer: 2, nEmbd: 16, nHead: 2, nPositions: 16 } }\ndata: { synthetic: { sentences: 300 } }\nsteps: 3\nbatch: { sequences: 2, tokens: 8 }\neval: { every: 3, batches: 1, continuation: 1 }\n');
+    expect(spawnSync(process.execPath, [CLI, 'run', cfg, '--out', straight, '--progress', 'silent'], { encoding: 'utf8' }).status).toBe(0);
+    const ids = '464,3797,2497,257,3290,13';
+    const acts = path.join(dir, 'acts.safetensors');
+    const a = spawnSync(process.execPath, [CLI, 'activations', '--model', 'gpt2', '--weights', path.join(straight, 'final'), '--tokens', ids, '--hooks', 'logits', '--out', acts], { encoding: 'utf8' });
+    expect(a.status).toBe(0);
+    const r = spawnSync(TORCH_PYTHON!, [path.join(BENCH, 'check_hf_checkpoint.py'), path.join(straight, 'final'), acts, ids], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, tokens: 6 });
   }, 300_000);
 });
 
