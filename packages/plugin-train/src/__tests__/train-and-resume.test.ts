@@ -82,6 +82,16 @@ describe('the checkpoint is a Hugging Face GPT-2 folder', () => {
   }, 300_000);
 });
 
+describe('training matches PyTorch', () => {
+  (TORCH_PYTHON ? test : test.skip)('first-step gradients of every tensor equal torch autograd\'s on the same weights and batch (skipped without python3-torch)', () => {
+    const r = spawnSync(process.execPath, [path.join(BENCH, 'train-parity.js'), TORCH_PYTHON!], { encoding: 'utf8', cwd: path.resolve(BENCH, '..') });
+    const result = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(result).toMatchObject({ ok: true, steps: 4 });
+    expect(result.gradientMaxRelDiff).toBeLessThan(1e-4);
+    expect(result.finalWeightsMaxRelDiff).toBeLessThan(0.01);
+  }, 300_000);
+});
+
 describe('kill and resume', () => {
   const config = [
     'experiment: train',
