@@ -116,6 +116,8 @@ async function train(
     for (const f of ['config.json', 'model.safetensors']) ctx.artifacts.record(path.relative(runDir, path.join(dir, f)), f.endsWith('.json') ? 'json' : 'tensors');
   };
 
+  for (const f of found) for (const file of ['config.json', 'model.safetensors']) ctx.artifacts.record(path.relative(runDir, path.join(f.dir, file)), file.endsWith('.json') ? 'json' : 'tensors');
+
   while (step < o.steps) {
     await ctx.checkInterrupted();
     const started = performance.now();

@@ -64,7 +64,10 @@ export function buildDataset(options: TrainOptions, seed: number): Dataset {
 export function unigramEntropy(parts: Uint16Array[]): number {
   const counts = new Float64Array(65536);
   let n = 0;
-  for (const p of parts) for (const t of p) counts[t]!++, n++;
+  for (const p of parts) {
+    for (const t of p) counts[t]!++;
+    n += p.length;
+  }
   let h = 0;
   for (const c of counts) if (c > 0) h -= (c / n) * Math.log(c / n);
   return h;
