@@ -3,21 +3,39 @@
  * token accuracy and eq. 4 baseline (inversion), clamped-walk r and tangent residual (walks)
  * against training step, one line per depth. Writes packages/plugin-train/docs/across-training.svg
  * and prints a markdown table.
- *   node scripts/plot-across-training.js runs/across-training-inversion runs/across-training-walks
+ *   node scripts/plot-across-training.js INVERSION_SWEEP_DIR[,MORE] WALKS_SWEEP_DIR[,MORE]
  */
 const fs = require('node:fs');
 const path = require('node:path');
 const { renderVegaLiteSvg } = require('@repscope/core');
 
+// A run continued from another run's weights counts its steps from 0: STEP_OFFSETS="run-folder-name=150,…" adds the steps before it.
+const OFFSETS = Object.fromEntries((process.env.STEP_OFFSETS || '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])]));
+
 function stepOf(weights) {
   const state = path.join(weights, 'train-state.json');
-  if (fs.existsSync(state)) return JSON.parse(fs.readFileSync(state, 'utf8')).step;
+  const offset = Object.entries(OFFSETS).find(([run]) => weights.split(path.sep).includes(run))?.[1] ?? 0;
+  if (fs.existsSync(state)) return offset + JSON.parse(fs.readFileSync(state, 'utf8')).step;
   const m = /step-(\d+)/.exec(weights);
-  return m ? Number(m[1]) : NaN;
+  return m ? offset + Number(m[1]) : NaN;
 }
 
-function jobs(dir) {
-  return JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8')).filter((j) => j.status === 'completed' && j.summary);
+/** Finished jobs of one or more sweep folders, read from each job's own files (a sweep cut short has a stale sweep.json). */
+function jobs(dirs) {
+  const out = [];
+  for (const dir of dirs.split(',')) {
+    for (const job of fs.readdirSync(dir)) {
+      const summary = path.join(dir, job, 'summary.json');
+      if (!fs.existsSync(summary)) continue;
+      const config = fs.readFileSync(path.join(dir, job, 'config.yaml'), 'utf8');
+      const s = JSON.parse(fs.readFileSync(summary, 'utf8'));
+      if (s.status !== 'completed') continue;
+      const weights = /^\s+weights: (.+)$/m.exec(config)[1].trim();
+      const depth = Number(/^\s+depth: (\d+)$/m.exec(config)[1]);
+      out.push({ summary: s, overrides: { 'model.weights': weights, 'model.depth': depth, method: s.method, walk: s.walk } });
+    }
+  }
+  return out;
 }
 
 async function main() {
