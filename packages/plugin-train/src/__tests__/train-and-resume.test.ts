@@ -15,29 +15,30 @@ describe('train plugin', () => {
     await assertPluginConformance(plugin);
   }, 120_000);
 
-  // The learning test: a tiny model, about a minute of training on 2 idle cores. It learns the
-  // corpus's unigram distribution (from ln 50257 = 10.8 nats to within 0.15 nats of its entropy);
-  // going below the entropy — using context — is not reached in this budget (see the next test).
+  // The learning test: a tiny model, ~400 steps (a minute or two on 2 idle cores). It first
+  // learns the unigram distribution and sits on that plateau until ~step 250 before using
+  // context (measured here: held-out 5.75 at 100, 5.69 at 200, 5.06 at 300; entropy 5.6).
   let finalDir = '';
-  test('a tiny model on the synthetic corpus learns the unigram distribution: held-out loss from 10.8 nats to within 0.15 of the unigram entropy', async () => {
+  test('a tiny model on the synthetic corpus ends below the corpus\'s unigram entropy', async () => {
     const run = await runPluginConfig(plugin, {
       model: { kind: 'gpt2', config: { nLayer: 2, nEmbd: 64, nHead: 4, nPositions: 32 } },
       data: { synthetic: { sentences: 4000 } },
-      steps: 200,
+      steps: 400,
       batch: { sequences: 8, tokens: 32 },
       optimizer: { lr: 0.01, schedule: { kind: 'warmup-cosine', warmup: 20 } },
       eval: { every: 100, batches: 4, continuation: 8 },
-      checkpoints: { every: 100 },
+      checkpoints: { every: 200 },
       logEvery: 20,
     });
     const s = run.summary;
     expect(s['unigramEntropy']).toBeGreaterThan(4);
-    expect(s['evalLoss']).toBeLessThan((s['unigramEntropy'] as number) + 0.15);
+    expect(s['evalLoss']).toBeLessThan(s['unigramEntropy'] as number);
+    expect(s['beatsUnigram']).toBe(true);
     const first = run.metrics.find((m) => typeof m['loss'] === 'number')!;
     expect(first['loss']).toBeGreaterThan(9);
     expect(s['checkpoints']).toEqual([
-      { path: 'checkpoints/step-000100', step: 100, evalLoss: expect.any(Number) },
-      { path: 'final', step: 200, evalLoss: s['evalLoss'] },
+      { path: 'checkpoints/step-000200', step: 200, evalLoss: expect.any(Number) },
+      { path: 'final', step: 400, evalLoss: s['evalLoss'] },
     ]);
     finalDir = path.join(run.dir, 'final');
     const header = readSafetensorsHeader(path.join(finalDir, 'model.safetensors'));
@@ -45,12 +46,7 @@ describe('train plugin', () => {
     expect(header.entries.has('lm_head.weight')).toBe(false);
     const config = JSON.parse(fs.readFileSync(path.join(finalDir, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], n_layer: 2, n_embd: 64, vocab_size: 50257, tie_word_embeddings: true });
-  }, 900_000);
-
-  // Skipped, with the reason: measured on this machine, the tiny model sits on the unigram
-  // plateau (held-out 5.657 vs entropy 5.625 nats after 200 steps at lr 0.01, 256 tokens/step);
-  // a config that gets below it within a test's budget has not been found yet.
-  test.skip('a tiny model ends below the corpus\'s unigram entropy (not reached yet: unigram plateau)', () => {});
+  }, 1_800_000);
 
   test('its checkpoint loads in the inversion and walks plugins', async () => {
     expect(finalDir).not.toBe('');
