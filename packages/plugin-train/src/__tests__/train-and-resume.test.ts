@@ -12,7 +12,7 @@ const CLI = path.resolve(__dirname, '..', '..', '..', 'core', 'dist', 'cli', 'bi
 
 describe('train plugin', () => {
   test('passes the conformance kit', async () => {
-    await assertPluginConformance(plugin);
+    await assertPluginConformance(plugin, { nondeterministicKeys: ['tokensPerSecond'] });
   }, 120_000);
 
   // The learning test: a tiny model, ~400 steps (a minute or two on 2 idle cores). It first
@@ -34,8 +34,9 @@ describe('train plugin', () => {
     expect(s['unigramEntropy']).toBeGreaterThan(4);
     expect(s['evalLoss']).toBeLessThan(s['unigramEntropy'] as number);
     expect(s['beatsUnigram']).toBe(true);
+    // The first logged loss (mean of steps 1–20) is far above where training ends.
     const first = run.metrics.find((m) => typeof m['loss'] === 'number')!;
-    expect(first['loss']).toBeGreaterThan(9);
+    expect(first['loss']).toBeGreaterThan((s['evalLoss'] as number) + 2);
     expect(s['checkpoints']).toEqual([
       { path: 'checkpoints/step-000200', step: 200, evalLoss: expect.any(Number) },
       { path: 'final', step: 400, evalLoss: s['evalLoss'] },
