@@ -104,8 +104,9 @@ function main() {
   } else {
     console.log('\n' + table);
   }
+  const trainingFailed = require('./train-bench').runTrainingBench({ torch, machine, backend, quick, runCase });
   const failures = rows.filter((r) => r.js.error);
-  process.exitCode = failures.length ? 1 : 0;
+  process.exitCode = failures.length || trainingFailed ? 1 : 0;
 }
 
 main();

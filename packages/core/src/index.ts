@@ -64,3 +64,8 @@ export type { DecodeOptions } from './decode/schema';
 export { fetchHubWeights, withLocalWeights, hubModelRecords } from './hub/config-weights';
 export { ensureHubModel } from './hub/hub-model';
 export type { HubModelRecord, HubFileRecord } from './hub/hub-model';
+export { buildGpt2 } from './model/gpt2/kind';
+export type { Gpt2Spec } from './model/gpt2/kind';
+export { Gpt2Model } from './model/gpt2/gpt2-model';
+export type { Gpt2Config } from './model/gpt2/config';
+export { isTrainable } from './model/trainable';

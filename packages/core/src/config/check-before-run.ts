@@ -64,6 +64,7 @@ export function checkBeforeRun(input: PreRunInput): { issues: ConfigIssue[]; def
       model: shapes.get(pointer(['model'])),
       modelAt: (path) => shapes.get(pointer(path)),
       tokenizer: gpt2Tokenizer,
+      seed: typeof data['seed'] === 'number' ? data['seed'] : 0,
     });
   } catch (err) {
     return { issues: [located(['experiment'], `plugin "${plugin.name}" check() failed: ${errorMessage(err)}`, 'E_PLUGIN_CHECK', locations)], deferred };

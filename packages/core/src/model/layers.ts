@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { frozenLayerNorm } from './frozen-layer-norm';
+import { isTrainable, trainableLinear, trainableTransposedLinear } from './trainable';
 
 /**
  * y = x·W + b for a frozen W [in, out]. The gradient with respect to x is dy·Wᵀ; tfjs's
  * matMul gradient computes it with `transposeB`, which the wasm backend runs 7–25× slower
  * than a plain product. We give the gradient ourselves as (W·dyᵀ)ᵀ: no transposed operand
  * and no stored copy of Wᵀ. (A stored Wᵀ measured 3% faster per GPT-2 step but cost 450 MB
- * more; see bench/README.md.) No gradient flows to W or b: parameters stay frozen.
+ * more; see bench/README.md.) No gradient flows to W or b: parameters stay frozen — unless
+ * W is a trainable tf.Variable (a model built for training, see trainable.ts).
  */
 export class FrozenLinear {
   private readonly op: (x: tf.Tensor) => tf.Tensor;
@@ -16,6 +18,10 @@ export class FrozenLinear {
     readonly bias?: tf.Tensor1D,
   ) {
     const [inDim, outDim] = weight.shape;
+    if (isTrainable(weight)) {
+      this.op = trainableLinear(weight, bias);
+      return;
+    }
     this.op = tf.customGrad(((x: tf.Tensor) => {
       const lead = x.shape.slice(0, -1);
       const y = tf.fused.matMul({ a: tf.reshape(x, [-1, inDim]) as tf.Tensor2D, b: weight, bias });
@@ -54,6 +60,10 @@ export class TransposedFrozenLinear {
 
   constructor(readonly matrix: tf.Tensor2D) {
     const [outDim, inDim] = matrix.shape;
+    if (isTrainable(matrix)) {
+      this.op = trainableTransposedLinear(matrix);
+      return;
+    }
     this.op = tf.customGrad(((x: tf.Tensor) => {
       const lead = x.shape.slice(0, -1);
       const y = tf.transpose(tf.matMul(matrix, tf.transpose(tf.reshape(x, [-1, inDim]))));
@@ -93,7 +103,8 @@ export class LayerNorm {
   ) {}
 
   apply(x: tf.Tensor): tf.Tensor {
-    return frozenLayerNorm(x, this.gamma, this.beta, this.epsilon);
+    // The frozen kernel's gradient reaches only x; a trained γ and β need the plain ops.
+    return isTrainable(this.gamma) ? layerNorm(x, this.gamma, this.beta, this.epsilon) : frozenLayerNorm(x, this.gamma, this.beta, this.epsilon);
   }
 
   dispose(): void {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../util/errors';
+import { isTrainable, trainableGather } from './trainable';
 
 export type PositionIds = 'sequential' | 'zeros';
 
@@ -44,7 +45,11 @@ export class TokenEmbeddings {
         if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new InvalidInputError(`token id ${id} is outside the vocabulary (0…${this.vocabSize - 1})`, 'E_INPUT');
       }
     }
-    return tf.tidy(() => tf.add(tf.gather(this.wte, tf.tensor2d(tokenIds, [tokenIds.length, n], 'int32')), this.positions(n)) as tf.Tensor3D);
+    return tf.tidy(() => {
+      const ids = tf.tensor2d(tokenIds, [tokenIds.length, n], 'int32');
+      const rows = isTrainable(this.wte) ? trainableGather(this.wte, ids) : tf.gather(this.wte, ids);
+      return tf.add(rows, this.positions(n)) as tf.Tensor3D;
+    });
   }
 
   parameterCount(): number {

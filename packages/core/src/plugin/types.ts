@@ -25,6 +25,8 @@ export interface PluginCheckContext<O = Record<string, unknown>> {
   modelAt(path: (string | number)[]): ModelShape | undefined;
   /** GPT-2's tokenizer, to measure texts in tokens. */
   readonly tokenizer: Tokenizer;
+  /** The experiment seed (for checks that depend on seeded choices, e.g. a data split). */
+  readonly seed: number;
 }
 
 /**
@@ -59,6 +61,11 @@ export interface Plugin<O = Record<string, unknown>> {
    * it and `repscope plugins` shows it.
    */
   example?: Record<string, unknown>;
+  /**
+   * The plugin continues an unfinished run in the same folder (e.g. training from its last
+   * checkpoint), so the runner keeps the folder's files instead of clearing them.
+   */
+  resumable?: boolean;
   /** Run the experiment; return the summary fields (core adds status, artifacts, timing). */
   run(ctx: RunContext<O>): Promise<SummaryFields>;
 }

@@ -54,13 +54,14 @@ export class RunDirectory {
 
   /**
    * Make the folder ready for a fresh attempt: the checks of checkUsable, then an unfinished
-   * run's files (from a crash or Ctrl-C) are cleared. The caller holds the folder lock, so
-   * no live run is cleared, and the lock file itself is kept.
+   * run's files (from a crash or Ctrl-C) are cleared — or, with `keepUnfinished` (a
+   * resumable plugin), left for it to continue. The caller holds the folder lock, so no live
+   * run is cleared, and the lock file itself is kept.
    */
-  prepare(): void {
+  prepare(options: { keepUnfinished?: boolean } = {}): void {
     this.checkUsable();
     writingTo(this.path, () => {
-      for (const entry of this.ownEntries()) fs.rmSync(path.join(this.path, entry), { recursive: true, force: true });
+      if (!options.keepUnfinished) for (const entry of this.ownEntries()) fs.rmSync(path.join(this.path, entry), { recursive: true, force: true });
       mkdirWithTrueError(this.path);
     });
   }

@@ -82,7 +82,7 @@ export async function runExperiment(exp: ResolvedExperiment, options: RunOptions
       log(notice);
       announcedBackend = notice;
     }
-    dir.prepare();
+    dir.prepare({ keepUnfinished: exp.plugin.plugin.resumable === true });
     return await runInPreparedFolder(exp, dir, backend, options, log, prefix);
   } finally {
     lock.release();

@@ -104,7 +104,7 @@ export async function checkPluginConformance(plugin: Plugin<Record<string, unkno
       await check('check() tolerates models of unknown shape and returns located issues', async () => {
         const resolved = await resolveExperiment(raw(), env);
         // Kinds registered without `resolve` have no shape before the run: check must cope.
-        const found: unknown = plugin.check!({ options: resolved.options, model: undefined, modelAt: () => undefined, tokenizer: gpt2Tokenizer });
+        const found: unknown = plugin.check!({ options: resolved.options, model: undefined, modelAt: () => undefined, tokenizer: gpt2Tokenizer, seed: 0 });
         if (!Array.isArray(found)) throw new Error('check() must return an array of { path, message }');
         for (const issue of found as PluginIssue[]) {
           if (!Array.isArray(issue?.path) || typeof issue.message !== 'string') throw new Error(`check() returned ${JSON.stringify(issue)}; each issue needs path (a list of keys) and message`);

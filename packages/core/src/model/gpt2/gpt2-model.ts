@@ -27,6 +27,8 @@ export interface Gpt2Options {
   positionIds: PositionIds;
   description: string;
   embeddingId: string;
+  /** Hold parameters as trainable tf.Variables (plugin-train); default frozen tensors. */
+  trainable?: boolean;
 }
 
 /** GPT-2 (pre-LN, causal, gelu_new, tied head) as a function of its input embeddings. */
@@ -53,17 +55,36 @@ export class Gpt2Model extends HookedTokenModel implements TokenModel {
     const t = (name: string): tf.Tensor => {
       const p = params.get(name);
       if (!p) throw new Error(`GPT-2 parameter ${name} missing`);
-      return tf.tensor(p.data, p.shape);
+      return this.parameter(name, p);
     };
     const ln = (prefix: string) => new LayerNorm(t(`${prefix}.weight`) as tf.Tensor1D, t(`${prefix}.bias`) as tf.Tensor1D, c.layerNormEpsilon);
     this.embeddings = new TokenEmbeddings(t('wte.weight') as tf.Tensor2D, t('wpe.weight') as tf.Tensor2D, options.positionIds);
-    this.blocks = gpt2Blocks(params, options.depth, c.layerNormEpsilon);
+    this.blocks = gpt2Blocks(params, options.depth, c.layerNormEpsilon, (name, p) => this.parameter(name, p));
     this.lnFinal = ln('ln_f');
-    this.untiedHead = lmHead ? tf.tensor2d(lmHead.data, lmHead.shape as [number, number]) : undefined;
+    this.untiedHead = lmHead ? (this.parameter('lm_head.weight', lmHead) as tf.Tensor2D) : undefined;
     this.hookNames = gpt2HookNames(options.depth, true, options.finalNorm);
     this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
     this.description = options.description;
     this.embeddingId = options.embeddingId;
+  }
+
+  private readonly namedTensors = new Map<string, tf.Tensor>();
+
+  /** A parameter as a tensor (frozen) or a tf.Variable (trainable), recorded under its HF name. */
+  private parameter(name: string, p: HostTensor): tf.Tensor {
+    const value = tf.tensor(p.data, p.shape);
+    let made: tf.Tensor = value;
+    if (this.options.trainable) {
+      made = tf.variable(value, true);
+      value.dispose();
+    }
+    this.namedTensors.set(name, made);
+    return made;
+  }
+
+  /** Every parameter under its Hugging Face name (`wte.weight`, `h.0.attn.c_attn.weight`, …). Owned by the model. */
+  namedParameters(): Map<string, tf.Tensor> {
+    return this.namedTensors;
   }
 
   protected run(input: tf.Tensor, pass: HookPass): tf.Tensor {
@@ -124,11 +145,11 @@ export function gpt2HookNames(blocks: number, head: boolean, finalNorm = true): 
 }
 
 /** GPT-2 blocks 0…count−1 from HF parameters (Conv1D weights are already [in, out]). */
-export function gpt2Blocks(params: ParamSource, count: number, eps: number): TransformerBlock[] {
+export function gpt2Blocks(params: ParamSource, count: number, eps: number, make = (_name: string, p: HostTensor): tf.Tensor => tf.tensor(p.data, p.shape)): TransformerBlock[] {
   const t = (name: string): tf.Tensor => {
     const p = params.get(name);
     if (!p) throw new Error(`GPT-2 parameter ${name} missing`);
-    return tf.tensor(p.data, p.shape);
+    return make(name, p);
   };
   const ln = (prefix: string) => new LayerNorm(t(`${prefix}.weight`) as tf.Tensor1D, t(`${prefix}.bias`) as tf.Tensor1D, eps);
   const linear = (prefix: string) => new FrozenLinear(t(`${prefix}.weight`) as tf.Tensor2D, t(`${prefix}.bias`) as tf.Tensor1D);

@@ -124,13 +124,13 @@ function planGpt2(spec: Gpt2Spec): Gpt2Plan {
   };
 }
 
-export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l: string) => void): Promise<Gpt2Model> {
+export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l: string) => void, build: { trainable?: boolean } = {}): Promise<Gpt2Model> {
   const { config, depth, ckpt } = planGpt2(spec);
   const seed = spec.seed ?? experimentSeed;
   const started = Date.now();
   const loaded = ckpt ? loadGpt2Params(ckpt, config, depth) : { params: initGpt2Params(config, depth, seed), lmHead: undefined };
   const identity = ckpt ? `ckpt:${fs.realpathSync(spec.weights!)}:${fs.statSync(spec.weights!).mtimeMs}` : `gpt2-untrained:${JSON.stringify(config)}:${seed}`;
-  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, finalNorm: spec.finalNorm ?? true, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity }, loaded.lmHead);
+  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, finalNorm: spec.finalNorm ?? true, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity, trainable: build.trainable }, loaded.lmHead);
   log(`model: ${model.description} (${((Date.now() - started) / 1000).toFixed(1)}s to ${ckpt ? 'load' : 'initialise'})`);
   return model;
 }

@@ -1,0 +1,121 @@
+import { selectBackend, tf } from '@repscope/core';
+import { buildDataset, trainBatches, unigramEntropy } from '../data/dataset';
+import { SyntheticCorpus, syntheticVocabularySize } from '../data/synthetic-corpus';
+import type { TrainOptions } from '../options';
+import { AdamW, decayGroupOf } from '../train/adamw';
+import { crossEntropy } from '../train/cross-entropy';
+import { learningRate } from '../train/schedule';
+
+const options = (over: Partial<TrainOptions> = {}): TrainOptions => ({
+  data: { synthetic: { sentences: 400 }, heldOut: 0.1 },
+  steps: 10,
+  batch: { sequences: 3, tokens: 16, accumulate: 2 },
+  optimizer: { kind: 'adamw', lr: 0.01, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1, weightDecayOn: ['linear'], schedule: { kind: 'warmup-cosine', warmup: 2, finalFraction: 0.1 } },
+  clipGradNorm: 1,
+  eval: { every: 5, batches: 2, prompt: 'The', continuation: 4 },
+  checkpoints: { every: 5 },
+  logEvery: 1,
+  ...over,
+});
+
+describe('synthetic corpus', () => {
+  test('is seeded, grammatical-looking English over a few hundred words', () => {
+    const a = new SyntheticCorpus(0).text(50);
+    expect(new SyntheticCorpus(0).text(50)).toBe(a);
+    expect(new SyntheticCorpus(1).text(50)).not.toBe(a);
+    const sentences = a.split(/(?<=[.!])\s+/).filter(Boolean);
+    expect(sentences.length).toBe(50);
+    for (const s of sentences) expect(s).toMatch(/^[A-Z][a-z]*( [A-Za-z]+,?)*[.!]$/);
+    expect(a).not.toMatch(/\ba [aeiou]/);
+    const size = syntheticVocabularySize();
+    expect(size).toBeGreaterThan(200);
+    expect(size).toBeLessThan(800);
+  });
+});
+
+describe('dataset', () => {
+  test('unigram entropy in nats', () => {
+    expect(unigramEntropy([Uint16Array.from([0, 0, 1, 1])])).toBeCloseTo(Math.log(2), 12);
+    expect(unigramEntropy([Uint16Array.from([5, 5]), Uint16Array.from([5])])).toBe(0);
+  });
+
+  test('the held-out split is seeded, disjoint, and covers every token', () => {
+    const d = buildDataset(options(), 0);
+    const again = buildDataset(options(), 0);
+    expect(again.heldOut.map((p) => p.byteOffset)).toEqual(d.heldOut.map((p) => p.byteOffset));
+    const other = buildDataset({ ...options(), data: { synthetic: { sentences: 400 }, heldOut: 0.1 } }, 7);
+    expect(other.heldOut.map((p) => p.byteOffset)).not.toEqual(d.heldOut.map((p) => p.byteOffset));
+    const spans = [...d.train, ...d.heldOut].map((p) => [p.byteOffset / 2, p.byteOffset / 2 + p.length]).sort((a, b) => a[0]! - b[0]!);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBe(spans[i - 1]![1]);
+    expect(spans[0]![0]).toBe(0);
+    expect(d.heldOut.length).toBeGreaterThanOrEqual(1);
+    expect(d.unigramEntropy).toBeGreaterThan(3);
+  });
+
+  test('a step\'s windows depend only on (seed, step); targets are the inputs shifted by one', () => {
+    const d = buildDataset(options(), 0);
+    const a = trainBatches(d, options(), 0, 3);
+    expect(trainBatches(d, options(), 0, 3)).toEqual(a);
+    expect(trainBatches(d, options(), 0, 4)).not.toEqual(a);
+    expect(a).toHaveLength(2);
+    for (const b of a) {
+      expect(b.inputs).toHaveLength(3);
+      b.inputs.forEach((row, r) => expect(Array.from(b.targets.subarray(r * 16, r * 16 + 15))).toEqual(row.slice(1)));
+    }
+  });
+});
+
+describe('optimizer pieces', () => {
+  beforeAll(() => selectBackend('cpu'));
+
+  test('warm-up then cosine', () => {
+    const o = options().optimizer;
+    expect(learningRate(o, 0, 10)).toBeCloseTo(0.005);
+    expect(learningRate(o, 1, 10)).toBeCloseTo(0.01);
+    expect(learningRate(o, 2, 10)).toBeCloseTo(0.01);
+    expect(learningRate(o, 9, 10)).toBeCloseTo(0.001);
+    expect(learningRate({ ...o, schedule: { ...o.schedule, kind: 'constant' } }, 9, 10)).toBe(0.01);
+  });
+
+  test('AdamW matches PyTorch\'s update rule (decoupled decay only on linear weights)', () => {
+    expect(['h.0.mlp.c_fc.weight', 'h.0.mlp.c_fc.bias', 'h.1.ln_2.weight', 'ln_f.bias', 'wte.weight', 'wpe.weight'].map(decayGroupOf)).toEqual([
+      'linear', 'biases', 'layer-norms', 'layer-norms', 'embeddings', 'embeddings',
+    ]);
+    const w = tf.variable(tf.tensor1d([1, -2]));
+    const e = tf.variable(tf.tensor1d([0.5, 0.5]));
+    const adam = new AdamW(new Map([['h.0.attn.c_attn.weight', w], ['wte.weight', e]]), { betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.1, decayOn: ['linear'] });
+    // Reference: torch.optim.AdamW, written out.
+    const ref = (p: number[], grads: number[][], decay: boolean) => {
+      let m = p.map(() => 0);
+      let v = p.map(() => 0);
+      grads.forEach((g, k) => {
+        const t = k + 1;
+        p = p.map((x) => (decay ? x * (1 - 0.01 * 0.1) : x));
+        m = m.map((x, i) => 0.9 * x + 0.1 * g[i]!);
+        v = v.map((x, i) => 0.99 * x + 0.01 * g[i]! ** 2);
+        p = p.map((x, i) => x - (0.01 / (1 - 0.9 ** t)) * (m[i]! / (Math.sqrt(v[i]!) / Math.sqrt(1 - 0.99 ** t) + 1e-8)));
+      });
+      return p;
+    };
+    const grads = [[0.3, -0.1], [0.2, 0.4]];
+    for (const g of grads) adam.apply(new Map([['h.0.attn.c_attn.weight', tf.tensor1d(g)], ['wte.weight', tf.tensor1d(g)]]), 0.01);
+    const got = Array.from(w.dataSync());
+    ref([1, -2], grads, true).forEach((x, i) => expect(got[i]).toBeCloseTo(x, 6));
+    const gotE = Array.from(e.dataSync());
+    ref([0.5, 0.5], grads, false).forEach((x, i) => expect(gotE[i]).toBeCloseTo(x, 6));
+    adam.dispose();
+  });
+
+  // On both backends: tfjs-wasm's float32 OneHot once silently broke this gradient there.
+  test.each(['cpu', 'wasm'] as const)('cross-entropy and its gradient equal tfjs\'s softmax cross-entropy on %s', async (backend) => {
+    await selectBackend(backend);
+    const logits = tf.randomNormal([2, 3, 7], 0, 2, 'float32', 3);
+    const ids = tf.tensor1d([0, 6, 2, 2, 5, 1], 'int32');
+    const ours = tf.valueAndGrad((l: tf.Tensor) => crossEntropy(l, ids))(logits);
+    const ref = tf.valueAndGrad((l: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(ids, 7).reshape([2, 3, 7]), l))(logits);
+    expect(ours.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0]!, 5);
+    const [a, b] = [ours.grad.dataSync(), ref.grad.dataSync()];
+    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 6);
+    await selectBackend('cpu');
+  });
+});

@@ -1,0 +1,36 @@
+import { definePlugin, type PluginIssue } from '@repscope/core';
+import { buildDataset } from './data/dataset';
+import { DataError } from './data/text-files';
+import { trainSchema, type TrainOptions } from './options';
+import { runTraining } from './run-train';
+
+export default definePlugin<TrainOptions>({
+  name: 'train',
+  version: '0.1.0',
+  description: 'train GPT-2-family models on local text or a synthetic corpus; checkpoints in Hugging Face layout, resumable',
+  apiVersion: 1,
+  optionsSchema: trainSchema,
+  model: { required: true, inputSpaces: ['embeddings'] },
+  resumable: true,
+  example: {
+    model: { kind: 'gpt2', config: { nLayer: 1, nEmbd: 16, nHead: 2, nPositions: 16 } },
+    data: { synthetic: { sentences: 200 } },
+    steps: 2,
+    batch: { sequences: 2, tokens: 8 },
+    eval: { every: 2, batches: 1, continuation: 2 },
+    checkpoints: { every: 2 },
+  },
+  // Bad data (no file matches, empty, not UTF-8, too short) is a config error before any run.
+  check({ options, seed }): PluginIssue[] {
+    try {
+      buildDataset(options, seed);
+      return [];
+    } catch (err) {
+      if (err instanceof DataError) return [{ path: err.configPath, message: err.message }];
+      throw err;
+    }
+  },
+  run: runTraining,
+});
+export { SyntheticCorpus } from './data/synthetic-corpus';
+export { hfGpt2Config } from './train/checkpoint-folder';

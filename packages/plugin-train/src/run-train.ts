@@ -1,0 +1,263 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { buildGpt2, Gpt2Model, Gpt2Spec, InvalidInputError, RunDivergedError, tf, type RunContext, type SummaryFields } from '@repscope/core';
+import { buildDataset, evalBatches, trainBatches, type Batch, type Dataset } from './data/dataset';
+import { DataError } from './data/text-files';
+import type { TrainOptions } from './options';
+import { AdamW } from './train/adamw';
+import { checkpointName, findCheckpoints, optimizerReader, TrainState, writeCheckpoint, type FoundCheckpoint } from './train/checkpoint-folder';
+import { crossEntropy } from './train/cross-entropy';
+import { learningRate } from './train/schedule';
+import { pruneMetricsAfter, type MetricsRecord } from './train/metrics-file';
+
+interface Evaluation {
+  step: number;
+  evalLoss: number;
+  evalPerplexity: number;
+  tokensPerSecond: number | null;
+  sample: string;
+}
+
+export function loadDataOrExplain(options: TrainOptions, seed: number): Dataset {
+  try {
+    return buildDataset(options, seed);
+  } catch (err) {
+    if (err instanceof DataError) throw new InvalidInputError(`${err.configPath.join('.')}: ${err.message}`, 'E_TRAIN_DATA');
+    throw err;
+  }
+}
+
+/** Resuming is only sound with the same config; where the run folder lives does not matter. */
+function configHash(config: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+}
+
+export async function runTraining(ctx: RunContext<TrainOptions>): Promise<SummaryFields> {
+  const o = ctx.options;
+  const runDir = ctx.artifacts.path;
+  const data = loadDataOrExplain(o, ctx.seed);
+  const heldOutTokens = data.heldOut.reduce((a, p) => a + p.length, 0);
+  ctx.log(`data: ${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held out; unigram entropy ${data.unigramEntropy.toFixed(3)} nats`);
+
+  const hash = configHash(ctx.config);
+  const found = findCheckpoints(runDir);
+  const resumeFrom = found.at(-1);
+  if (resumeFrom && resumeFrom.state.configHash !== hash) {
+    throw new InvalidInputError(`${runDir} holds checkpoints of a different config (${path.relative(runDir, resumeFrom.dir)}); re-run the same command or choose another --out`, 'E_TRAIN_RESUME');
+  }
+
+  const spec = ctx.config.model as Gpt2Spec;
+  if (spec.kind !== 'gpt2') throw new InvalidInputError(`model.kind: train supports gpt2 (got "${spec.kind}")`, 'E_CONFIG_MODEL');
+  if (spec.depth !== undefined) throw new InvalidInputError('model.depth: leave it out for training (the whole model is trained)', 'E_CONFIG_MODEL');
+  const start: Gpt2Spec = { ...spec, head: true, positionIds: 'sequential', ...(resumeFrom ? { weights: resumeFrom.dir } : {}) };
+  const model = await buildGpt2(start, ctx.seed, ctx.log, { trainable: true });
+  const params = model.namedParameters() as Map<string, tf.Variable>;
+  const adam = new AdamW(params, { betas: o.optimizer.betas, eps: o.optimizer.eps, weightDecay: o.optimizer.weightDecay, decayOn: o.optimizer.weightDecayOn });
+  try {
+    return await train(ctx, model, params, adam, data, hash, found, heldOutTokens);
+  } finally {
+    adam.dispose();
+    model.dispose();
+  }
+}
+
+async function train(
+  ctx: RunContext<TrainOptions>,
+  model: Gpt2Model,
+  params: Map<string, tf.Variable>,
+  adam: AdamW,
+  data: Dataset,
+  hash: string,
+  found: FoundCheckpoint[],
+  heldOutTokens: number,
+): Promise<SummaryFields> {
+  const o = ctx.options;
+  const runDir = ctx.artifacts.path;
+  const config = model.options.config;
+  if (o.batch.tokens > config.nPositions) {
+    throw new InvalidInputError(`batch.tokens: must be <= the model's nPositions (${config.nPositions}); got ${o.batch.tokens}`, 'E_CONFIG_MODEL');
+  }
+  const vars = [...params.values()];
+  // tf.variableGrads keys gradients by the engine's variable names; the optimizer by HF names.
+  const hfNames = new Map([...params].map(([hf, v]) => [v.name, hf]));
+  const tokensPerStep = o.batch.sequences * o.batch.tokens * o.batch.accumulate;
+  const resumeFrom = found.at(-1);
+  let step = 0;
+  let tokensSeen = 0;
+  let history: MetricsRecord[] = [];
+  if (resumeFrom) {
+    adam.load(resumeFrom.state.adamStep, optimizerReader(resumeFrom.dir));
+    step = resumeFrom.state.step;
+    tokensSeen = resumeFrom.state.tokensSeen;
+    history = pruneMetricsAfter(path.join(runDir, 'metrics.jsonl'), step);
+    ctx.log(`resuming from ${path.relative(runDir, resumeFrom.dir)} (step ${step} of ${o.steps})`);
+  }
+  const evaluations: Evaluation[] = history.filter((r) => typeof r['evalLoss'] === 'number').map((r) => ({
+    step: r.step,
+    evalLoss: r['evalLoss'] as number,
+    evalPerplexity: r['evalPerplexity'] as number,
+    tokensPerSecond: (r['tokensPerSecond'] as number | undefined) ?? null,
+    sample: String(r['sample'] ?? ''),
+  }));
+  const checkpoints = found.filter((f) => path.basename(f.dir) !== 'final').map((f) => ({ path: path.relative(runDir, f.dir), step: f.state.step, evalLoss: f.state.evalLoss }));
+  const evalSet = evalBatches(data, o, ctx.seed);
+  const prompt = ctx.tokenizer.encode(o.eval.prompt);
+
+  let trainLoss: number | null = resumeFrom?.state.trainLoss ?? null;
+  let recentLoss = { sum: 0, count: 0 };
+  let trainingMs = 0;
+  let sessionSteps = 0;
+  let sinceEval = { ms: 0, tokens: 0 };
+  ctx.progress.start(o.steps);
+
+  const state = (evalLoss: number | null): TrainState => ({ step, dataPosition: { nextStep: step }, adamStep: adam.step, tokensSeen, trainLoss, evalLoss, configHash: hash });
+  const saveCheckpoint = async (dir: string, evalLoss: number | null) => {
+    await writeCheckpoint(dir, config, params, await adam.state(), state(evalLoss));
+    for (const f of ['config.json', 'model.safetensors']) ctx.artifacts.record(path.relative(runDir, path.join(dir, f)), f.endsWith('.json') ? 'json' : 'tensors');
+  };
+
+  for (const f of found) for (const file of ['config.json', 'model.safetensors']) ctx.artifacts.record(path.relative(runDir, path.join(f.dir, file)), file.endsWith('.json') ? 'json' : 'tensors');
+
+  while (step < o.steps) {
+    await ctx.checkInterrupted();
+    const started = performance.now();
+    const lr = learningRate(o.optimizer, step, o.steps);
+    const loss = await optimizerStep(model, vars, hfNames, adam, trainBatches(data, o, ctx.seed, step), lr, o.clipGradNorm);
+    if (!Number.isFinite(loss.loss)) throw new RunDivergedError(step + 1, 'loss', loss.loss);
+    const ms = performance.now() - started;
+    step++;
+    sessionSteps++;
+    tokensSeen += tokensPerStep;
+    trainingMs += ms;
+    sinceEval = { ms: sinceEval.ms + ms, tokens: sinceEval.tokens + tokensPerStep };
+    recentLoss = { sum: recentLoss.sum + loss.loss, count: recentLoss.count + 1 };
+
+    const values: Record<string, number | string> = {};
+    if (step % o.logEvery === 0 || step === o.steps) {
+      trainLoss = recentLoss.sum / recentLoss.count;
+      recentLoss = { sum: 0, count: 0 };
+      Object.assign(values, { loss: trainLoss, lr, gradNorm: loss.gradNorm, msPerStep: ms });
+    }
+    const checkpointDue = step % o.checkpoints.every === 0 && step < o.steps;
+    if (step % o.eval.every === 0 || checkpointDue || step === o.steps) {
+      const evalLoss = await evaluate(model, evalSet);
+      const tokensPerSecond = sinceEval.ms > 0 ? (sinceEval.tokens / sinceEval.ms) * 1000 : null;
+      const sample = await greedyContinuation(model, prompt, o.eval.continuation, ctx.tokenizer.decode);
+      sinceEval = { ms: 0, tokens: 0 };
+      evaluations.push({ step, evalLoss, evalPerplexity: Math.exp(evalLoss), tokensPerSecond, sample });
+      Object.assign(values, { evalLoss, evalPerplexity: Math.exp(evalLoss), sample, ...(tokensPerSecond !== null ? { tokensPerSecond } : {}) });
+      ctx.log(`step ${step}: train loss ${(trainLoss ?? loss.loss).toFixed(3)}, held-out ${evalLoss.toFixed(3)} (ppl ${Math.exp(evalLoss).toFixed(1)})${tokensPerSecond ? `, ${tokensPerSecond.toFixed(0)} tokens/s` : ''}: ${JSON.stringify(sample)}`);
+    }
+    if (Object.keys(values).length) ctx.metrics.log(step, values);
+    else ctx.progress.update(step, { loss: loss.loss });
+    if (checkpointDue) {
+      const dir = path.join(runDir, 'checkpoints', checkpointName(step));
+      const last = evaluations.at(-1)!;
+      await saveCheckpoint(dir, last.evalLoss);
+      checkpoints.push({ path: path.relative(runDir, dir), step, evalLoss: last.evalLoss });
+    }
+  }
+
+  const final = evaluations.at(-1);
+  const finalDir = path.join(runDir, 'final');
+  const finalState = found.find((f) => f.dir === finalDir);
+  if (!finalState) await saveCheckpoint(finalDir, final?.evalLoss ?? null);
+  ctx.report.addText('data', `${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held-out tokens (${evalSet.length} evaluation batches). Unigram entropy of the training tokens: ${data.unigramEntropy.toFixed(4)} nats — the loss to beat.`);
+  ctx.report.addTable(
+    'held-out evaluations',
+    ['step', 'eval loss', 'perplexity', 'tokens/s', `greedy continuation of ${JSON.stringify(o.eval.prompt)}`],
+    evaluations.map((e) => [e.step, round(e.evalLoss, 4), round(e.evalPerplexity, 2), e.tokensPerSecond === null ? null : Math.round(e.tokensPerSecond), e.sample]),
+  );
+  ctx.report.addTable('checkpoints', ['path', 'step', 'eval loss'], [...checkpoints.map((c) => [c.path, c.step, c.evalLoss === null ? null : round(c.evalLoss, 4)]), ['final', step, final ? round(final.evalLoss, 4) : null]]);
+  return {
+    trainLoss,
+    evalLoss: final?.evalLoss ?? null,
+    evalPerplexity: final?.evalPerplexity ?? null,
+    unigramEntropy: data.unigramEntropy,
+    beatsUnigram: final ? final.evalLoss < data.unigramEntropy : null,
+    tokensSeen,
+    tokensPerSecond: trainingMs > 0 ? (sessionSteps * tokensPerStep * 1000) / trainingMs : null,
+    msPerStep: sessionSteps > 0 ? trainingMs / sessionSteps : null,
+    parameters: model.parameterCount(),
+    trainTokens: data.trainTokens,
+    heldOutTokens,
+    resumedFromStep: found.at(-1)?.state.step ?? null,
+    checkpoints: [...checkpoints, { path: 'final', step, evalLoss: final?.evalLoss ?? null }],
+    finalSample: final?.sample ?? null,
+  };
+}
+
+/** One optimizer step over the micro-batches: averaged gradients, global-norm clipping, AdamW. */
+async function optimizerStep(
+  model: Gpt2Model,
+  vars: tf.Variable[],
+  hfNames: Map<string, string>,
+  adam: AdamW,
+  batches: Batch[],
+  lr: number,
+  clip: number,
+): Promise<{ loss: number; gradNorm: number }> {
+  const summed = new Map<string, tf.Tensor>();
+  let lossSum = 0;
+  for (const batch of batches) {
+    const targets = tf.tensor1d(batch.targets, 'int32');
+    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(model.embed(batch.inputs)), targets), vars);
+    lossSum += (await value.data())[0]!;
+    value.dispose();
+    targets.dispose();
+    for (const [name, g] of Object.entries(grads)) {
+      const prev = summed.get(name);
+      summed.set(name, prev ? tf.add(prev, g) : g);
+      if (prev) {
+        prev.dispose();
+        g.dispose();
+      }
+    }
+  }
+  const byParam = new Map<string, tf.Tensor>();
+  const scale = 1 / batches.length;
+  const normTensor = tf.tidy(() => tf.sqrt(tf.addN([...summed.values()].map((g) => tf.sum(tf.square(g))))).mul(scale));
+  const gradNorm = (await normTensor.data())[0]!;
+  normTensor.dispose();
+  const factor = scale * (clip > 0 && gradNorm > clip ? clip / (gradNorm + 1e-6) : 1);
+  for (const [varName, g] of summed) {
+    byParam.set(hfNames.get(varName)!, factor === 1 ? g : tf.mul(g, factor));
+    if (factor !== 1) g.dispose();
+  }
+  adam.apply(byParam, lr);
+  for (const g of byParam.values()) g.dispose();
+  return { loss: lossSum / batches.length, gradNorm };
+}
+
+/** Token-weighted mean cross-entropy over the fixed held-out batches (full vocabulary). */
+async function evaluate(model: Gpt2Model, batches: Batch[]): Promise<number> {
+  let total = 0;
+  let count = 0;
+  for (const b of batches) {
+    const loss = tf.tidy(() => crossEntropy(model.forward(model.embed(b.inputs)), tf.tensor1d(b.targets, 'int32')));
+    total += (await loss.data())[0]! * b.targets.length;
+    count += b.targets.length;
+    loss.dispose();
+  }
+  return total / count;
+}
+
+async function greedyContinuation(model: Gpt2Model, prompt: number[], count: number, decode: (ids: number[]) => string): Promise<string> {
+  const ids = [...prompt];
+  for (let i = 0; i < count; i++) {
+    const window = ids.slice(-model.maxPositions);
+    const next = tf.tidy(() => {
+      const logits = model.forward(model.embed([window]));
+      return tf.argMax(tf.reshape(tf.slice(logits, [0, window.length - 1, 0], [1, 1, -1]), [-1]));
+    });
+    ids.push((await next.data())[0]!);
+    next.dispose();
+  }
+  return decode(ids);
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
