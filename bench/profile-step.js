@@ -6,20 +6,14 @@
  * synchronous, so its per-kernel wall time is the kernel's own time.
  */
 const core = require('@repscope/core');
+const { caseModel } = require('./case-model');
 const { tf } = core;
 
 async function main() {
   const c = { backend: 'wasm', batch: 1, tokens: 5, head: false, ...JSON.parse(process.argv[2] || '{"model":"hybrid","depth":4}') };
   await core.selectBackend(c.backend);
+  const { model, shape } = await caseModel(core, c);
   const registries = core.createBuiltinRegistries();
-  const spec =
-    c.model === 'gpt2'
-      ? { kind: 'gpt2', size: 'small', depth: c.depth, head: c.head, positionIds: 'sequential' }
-      : c.model === 'vit'
-        ? { kind: 'vit', size: 'b16', depth: c.depth, head: false }
-        : { kind: 'hybrid', vit: {}, gpt2: {}, depth: c.depth, head: false, positionEmbedding: 'none', normalize: 'none' };
-  const model = await registries.models.get(spec.kind).create(spec, { seed: 0, rng: new core.Rng(0), log: () => {} });
-  const shape = c.model === 'gpt2' ? [c.batch, c.tokens, 768] : [c.batch, 224, 224, 3];
   const x = tf.variable(tf.randomUniform(shape, 0, 1, 'float32', 1));
   const target = tf.tidy(() => model.forward(tf.randomUniform(shape, 0, 1, 'float32', 2)));
   const l1 = registries.metrics.get('l1');

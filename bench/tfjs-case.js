@@ -1,19 +1,13 @@
 /* TF.js side of `pnpm bench`: one case in a fresh process, so peak RSS is that case's own. */
 const core = require('@repscope/core');
+const { caseModel } = require('./case-model');
 const { tf } = core;
 
 async function main() {
   const c = JSON.parse(process.argv[2]);
   const backend = await core.selectBackend(c.backend || 'auto');
+  const { model, shape } = await caseModel(core, c);
   const registries = core.createBuiltinRegistries();
-  const spec =
-    c.model === 'gpt2'
-      ? { kind: 'gpt2', size: 'small', depth: c.depth, head: c.head, positionIds: 'sequential' }
-      : c.model === 'vit'
-        ? { kind: 'vit', size: 'b16', depth: c.depth, head: false }
-        : { kind: 'hybrid', vit: {}, gpt2: {}, depth: c.depth, head: false, positionEmbedding: 'none', normalize: 'none' };
-  const model = await registries.models.get(spec.kind).create(spec, { seed: 0, rng: new core.Rng(0), log: () => {} });
-  const shape = c.model === 'gpt2' ? [c.batch, c.tokens, 768] : [c.batch, 224, 224, 3];
   const start = c.model === 'gpt2' ? tf.randomNormal(shape, 0, 1, 'float32', 1) : tf.randomUniform(shape, 0, 1, 'float32', 1);
   const x = tf.variable(start);
   const target = tf.tidy(() => model.forward(c.model === 'gpt2' ? tf.randomNormal(shape, 0, 1, 'float32', 2) : tf.randomUniform(shape, 0, 1, 'float32', 2)));
