@@ -28,3 +28,11 @@ export function writeConfig(dir: string, name: string, text: string): string {
   fs.writeFileSync(file, text);
   return file;
 }
+
+/** A temp project with the quadratic plugin installed in node_modules (compiled JS) and `exp.yaml`. */
+export function quadraticProject(config: string): string {
+  const dir = tempDir();
+  writePluginPackage(path.join(dir, 'node_modules', 'repscope-plugin-quadratic'), { packageName: 'repscope-plugin-quadratic', entry: quadraticEntry(true) });
+  writeConfig(dir, 'exp.yaml', config);
+  return dir;
+}

@@ -10,6 +10,7 @@ import { MAX_CONFIG_BYTES } from '../read-config-file';
 import { loadRawConfig, resolveExperiment } from '../resolve';
 import { expandSweep } from '../../sweep/expand';
 import { tempDir, writeConfig } from '../../test-support/plugin-packages';
+import { configErrorOf } from '../../test-support/config-errors';
 import { testEnvironment } from '../../test-support/environment';
 
 const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -21,16 +22,6 @@ function expectPrototypeUntouched(): void {
   expect(probe['x']).toBeUndefined();
 }
 
-/** The ConfigError a call throws, as its one-line-per-issue message. */
-function configErrorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const base = 'experiment: quadratic\nsteps: 1\ndim: 4\noptimizer: { kind: sgd, lr: 0.5 }\n';
 

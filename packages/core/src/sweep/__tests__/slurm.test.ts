@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../test-support/plugin-packages';
+import { quadraticProject } from '../../test-support/plugin-packages';
 import { runCli, waitFor } from '../../test-support/cli';
 import { hasSlurm, slurmCommand } from '../slurm/slurm-commands';
 
@@ -12,12 +12,7 @@ const slurm = hasSlurm();
 if (!slurm) process.stdout.write('slurm.test.ts: skipped — sbatch is not on PATH (run scripts/slurm-local.sh start as root to install and start a local cluster)\n');
 const describeSlurm = slurm ? describe : describe.skip;
 
-function project(config: string): string {
-  const dir = tempDir();
-  writePluginPackage(path.join(dir, 'node_modules', 'repscope-plugin-quadratic'), { packageName: 'repscope-plugin-quadratic', entry: quadraticEntry(true) });
-  writeConfig(dir, 'exp.yaml', config);
-  return dir;
-}
+const project = quadraticProject;
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const queueListing = () => slurmCommand('squeue', ['--noheader', '--array', '--format=%K|%T']).stdout;

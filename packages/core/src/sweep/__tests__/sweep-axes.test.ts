@@ -1,4 +1,4 @@
-import { ConfigError } from '../../config/config-error';
+import { configErrorOf as errorOf } from '../../test-support/config-errors';
 import { parseYamlText } from '../../config/load-yaml';
 import { applyOverrides, parseSweepArguments } from '../../config/overrides';
 import { countSweepJobs, expandSweep, MAX_SWEEP_JOBS } from '../expand';
@@ -11,15 +11,6 @@ function sweepOf(yaml: string, args: string[] = []) {
   return { data, jobs: () => expandSweep(data['sweep'], axes, locations), count: () => countSweepJobs(data['sweep'], axes, locations) };
 }
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const labels = (yaml: string, args: string[] = []) => sweepOf(yaml, args).jobs().map((j) => j.label);
 

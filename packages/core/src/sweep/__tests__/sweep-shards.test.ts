@@ -1,16 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../test-support/plugin-packages';
+import { quadraticProject } from '../../test-support/plugin-packages';
 import { runCli, startCli, waitFor } from '../../test-support/cli';
 
-/** A temp project with the quadratic plugin installed in node_modules (compiled JS). */
-function project(config: string): string {
-  const dir = tempDir();
-  writePluginPackage(path.join(dir, 'node_modules', 'repscope-plugin-quadratic'), { packageName: 'repscope-plugin-quadratic', entry: quadraticEntry(true) });
-  writeConfig(dir, 'exp.yaml', config);
-  return dir;
-}
+const project = quadraticProject;
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
 
