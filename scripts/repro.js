@@ -12,6 +12,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { verdictFor, show, get } = require('./lib/repro-verdict');
+const { TRAINED_HERE, architectureOf, columnTitle, trainedHereOverrides } = require('./lib/trained-here');
 
 const root = path.resolve(__dirname, '..');
 const YAML = require(require.resolve('yaml', { paths: [path.join(root, 'packages', 'core')] }));
@@ -62,14 +63,39 @@ function runsOf(entry, out) {
 // Rows measured earlier are kept (runs/repro/<plugin>/results.json), so --only refreshes some.
 const cacheFile = path.join(root, 'runs', 'repro', plugin, 'results.json');
 const cache = readJson(cacheFile) ?? {};
+const trainedModels = TRAINED_HERE.map((m) => ({ ...m, dir: path.join(root, m.weights), arch: architectureOf(path.join(root, m.weights)) }));
+
+/** The config as `repscope validate --print` resolves it (job 0 of a sweep). */
+function resolvedConfig(e) {
+  const r = spawnSync(process.execPath, [cli, 'validate', path.join(root, e.config), ...(e.args ?? []), '--print'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${e.config}: ${(r.stderr || r.stdout).trim()}`);
+  return YAML.parse(r.stdout);
+}
+
+/** Every run of the table: each entry as configured, then on each trained-here checkpoint it opts into. */
+const variants = [];
 for (const e of entries) {
   if (only && !only.includes(e.id)) continue;
-  const out = path.join(root, 'runs', 'repro', plugin, e.id);
-  const args = e.sweep ? ['sweep', path.join(root, e.config), '--out', out, '--jobs', jobs, ...(e.args ?? [])] : ['run', path.join(root, e.config), '--out', out, ...(e.args ?? [])];
+  variants.push({ key: e.id, e, extra: [] });
+  if (!e.trainedHere) continue;
+  for (const m of trainedModels) {
+    if (!m.arch) {
+      console.log(`(${e.id}: no checkpoint at ${m.weights} — ${m.trainedWith} makes it)`);
+      continue;
+    }
+    const grid = YAML.parse(fs.readFileSync(path.join(root, e.config), 'utf8'))?.sweep?.grid;
+    variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolvedConfig(e), grid, m.dir, m.arch) });
+  }
+}
+
+for (const { key, e, extra } of variants) {
+  const out = path.join(root, 'runs', 'repro', plugin, key);
+  const configArgs = [path.join(root, e.config), '--out', out, ...(e.args ?? []), ...extra];
+  const args = e.sweep ? ['sweep', ...configArgs, '--jobs', jobs] : ['run', ...configArgs];
   let failure;
   if (!collectOnly) {
     if (!e.sweep) fs.rmSync(out, { recursive: true, force: true });
-    console.log(`\n== ${e.id}: repscope ${args.join(' ')}`);
+    console.log(`\n== ${key}: repscope ${args.join(' ')}`);
     const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) failure = `run failed (exit ${r.status})`;
   } else if (!fs.existsSync(out)) continue;
@@ -78,22 +104,31 @@ for (const e of entries) {
     const { verdict, runKind } = verdictFor(e, run.summary, readConfig(run.dir) ?? readConfig(out));
     return { label: run.label, runKind, measured: describe(run.summary, e.fields), verdict, seconds: run.summary.durationSeconds ?? 0 };
   });
-  cache[e.id] = { rows, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) };
+  cache[key] = { rows, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) };
   fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
   fs.writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
 }
 
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+function measuredCells(key) {
+  const result = cache[key];
+  if (!result || !result.rows?.length) return { measured: result?.failure ?? 'not run with the current config', verdict: '—', seconds: 0 };
+  const joined = (f) => result.rows.map((r) => (r.label ? `${r.label}: ${cell(r[f])}` : cell(r[f]))).join('<br>');
+  return { measured: `${joined('runKind')}: ${joined('measured')}`, verdict: joined('verdict'), seconds: result.rows.reduce((a, r) => a + r.seconds, 0) };
+}
 function tableRow(e) {
-  const result = cache[e.id];
   const extra = e.args?.length ? `<br>with \`${e.args.join(' ')}\`` : '';
   const config = `[${path.basename(e.config)}](../../${e.config})${extra}`;
-  if (!result || !result.rows?.length) return `| ${cell(e.claim)} | ${e.seedModel ?? 'untrained'} | ${config} | ${result?.failure ?? 'not run with the current config'} | — | — |`;
-  const joined = (f) => result.rows.map((r) => (r.label ? `${r.label}: ${cell(r[f])}` : cell(r[f]))).join('<br>');
-  const seconds = result.rows.reduce((a, r) => a + r.seconds, 0);
-  return `| ${cell(e.claim)}${e.note ? `<br><sub>${cell(e.note)}</sub>` : ''} | ${e.seedModel ?? 'untrained'} | ${config} | ${joined('runKind')}: ${joined('measured')} | ${joined('verdict')} | ${seconds.toFixed(0)} s |`;
+  const own = measuredCells(e.id);
+  const trained = trainedModels.map((m) => (e.trainedHere ? measuredCells(`${e.id}@${m.slug}`) : undefined));
+  const seconds = [own, ...trained].reduce((a, c) => a + (c ? c.seconds : 0), 0);
+  const trainedCells = trained.map((c) => (c ? `${c.measured}<br>**${c.verdict}**` : '—'));
+  return `| ${cell(e.claim)}${e.note ? `<br><sub>${cell(e.note)}</sub>` : ''} | ${e.seedModel ?? 'untrained'} | ${config} | ${own.measured} | ${own.verdict} | ${trainedCells.join(' | ')} | ${seconds.toFixed(0)} s |`;
 }
-const header = ['| claim | the claim is about | config | measured here (model kind: values) | verdict | time |', '|---|---|---|---|---|---|'];
+const header = [
+  `| claim | the claim is about | config | measured as configured (model kind: values) | verdict | ${trainedModels.map((m) => columnTitle(m, m.arch)).join(' | ')} | time |`,
+  `|---|---|---|---|---|${trainedModels.map(() => '---|').join('')}---|`,
+];
 const sources = [...new Set(entries.map((e) => e.source ?? 'seed'))];
 const sections = sources.map((source) => {
   const title = source === 'seed' ? "#### The seed's claims" : `#### Claims from other sources: ${source}`;

@@ -1,0 +1,47 @@
+/*
+ * The models trained here by plugin-train that reproduction tables give their own column: the
+ * seed's trained-model claims re-run on them ("trained here", next to the untrained column).
+ * A claim opts in with `"trainedHere": true` in repro.json; its config then runs once per
+ * checkpoint below that exists, with the model block pointed at the checkpoint (size/config
+ * dropped, depth capped at the checkpoint's blocks, a judge model swapped for the same
+ * checkpoint with its head). Train them first:
+ *   pnpm repscope run configs/train/tiny-synthetic.yaml --out runs/train-tiny
+ *   pnpm repscope run configs/train/gpt2-4x256-synthetic.yaml --out runs/train-4x256
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const TRAINED_HERE = [
+  { slug: 'tiny', weights: 'runs/train-tiny/final', trainedWith: 'configs/train/tiny-synthetic.yaml' },
+  { slug: '4x256', weights: 'runs/train-4x256/final', trainedWith: 'configs/train/gpt2-4x256-synthetic.yaml' },
+];
+
+/** `{ blocks, width }` of a checkpoint folder, or undefined when it has not been trained yet. */
+function architectureOf(dir) {
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file) || !fs.existsSync(path.join(dir, 'model.safetensors'))) return undefined;
+  const c = JSON.parse(fs.readFileSync(file, 'utf8'));
+  return { blocks: c.n_layer, width: c.n_embd };
+}
+
+const columnTitle = (m, arch) => (arch ? `trained here, ${arch.blocks} × ${arch.width}` : `trained here (${m.slug}, not trained yet)`);
+
+/**
+ * Overrides that run an entry's config on a checkpoint, from the config as resolved
+ * (`repscope validate --print`, job 0 for a sweep) and the file's own `sweep.grid`: the model
+ * replaced whole, a judge replaced, a swept depth axis capped at the checkpoint's blocks.
+ */
+function trainedHereOverrides(resolved, sweepGrid, weights, arch) {
+  const model = { ...resolved.model };
+  delete model.size;
+  delete model.config;
+  model.weights = weights;
+  if (typeof model.depth === 'number' && model.depth > arch.blocks) model.depth = arch.blocks;
+  const args = [`model=${JSON.stringify(model)}`];
+  if (resolved.nextToken && resolved.nextToken.judge) args.push(`nextToken.judge=${JSON.stringify({ kind: 'gpt2', weights, head: true })}`);
+  const depthAxis = sweepGrid && sweepGrid['model.depth'];
+  if (Array.isArray(depthAxis)) args.push(`model.depth=${[...new Set(depthAxis.map((d) => Math.min(d, arch.blocks)))].join(',')}`);
+  return args;
+}
+
+module.exports = { TRAINED_HERE, architectureOf, columnTitle, trainedHereOverrides };
