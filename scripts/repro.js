@@ -6,7 +6,10 @@
  * repro-verdict.js) into the plugin README between the REPRO markers: the seed's claims in
  * one table, claims from other sources in another.
  *
- *   node scripts/repro.js inversion [--only id1,id2] [--jobs 2] [--collect]
+ *   node scripts/repro.js inversion [--only id1,id2@tiny] [--jobs 2] [--collect]
+ *
+ * `--only` takes entry ids (the entry and its trained-here variants) or variants (`id@tiny`,
+ * `id@4x256`; see lib/trained-here.js).
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -74,11 +77,13 @@ function resolvedConfig(e) {
 
 /** Every run of the table: each entry as configured, then on each trained-here checkpoint it opts into. */
 const variants = [];
+// --only names entries (every variant) or single variants (`id@tiny`).
+const wanted = (key, e) => !only || only.includes(e.id) || only.includes(key);
 for (const e of entries) {
-  if (only && !only.includes(e.id)) continue;
-  variants.push({ key: e.id, e, extra: [] });
+  if (wanted(e.id, e)) variants.push({ key: e.id, e, extra: [] });
   if (!e.trainedHere) continue;
   for (const m of trainedModels) {
+    if (!wanted(`${e.id}@${m.slug}`, e)) continue;
     if (!m.arch) {
       console.log(`(${e.id}: no checkpoint at ${m.weights} — ${m.trainedWith} makes it)`);
       continue;

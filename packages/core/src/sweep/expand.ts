@@ -172,7 +172,14 @@ function shortNames(keys: string[]): Map<string, string> {
   return new Map(keys.map((k) => [k, counts.get(last(k))! > 1 ? k : last(k)]));
 }
 
+/**
+ * A value as a folder-name fragment, at most 40 characters. Paths and hub references keep
+ * their end (`…checkpoints_step_000250`): checkpoints swept over one training run differ
+ * only there.
+ */
 function slugValue(v: unknown): string {
   const text = typeof v === 'string' ? v : JSON.stringify(v);
-  return text.replace(/[^A-Za-z0-9._]+/g, '_').slice(0, 40);
+  const slug = text.replace(/[^A-Za-z0-9._]+/g, '_');
+  if (typeof v === 'string' && v.includes('/')) return slug.slice(-40).replace(/^[_.]+/, '');
+  return slug.slice(0, 40);
 }

@@ -42,4 +42,13 @@ describe('sweep expansion', () => {
     const out = jobs('sweep:\n  grid: { model.depth: [1], judge.depth: [2] }\n');
     expect(out[0]!.dirName).toBe('00-model.depth=1-judge.depth=2');
   });
+
+  test('swept checkpoint paths are told apart by their ends in folder names', () => {
+    const out = jobs('sweep:\n  grid:\n    model.weights: [../../runs/train-tiny/checkpoints/step-000050, ../../runs/train-tiny/checkpoints/step-000100, ../../runs/train-tiny/final]\n');
+    expect(out.map((j) => j.dirName)).toEqual([
+      '00-weights=runs_train_tiny_checkpoints_step_000050',
+      '01-weights=runs_train_tiny_checkpoints_step_000100',
+      '02-weights=runs_train_tiny_final',
+    ]);
+  });
 });
