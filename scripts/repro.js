@@ -15,7 +15,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { verdictFor, show, get } = require('./lib/repro-verdict');
-const { TRAINED_HERE, architectureOf, columnTitle, trainedHereOverrides } = require('./lib/trained-here');
+const { TRAINED_HERE, checkpointOf, architectureOf, columnTitle, trainedHereOverrides } = require('./lib/trained-here');
 
 const root = path.resolve(__dirname, '..');
 const YAML = require(require.resolve('yaml', { paths: [path.join(root, 'packages', 'core')] }));
@@ -66,7 +66,10 @@ function runsOf(entry, out) {
 // Rows measured earlier are kept (runs/repro/<plugin>/results.json), so --only refreshes some.
 const cacheFile = path.join(root, 'runs', 'repro', plugin, 'results.json');
 const cache = readJson(cacheFile) ?? {};
-const trainedModels = TRAINED_HERE.map((m) => ({ ...m, dir: path.join(root, m.weights), arch: architectureOf(path.join(root, m.weights)) }));
+const trainedModels = TRAINED_HERE.map((m) => {
+  const dir = checkpointOf(root, m);
+  return { ...m, dir, arch: architectureOf(dir) };
+});
 
 /** The config as `repscope validate --print` resolves it (job 0 of a sweep). */
 function resolvedConfig(e) {
@@ -89,11 +92,11 @@ for (const e of entries) {
       continue;
     }
     const grid = YAML.parse(fs.readFileSync(path.join(root, e.config), 'utf8'))?.sweep?.grid;
-    variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolvedConfig(e), grid, m.dir, m.arch) });
+    variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolvedConfig(e), grid, m.dir, m.arch), checkpoint: path.relative(root, m.dir) });
   }
 }
 
-for (const { key, e, extra } of variants) {
+for (const { key, e, extra, checkpoint } of variants) {
   const out = path.join(root, 'runs', 'repro', plugin, key);
   const configArgs = [path.join(root, e.config), '--out', out, ...(e.args ?? []), ...extra];
   const args = e.sweep ? ['sweep', ...configArgs, '--jobs', jobs] : ['run', ...configArgs];
@@ -109,23 +112,25 @@ for (const { key, e, extra } of variants) {
     const { verdict, runKind } = verdictFor(e, run.summary, readConfig(run.dir) ?? readConfig(out));
     return { label: run.label, runKind, measured: describe(run.summary, e.fields), verdict, seconds: run.summary.durationSeconds ?? 0 };
   });
-  cache[key] = { rows, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) };
+  cache[key] = { rows, checkpoint, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) };
   fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
   fs.writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
 }
 
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-function measuredCells(key) {
+function measuredCells(key, model) {
   const result = cache[key];
   if (!result || !result.rows?.length) return { measured: result?.failure ?? 'not run with the current config', verdict: '—', seconds: 0 };
   const joined = (f) => result.rows.map((r) => (r.label ? `${r.label}: ${cell(r[f])}` : cell(r[f]))).join('<br>');
-  return { measured: `${joined('runKind')}: ${joined('measured')}`, verdict: joined('verdict'), seconds: result.rows.reduce((a, r) => a + r.seconds, 0) };
+  // A row measured on an earlier checkpoint than the column's says which.
+  const stale = model && result.checkpoint && result.checkpoint !== path.relative(root, model.dir) ? `(on ${result.checkpoint}) ` : '';
+  return { measured: `${stale}${joined('runKind')}: ${joined('measured')}`, verdict: joined('verdict'), seconds: result.rows.reduce((a, r) => a + r.seconds, 0) };
 }
 function tableRow(e) {
   const extra = e.args?.length ? `<br>with \`${e.args.join(' ')}\`` : '';
   const config = `[${path.basename(e.config)}](../../${e.config})${extra}`;
   const own = measuredCells(e.id);
-  const trained = trainedModels.map((m) => (e.trainedHere ? measuredCells(`${e.id}@${m.slug}`) : undefined));
+  const trained = trainedModels.map((m) => (e.trainedHere ? measuredCells(`${e.id}@${m.slug}`, m) : undefined));
   const seconds = [own, ...trained].reduce((a, c) => a + (c ? c.seconds : 0), 0);
   const trainedCells = trained.map((c) => (c ? `${c.measured}<br>**${c.verdict}**` : '—'));
   return `| ${cell(e.claim)}${e.note ? `<br><sub>${cell(e.note)}</sub>` : ''} | ${e.seedModel ?? 'untrained'} | ${config} | ${own.measured} | ${own.verdict} | ${trainedCells.join(' | ')} | ${seconds.toFixed(0)} s |`;

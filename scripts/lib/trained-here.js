@@ -16,15 +16,34 @@ const TRAINED_HERE = [
   { slug: '4x256', weights: 'runs/train-4x256/final', trainedWith: 'configs/train/gpt2-4x256-synthetic.yaml' },
 ];
 
-/** `{ blocks, width }` of a checkpoint folder, or undefined when it has not been trained yet. */
+/**
+ * The checkpoint a model's column uses: the run's `final/`, else (a run still training) its
+ * latest `checkpoints/step-*`, which the column title then says.
+ */
+function checkpointOf(root, m) {
+  const run = path.join(root, path.dirname(m.weights));
+  const final = path.join(root, m.weights);
+  if (fs.existsSync(path.join(final, 'model.safetensors'))) return final;
+  const dir = path.join(run, 'checkpoints');
+  const steps = fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => /^step-\d+$/.test(d)).sort() : [];
+  return steps.length ? path.join(dir, steps.at(-1)) : undefined;
+}
+
+/** `{ blocks, width, step, evalLoss }` of a checkpoint folder, or undefined when there is none yet. */
 function architectureOf(dir) {
+  if (!dir) return undefined;
   const file = path.join(dir, 'config.json');
   if (!fs.existsSync(file) || !fs.existsSync(path.join(dir, 'model.safetensors'))) return undefined;
   const c = JSON.parse(fs.readFileSync(file, 'utf8'));
-  return { blocks: c.n_layer, width: c.n_embd };
+  const stateFile = path.join(dir, 'train-state.json');
+  const state = fs.existsSync(stateFile) ? JSON.parse(fs.readFileSync(stateFile, 'utf8')) : {};
+  return { blocks: c.n_layer, width: c.n_embd, step: state.step, evalLoss: state.evalLoss };
 }
 
-const columnTitle = (m, arch) => (arch ? `trained here, ${arch.blocks} × ${arch.width}` : `trained here (${m.slug}, not trained yet)`);
+const columnTitle = (m, arch) =>
+  arch
+    ? `trained here, ${arch.blocks} × ${arch.width}${arch.step ? ` (${arch.step} steps${typeof arch.evalLoss === 'number' ? `, held-out ${arch.evalLoss.toFixed(2)} nats` : ''})` : ''}`
+    : `trained here (${m.slug}, not trained yet)`;
 
 /**
  * Overrides that run an entry's config on a checkpoint, from the config as resolved
@@ -44,4 +63,4 @@ function trainedHereOverrides(resolved, sweepGrid, weights, arch) {
   return args;
 }
 
-module.exports = { TRAINED_HERE, architectureOf, columnTitle, trainedHereOverrides };
+module.exports = { TRAINED_HERE, checkpointOf, architectureOf, columnTitle, trainedHereOverrides };
