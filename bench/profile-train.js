@@ -5,7 +5,7 @@
  * largest first, and with --shapes the most expensive kernel × input-shape pairs.
  */
 const core = require('@repscope/core');
-const { crossEntropy } = require('@repscope/plugin-train/dist/train/cross-entropy');
+const { modelLoss } = require('@repscope/plugin-train/dist/train/model-loss');
 const { tf } = core;
 
 async function main() {
@@ -17,7 +17,7 @@ async function main() {
   const ids = Array.from({ length: c.sequences }, (_, s) => Array.from({ length: c.tokens }, (_, t) => (s * 7919 + t * 104729) % 50257));
   const targets = tf.tensor1d(ids.flat().map((v) => (v + 1) % 50257), 'int32');
   const step = () => {
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(model.embed(ids)), targets), vars);
+    const { value, grads } = tf.variableGrads(() => modelLoss(model, ids, targets), vars);
     value.dataSync();
     tf.dispose([value, ...Object.values(grads)]);
   };

@@ -39,14 +39,14 @@ async function main() {
   for (let s = 0; s < options.steps; s++) batches.push(trainBatches(data, options, 0, s).map((b) => ({ inputs: b.inputs, targets: Array.from(b.targets) })));
   const lrs = run.metrics.filter((m) => typeof m.lr === 'number').map((m) => m.lr);
   // Gradients of the first step at the initial weights, through the plugin's own loss and model.
-  const { crossEntropy } = require('@repscope/plugin-train/dist/train/cross-entropy');
+  const { modelLoss } = require('@repscope/plugin-train/dist/train/model-loss');
   const model = await core.buildGpt2({ kind: 'gpt2', weights: path.join(dir, 'init'), head: true, positionIds: 'sequential' }, 0, () => {}, { trainable: true });
   const params = model.namedParameters();
   const names = new Map([...params].map(([hf, v]) => [v.name, hf]));
   const sums = {};
   for (const b of batches[0]) {
     const targets = core.tf.tensor1d(b.targets, 'int32');
-    const { value, grads } = core.tf.variableGrads(() => crossEntropy(model.forward(model.embed(b.inputs)), targets), [...params.values()]);
+    const { value, grads } = core.tf.variableGrads(() => modelLoss(model, b.inputs, targets), [...params.values()]);
     for (const [v, g] of Object.entries(grads)) {
       const data = await g.data();
       const hf = names.get(v);

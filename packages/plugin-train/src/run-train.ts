@@ -6,7 +6,7 @@ import { DataError } from './data/text-files';
 import type { TrainOptions } from './options';
 import { AdamW } from './train/adamw';
 import { checkpointName, findCheckpoints, optimizerReader, TrainState, writeCheckpoint, type FoundCheckpoint } from './train/checkpoint-folder';
-import { crossEntropy } from './train/cross-entropy';
+import { modelLoss, modelLossValue } from './train/model-loss';
 import { learningRate } from './train/schedule';
 import { pruneMetricsAfter, type MetricsRecord } from './train/metrics-file';
 
@@ -201,7 +201,7 @@ async function optimizerStep(
   let lossSum = 0;
   for (const batch of batches) {
     const targets = tf.tensor1d(batch.targets, 'int32');
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(model.embed(batch.inputs)), targets), vars);
+    const { value, grads } = tf.variableGrads(() => modelLoss(model, batch.inputs, targets), vars);
     lossSum += (await value.data())[0]!;
     value.dispose();
     targets.dispose();
@@ -234,7 +234,7 @@ async function evaluate(model: Gpt2Model, batches: Batch[]): Promise<number> {
   let total = 0;
   let count = 0;
   for (const b of batches) {
-    const loss = tf.tidy(() => crossEntropy(model.forward(model.embed(b.inputs)), tf.tensor1d(b.targets, 'int32')));
+    const loss = tf.tidy(() => modelLossValue(model, b.inputs, tf.tensor1d(b.targets, 'int32')));
     total += (await loss.data())[0]! * b.targets.length;
     count += b.targets.length;
     loss.dispose();
@@ -246,9 +246,11 @@ async function greedyContinuation(model: Gpt2Model, prompt: number[], count: num
   const ids = [...prompt];
   for (let i = 0; i < count; i++) {
     const window = ids.slice(-model.maxPositions);
+    // Only the last position's logits, as M·h (no [tokens, V] product, no transposed M).
     const next = tf.tidy(() => {
-      const logits = model.forward(model.embed([window]));
-      return tf.argMax(tf.reshape(tf.slice(logits, [0, window.length - 1, 0], [1, 1, -1]), [-1]));
+      const hidden = model.forward(model.embed([window]), { output: model.headInputHook });
+      const last = tf.reshape(tf.slice(hidden, [0, window.length - 1, 0], [1, 1, -1]), [-1, 1]) as tf.Tensor2D;
+      return tf.argMax(tf.reshape(tf.matMul(model.headMatrix(), last), [-1]));
     });
     ids.push((await next.data())[0]!);
     next.dispose();

@@ -3,7 +3,7 @@ import { buildDataset, trainBatches, unigramEntropy } from '../data/dataset';
 import { SyntheticCorpus, syntheticVocabularySize } from '../data/synthetic-corpus';
 import type { TrainOptions } from '../options';
 import { AdamW, decayGroupOf } from '../train/adamw';
-import { crossEntropy } from '../train/cross-entropy';
+import { headCrossEntropy, headCrossEntropyValue } from '../train/cross-entropy';
 import { learningRate } from '../train/schedule';
 
 const options = (over: Partial<TrainOptions> = {}): TrainOptions => ({
@@ -106,16 +106,46 @@ describe('optimizer pieces', () => {
     adam.dispose();
   });
 
-  // On both backends: tfjs-wasm's float32 OneHot once silently broke this gradient there.
-  test.each(['cpu', 'wasm'] as const)('cross-entropy and its gradient equal tfjs\'s softmax cross-entropy on %s', async (backend) => {
+  // On both backends: tfjs-wasm's float32 OneHot once silently broke a gradient there, and its
+  // Softmax is XNNPACK's, not the cpu backend's code.
+  const reference = (hidden: tf.Tensor, head: tf.Tensor2D, ids: tf.Tensor1D) =>
+    tf.grads((h: tf.Tensor, m: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(ids, head.shape[0]), tf.matMul(tf.reshape(h, [-1, head.shape[1]]), m, false, true)) as tf.Scalar);
+  const expectClose = (a: tf.Tensor, b: tf.Tensor, tol: number) => {
+    expect(a.shape).toEqual(b.shape);
+    const [x, y] = [a.dataSync(), b.dataSync()];
+    const scale = Math.max(...Array.from(y, Math.abs));
+    for (let i = 0; i < x.length; i++) expect(Math.abs(x[i]! - y[i]!)).toBeLessThanOrEqual(tol * scale);
+  };
+  test.each(['cpu', 'wasm'] as const)('the chunked LM-head cross-entropy and its gradients equal tfjs\'s softmax cross-entropy on %s', async (backend) => {
     await selectBackend(backend);
-    const logits = tf.randomNormal([2, 3, 7], 0, 2, 'float32', 3);
-    const ids = tf.tensor1d([0, 6, 2, 2, 5, 1], 'int32');
-    const ours = tf.valueAndGrad((l: tf.Tensor) => crossEntropy(l, ids))(logits);
-    const ref = tf.valueAndGrad((l: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot(ids, 7).reshape([2, 3, 7]), l))(logits);
-    expect(ours.value.dataSync()[0]).toBeCloseTo(ref.value.dataSync()[0]!, 5);
-    const [a, b] = [ours.grad.dataSync(), ref.grad.dataSync()];
-    for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 6);
+    const hidden = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 3);
+    const head = tf.randomNormal([7, 4], 0, 1.5, 'float32', 4) as tf.Tensor2D;
+    // Repeated targets (2, 2 and 5, 5) must add their rows into d(head).
+    const ids = tf.tensor1d([0, 6, 2, 2, 5, 1, 5, 3, 0, 4], 'int32');
+    const value = tf.losses.softmaxCrossEntropy(tf.oneHot(ids, 7), tf.matMul(tf.reshape(hidden, [10, 4]), head, false, true));
+    const [refHidden, refHead] = reference(hidden, head, ids)([hidden, head]);
+    // Pieces of 4 rows: two whole pieces and a partial one.
+    for (const rows of [4, 512]) {
+      const ours = tf.valueAndGrads((h: tf.Tensor, m: tf.Tensor) => headCrossEntropy(h, m as tf.Tensor2D, ids, rows))([hidden, head]);
+      expect(ours.value.dataSync()[0]).toBeCloseTo(value.dataSync()[0]!, 5);
+      expect(headCrossEntropyValue(hidden, head, ids, rows).dataSync()[0]).toBeCloseTo(value.dataSync()[0]!, 5);
+      expectClose(ours.grads[0]!, refHidden!, 1e-6);
+      expectClose(ours.grads[1]!, refHead!, 1e-6);
+    }
+    await selectBackend('cpu');
+  });
+
+  test.each(['cpu', 'wasm'] as const)('a target whose probability underflows float32 still gets its exact loss on %s', async (backend) => {
+    await selectBackend(backend);
+    // Logits ~±200: p(target) = e^-400 is 0 in float32, the loss (~400 nats) is not.
+    const hidden = tf.tensor2d([[10, 0], [0, 10], [3, 1]]);
+    const head = tf.tensor2d([[20, 0], [-20, 0], [0, 20], [0, -20]]) as tf.Tensor2D;
+    const ids = tf.tensor1d([1, 3, 0], 'int32');
+    const expected = tf.losses.softmaxCrossEntropy(tf.oneHot(ids, 4), tf.matMul(hidden, head, false, true)).dataSync()[0]!;
+    expect(expected).toBeGreaterThan(200);
+    const ours = headCrossEntropyValue(hidden, head, ids, 2).dataSync()[0]!;
+    expect(Number.isFinite(ours)).toBe(true);
+    expect(Math.abs(ours - expected)).toBeLessThan(1e-5 * expected);
     await selectBackend('cpu');
   });
 });

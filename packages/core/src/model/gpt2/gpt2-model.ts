@@ -120,8 +120,22 @@ export class Gpt2Model extends HookedTokenModel implements TokenModel {
     };
   }
 
+  /**
+   * The hook point the LM head reads (ln_f's output, or the last block's without ln_f) and the
+   * head matrix [V, d] — W_E itself when tied. For a loss that applies the head in pieces
+   * (plugin-train's chunked cross-entropy) instead of materialising [tokens, V] logits.
+   */
+  get headInputHook(): string {
+    const d = this.options.depth;
+    return this.options.finalNorm ? 'ln_final.hook_normalized' : d === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${d - 1}.hook_resid_post`;
+  }
+
+  headMatrix(): tf.Tensor2D {
+    return this.untiedHead ?? this.embeddings.wte;
+  }
+
   private head(): TransposedFrozenLinear {
-    this.lmHead ??= new TransposedFrozenLinear(this.untiedHead ?? this.embeddings.wte);
+    this.lmHead ??= new TransposedFrozenLinear(this.headMatrix());
     return this.lmHead;
   }
 
