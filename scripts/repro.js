@@ -110,7 +110,9 @@ for (const { key, e, extra, checkpoint } of variants) {
   const runs = runsOf(e, out);
   const rows = runs.map((run) => {
     const { verdict, runKind } = verdictFor(e, run.summary, readConfig(run.dir) ?? readConfig(out));
-    return { label: run.label, runKind, measured: describe(run.summary, e.fields), verdict, seconds: run.summary.durationSeconds ?? 0 };
+    const finished = !run.summary.status || run.summary.status === 'completed';
+    const measured = finished ? describe(run.summary, e.fields) : `${run.summary.status}${run.summary.error ? ` (${String(run.summary.error).split('. ')[0]})` : ''}`;
+    return { label: run.label, runKind, measured, verdict, seconds: run.summary.durationSeconds ?? 0 };
   });
   cache[key] = { rows, checkpoint, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) };
   fs.mkdirSync(path.dirname(cacheFile), { recursive: true });

@@ -49,6 +49,12 @@ function runModelKind(config) {
 /** One summary's verdict against an entry's expectations. */
 function verdictFor(entry, summary, config) {
   const runKind = runModelKind(config);
+  if (summary.status && summary.status !== 'completed') {
+    // A diverged or failed run measured nothing the claim names; say what happened instead.
+    const what = `the run ${summary.status}${summary.error ? `: ${String(summary.error).split('. ')[0]}` : ''}`;
+    const seedKindOf = entry.seedModel || 'untrained';
+    return { verdict: runKind !== seedKindOf ? `Differs: run on ${runKind} models, the claim is about ${seedKindOf} ones; ${what}` : `Not reproduced: ${what}`, runKind };
+  }
   const checks = (entry.expect || []).map((e) => ({ e, ...holds(e, summary) }));
   const measured = [...new Set(checks.map(({ e, actual, target }) => `${e.field} = ${show(actual)}${e.other ? ` vs ${e.other} = ${show(target)}` : ''}`))].join('; ');
   const failed = checks.filter((c) => !c.ok);
