@@ -9,8 +9,10 @@ export const PER_HEAD_MIN_TOKENS = 32;
 /**
  * Off unless `REPSCOPE_PER_HEAD_ATTENTION=1`. In a whole hybrid step on the shared 2-core
  * machine it cost more than the batched products (4 blocks, 2 threads: 2536 vs 1882 CPU ms per
- * step), although the kernel alone was cheaper on one thread (bench/README.md). Kept, tested,
- * for an A/B on a quiet machine or another CPU.
+ * step), although the kernel alone was cheaper on one thread (bench/README.md); that was before
+ * its blocks were gathers instead of slices. Training GPT-2 4 × 256 at 16 × 128 tokens on the
+ * same loaded machine: no gain either (whole step 27.3 vs 24.9 s wall at load 13–18, per-head
+ * vs batched). Kept, tested on the trainable path too, for an A/B on a quiet machine.
  */
 export function perHeadAttentionEnabled(): boolean {
   return process.env['REPSCOPE_PER_HEAD_ATTENTION'] === '1';
@@ -41,7 +43,7 @@ export function perHeadAttention(qkv: tf.Tensor3D, heads: number, causalMask: tf
   const op = tf.customGrad(((input: tf.Tensor3D, save: Saver) => {
     // [b, n, 3h, dh] → [b, 3h, n, dh]: every head's q, k and v as a contiguous [n, dh] block.
     const blocks = headBlocks(input, heads, scale);
-    const kT = tf.transpose(tf.reshape(tf.slice(input, [0, 0, d], [b, n, d]), [b, n, heads, dh]), [0, 2, 3, 1]);
+    const kT = tf.transpose(headRange(blocks, heads, heads), [0, 1, 3, 2]);
     const patterns: tf.Tensor2D[] = [];
     const rows: tf.Tensor2D[] = [];
     for (let i = 0; i < b; i++) {
@@ -60,9 +62,9 @@ export function perHeadAttention(qkv: tf.Tensor3D, heads: number, causalMask: tf
       value: tf.reshape(tf.concat(rows, 0), [b, n, d]),
       gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
         const [kept, ...ps] = saved as [tf.Tensor4D, ...tf.Tensor2D[]];
-        const dzRows = tf.reshape(dz, [b * n, d]);
+        const dzHeads = tf.transpose(tf.reshape(dz, [b, n, heads, dh]), [0, 2, 1, 3]);
         // vᵀ per head, [b, h, dh, n], for dP = dZ·Vᵀ without a transposed operand.
-        const vT = tf.transpose(tf.slice(kept, [0, 2 * heads, 0, 0], [b, heads, n, dh]), [0, 1, 3, 2]);
+        const vT = tf.transpose(headRange(kept, 2 * heads, heads), [0, 1, 3, 2]);
         const out: tf.Tensor2D[] = [];
         for (let i = 0; i < b; i++) {
           const dq: tf.Tensor2D[] = [];
@@ -70,7 +72,7 @@ export function perHeadAttention(qkv: tf.Tensor3D, heads: number, causalMask: tf
           const dv: tf.Tensor2D[] = [];
           for (let h = 0; h < heads; h++) {
             const p = ps[i * heads + h]!;
-            const dzHead = tf.slice(dzRows, [i * n, h * dh], [n, dh]);
+            const dzHead = block(dzHeads, i, h, n, dh);
             const dp = tf.matMul(dzHead, block(vT, i, h, dh, n));
             // Softmax backward: dS = P ⊙ (dP − Σ_j dP⊙P); masked entries have P = 0.
             const ds = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), 1, true)));
@@ -92,11 +94,22 @@ function headBlocks(qkv: tf.Tensor3D, heads: number, scale: number): tf.Tensor4D
   const [b, n, d3] = qkv.shape;
   const dh = d3 / 3 / heads;
   const all = tf.transpose(tf.reshape(qkv, [b, n, 3 * heads, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
-  const q = tf.mul(tf.slice(all, [0, 0, 0, 0], [b, heads, n, dh]), scale);
-  return tf.concat([q, tf.slice(all, [0, heads, 0, 0], [b, 2 * heads, n, dh])], 1) as tf.Tensor4D;
+  // One product by [scale × h, 1 × 2h] instead of slicing q out and concatenating (see block()).
+  const factors = tf.tensor4d(Array.from({ length: 3 * heads }, (_, i) => (i < heads ? scale : 1)), [1, 3 * heads, 1, 1]);
+  return tf.mul(all, factors);
 }
 
-/** One contiguous [rows, cols] block of a [b, blocks, rows, cols] tensor. */
+/** Blocks first…first+count−1 of a [b, blocks, rows, cols] tensor (a gather: no whole-tensor copy). */
+function headRange(t: tf.Tensor4D, first: number, count: number): tf.Tensor4D {
+  return tf.gather(t, Array.from({ length: count }, (_, i) => first + i), 1);
+}
+
+/**
+ * One contiguous [rows, cols] block of a [b, blocks, rows, cols] tensor, as a gather of one row
+ * of its [b·blocks, rows·cols] view: tfjs-wasm's Slice copies its whole input to JavaScript
+ * first (readSync), so a slice per block costs the size of the tensor, not of the block.
+ */
 function block(t: tf.Tensor, item: number, index: number, rows: number, cols: number): tf.Tensor2D {
-  return tf.reshape(tf.slice(t, [item, index, 0, 0], [1, 1, rows, cols]), [rows, cols]);
+  const [b, blocks] = t.shape as [number, number];
+  return tf.reshape(tf.gather(tf.reshape(t, [b * blocks, rows * cols]), [item * blocks + index]), [rows, cols]);
 }

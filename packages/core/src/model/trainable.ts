@@ -15,7 +15,11 @@ export function isTrainable(t: tf.Tensor): boolean {
 
 type Op = (...args: tf.Tensor[]) => tf.Tensor;
 
-/** y = x·W (+ b) for W [in, out]: dx = (W·dyᵀ)ᵀ, dW = xᵀ·dy, db = Σ dy. */
+/**
+ * y = x·W (+ b) for W [in, out]: dx = dy·Wᵀ, dW = xᵀ·dy, db = Σ dy. Wᵀ is copied per call: a
+ * [in, out] weight is far smaller than the [tokens, out] and [in, tokens] activations that the
+ * frozen path's (W·dyᵀ)ᵀ transposes, and a trained W changes every step anyway.
+ */
 export function trainableLinear(weight: tf.Tensor2D, bias: tf.Tensor1D | undefined): (x: tf.Tensor) => tf.Tensor {
   const [inDim, outDim] = weight.shape;
   const forward = (x: tf.Tensor, w: tf.Tensor2D, b: tf.Tensor1D | undefined, save: tf.GradSaveFunc) => {
@@ -26,7 +30,7 @@ export function trainableLinear(weight: tf.Tensor2D, bias: tf.Tensor1D | undefin
       value: tf.reshape(tf.fused.matMul({ a: x2, b: w, bias: b }), [...lead, outDim]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const dy2 = tf.reshape(dy, [-1, outDim]) as tf.Tensor2D;
-        const dx = tf.reshape(tf.transpose(tf.matMul(w, tf.transpose(dy2))), [...lead, inDim]);
+        const dx = tf.reshape(tf.matMul(dy2, tf.transpose(w)), [...lead, inDim]);
         const dw = tf.matMul(tf.transpose(saved[0]!), dy2);
         return b ? [dx, dw, tf.sum(dy2, 0)] : [dx, dw];
       },

@@ -7,6 +7,7 @@ import { createBuiltinRegistries } from '../../builtins';
 import { Rng } from '../../util/rng';
 import type { HookFn, TokenModel } from '../types';
 import { PER_HEAD_MIN_TOKENS } from '../per-head-attention';
+import { buildGpt2 } from '../gpt2/kind';
 
 /** The plain attention of layers.ts from a fused q|k|v, the reference for the per-head kernel. */
 function plainAttention(qkv: tf.Tensor3D, heads: number, masks: CausalMasks | undefined): tf.Tensor {
@@ -102,6 +103,40 @@ describe.each(TEST_BACKENDS)('a model at %s takes the per-head path (when switch
       expect(maxRelative(fast.value, plain.value)).toBeLessThan(1e-5);
       expect(maxRelative(fast.grad, plain.grad)).toBeLessThan(1e-4);
     });
+    model.dispose();
+  });
+});
+
+describe('a trainable model on wasm with the per-head path switched on', () => {
+  beforeAll(() => useBackend('wasm'));
+  beforeAll(() => {
+    process.env['REPSCOPE_PER_HEAD_ATTENTION'] = '1';
+  });
+  afterAll(() => {
+    delete process.env['REPSCOPE_PER_HEAD_ATTENTION'];
+  });
+
+  test('takes it, with the batched path\'s parameter gradients', async () => {
+    const n = PER_HEAD_MIN_TOKENS + 8;
+    const config = { vocabSize: 300, nPositions: n, nEmbd: 32, nLayer: 2, nHead: 4 };
+    const model = await buildGpt2({ kind: 'gpt2', config, head: false, positionIds: 'sequential' }, 0, () => {}, { trainable: true });
+    const identity: HookFn = (v) => v;
+    const plainHooks = { 'blocks.0.attn.hook_pattern': identity, 'blocks.1.attn.hook_pattern': identity };
+    const vars = [...model.namedParameters().values()] as tf.Variable[];
+    const ids = [Array.from({ length: n }, (_, i) => (i * 37) % 300), Array.from({ length: n }, (_, i) => (i * 11 + 5) % 300)];
+    const w = tf.randomNormal([2, n, 32], 0, 1, 'float32', 13);
+    const gradsOf = (hooks?: Record<string, HookFn>) => tf.variableGrads(() => tf.sum(tf.mul(model.forward(model.embed(ids), hooks ? { hooks } : {}), w)) as tf.Scalar, vars).grads;
+    // The per-head kernel issues one 2-D product per (sequence, head); the plain path 4-D ones.
+    const kernels = async (hooks?: Record<string, HookFn>) => (await tf.profile(() => tf.dispose(Object.values(gradsOf(hooks))))).kernels.filter((k) => k.name === 'BatchMatMul' && k.inputShapes[0]!.length === 4).length;
+    expect(await kernels()).toBe(0);
+    expect(await kernels(plainHooks)).toBeGreaterThan(0);
+    const fast = gradsOf();
+    const plain = gradsOf(plainHooks);
+    // Without the head, ln_f is unused: every other parameter has a gradient on both paths.
+    const used = vars.filter((v) => plain[v.name]);
+    expect(used.length).toBe(vars.length - 2);
+    for (const v of used) expect(maxRelative(fast[v.name]!, plain[v.name]!)).toBeLessThan(1e-4);
+    tf.dispose([w, ...Object.values(fast), ...Object.values(plain)]);
     model.dispose();
   });
 });
