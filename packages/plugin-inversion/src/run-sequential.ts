@@ -131,6 +131,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
   const cpu = process.cpuUsage(cpuStarted);
   const exact = recovered.length === n && recovered.every((t, i) => t === ids[i]);
   const correct = recovered.filter((t, i) => t === ids[i]).length;
+  const acceptedRanks = records.filter((r) => r.token >= 0).map((r) => r.acceptedRank);
   ctx.report.addTable(
     'Positions',
     ['position', 'target', 'recovered', 'candidates tried', 'accepted rank', 'rounds', 'exhaustive', 'relative error', 'margin', 'seconds'],
@@ -147,8 +148,9 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
     tokenAccuracy: correct / n,
     candidatesTried: records.map((r) => r.candidatesTried),
     candidatesTriedTotal: records.reduce((a, r) => a + r.candidatesTried, 0),
-    maxAcceptedRank: Math.max(...records.map((r) => r.acceptedRank)),
-    medianAcceptedRank: median(records.map((r) => r.acceptedRank)),
+    // Over the positions that accepted a token; a position that gave up has no rank (−1 in its record).
+    maxAcceptedRank: acceptedRanks.length ? Math.max(...acceptedRanks) : null,
+    medianAcceptedRank: acceptedRanks.length ? median(acceptedRanks) : null,
     maxCandidatesTried: Math.max(...records.map((r) => r.candidatesTried)),
     minMargin: Math.min(...records.map((r) => r.margin)),
     ranking: s.ranking,

@@ -48,6 +48,7 @@ describe('sequential inversion of a model trained here', () => {
     expect(first.acceptedRank).toBe(-1);
     expect(first.candidatesTried).toBe(1000);
     expect(run.summary['exactMatch']).toBe(false);
+    expect(run.summary['medianAcceptedRank']).toBeNull();
   }, 300_000);
 
   test('the default (auto) verifies every token on a model this small: exact, and the true token ranked first at every position', async () => {
