@@ -1,4 +1,4 @@
-import type { RankingKind } from './sequential-ranking';
+import type { RankingChoice } from './sequential-ranking';
 import { decodeSchema, optimizerSchema, type DecodeOptions, type JsonSchema, type ModelSpec, type OptimizerSpec, type Registries } from '@repscope/core';
 
 export interface InitOptions {
@@ -22,7 +22,7 @@ export interface InversionOptions {
   baseline: { std: number; relativeStd: number };
   nextToken: { enabled: boolean; judge?: ModelSpec };
   logEvery: number;
-  sequential: { epsilon: number; proposalSteps: number; proposalLr: number; ranking: RankingKind; firstBatch: number; maxBatch: number; maxCandidates?: number };
+  sequential: { epsilon: number; proposalSteps: number; proposalLr: number; ranking: RankingChoice; exhaustiveBudget: number; firstBatch: number; maxBatch: number; maxCandidates?: number };
   image: { depths?: number[]; init: { mean: number; std: number }; clip: boolean };
 }
 
@@ -104,9 +104,16 @@ export function inversionSchema(r: Registries): JsonSchema {
           proposalLr: { type: 'number', exclusiveMinimum: 0, default: 0.05 },
           ranking: {
             type: 'string',
-            enum: ['nearest', 'normalized', 'gradient'],
-            default: 'nearest',
-            description: 'order of candidates: nearest rows to the proposal, nearest after layer-norm standardisation, or first-order (HotFlip) estimate re-linearised each round',
+            enum: ['auto', 'nearest', 'normalized', 'gradient', 'exhaustive'],
+            default: 'auto',
+            description:
+              'order of candidates: nearest rows to the proposal, nearest after layer-norm standardisation, first-order (HotFlip) estimate re-linearised each round, every token at once (exhaustive), or auto: exhaustive when it costs at most exhaustiveBudget, else nearest for the first round and then every remaining token',
+          },
+          exhaustiveBudget: {
+            type: 'number',
+            minimum: 0,
+            default: 5e10,
+            description: 'auto: verify every token from the start when that costs at most this many multiply-adds per position (5e10: a 4-block × 128 GPT-2 without head; untrained GPT-2 small is above it)',
           },
           firstBatch: { type: 'integer', minimum: 1, default: 8, description: 'candidates verified in the first round (then ×4 per round)' },
           maxBatch: { type: 'integer', minimum: 1, default: 512 },

@@ -1,4 +1,4 @@
-import { tf } from '@repscope/core';
+import { tf, type TokenModel } from '@repscope/core';
 
 /**
  * How candidate tokens for one position are ordered before verification.
@@ -12,6 +12,34 @@ import { tf } from '@repscope/core';
  *   round re-linearises where the search has got to.
  */
 export type RankingKind = 'nearest' | 'normalized' | 'gradient';
+
+/**
+ * The configured order: a ranking, or
+ * - `exhaustive`: every token verified at each position, in large chunks (accepted rank 1 by
+ *   construction; |V| candidates per position).
+ * - `auto`: `exhaustive` when verifying the whole vocabulary costs at most
+ *   `sequential.exhaustiveBudget` multiply-adds per position; otherwise `nearest` for the first
+ *   round (which is accepted at once on untrained models) and, if it fails, every remaining
+ *   token in one bulk round.
+ */
+export type RankingChoice = RankingKind | 'exhaustive' | 'auto';
+
+/**
+ * Multiply-adds to verify one candidate (one position through the kept blocks, and the head):
+ * the model's parameters less its embedding tables, plus |V|·d for tied logits. An estimate for
+ * choosing between ranked and exhaustive verification, not a benchmark.
+ */
+export function verificationMacs(model: TokenModel, head: boolean): number {
+  const embeddings = (model.vocabSize + model.maxPositions) * model.dModel;
+  return Math.max(model.dModel, model.parameterCount() - embeddings) + (head ? model.vocabSize * model.dModel : 0);
+}
+
+/** Up to `count` token ids in [0, vocab) not yet verified, in id order. */
+export function unvisited(vocab: number, verified: Map<number, number>, count: number): number[] {
+  const out: number[] = [];
+  for (let id = 0; id < vocab && out.length < count; id++) if (!verified.has(id)) out.push(id);
+  return out;
+}
 
 /** Scores over the vocabulary [V] (lower = tried first). `point` is the input x [1, 1, d]; `gradient` ∇err at x. */
 export function candidateScores(kind: RankingKind, wte: tf.Tensor2D, position: tf.Tensor2D, point: tf.Tensor, gradient: tf.Tensor | undefined): tf.Tensor1D {

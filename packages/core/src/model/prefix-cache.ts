@@ -42,17 +42,34 @@ export function prefixKeyValues(prefix: tf.Tensor3D, blocks: TransformerBlock[],
  * prefix's keys and values are constants. Returns [B, 1, d].
  */
 export function runBlocksAfterPrefix(next: tf.Tensor3D, blocks: TransformerBlock[], past: PastKeyValues, heads: number, activation: (x: tf.Tensor) => tf.Tensor): tf.Tensor3D {
-  const batch = next.shape[0];
   let x: tf.Tensor = next;
   blocks.forEach((b, i) => {
     const [q, k, v] = tf.split(b.qkv.apply(b.ln1.apply(x)), 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const keys = tf.concat([tf.tile(past.keys[i]!, [batch, 1, 1, 1]), splitHeads(k, heads)], 2) as tf.Tensor4D;
-    const values = tf.concat([tf.tile(past.values[i]!, [batch, 1, 1, 1]), splitHeads(v, heads)], 2) as tf.Tensor4D;
-    // The last position attends to every earlier one, so no mask is needed.
-    x = tf.add(x, b.attnOut.apply(attention(splitHeads(q, heads), keys, values, undefined).z));
+    x = tf.add(x, b.attnOut.apply(attendAfterPrefix(q, k, v, past.keys[i]!, past.values[i]!, heads)));
     x = tf.add(x, b.mlpOut.apply(activation(b.fc.apply(b.ln2.apply(x)))));
   });
   return x as tf.Tensor3D;
+}
+
+/**
+ * One position's attention over the cached prefix and itself, for B candidates at once. The
+ * prefix's keys and values are shared by every candidate, so they enter as one [heads, n, dh]
+ * operand of a batched matmul (no copy per candidate): verifying the whole vocabulary costs
+ * memory in B·heads·n scores, not B·n·d keys. No mask: the last position sees every earlier one.
+ */
+function attendAfterPrefix(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pastKeys: tf.Tensor4D, pastValues: tf.Tensor4D, heads: number): tf.Tensor3D {
+  const [batch, , d] = q.shape as [number, number, number];
+  const dh = d / heads;
+  const byHead = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, heads, dh]), [1, 0, 2]); // [h, B, dh]
+  const [qh, kh, vh] = [byHead(q), byHead(k), byHead(v)];
+  const scale = 1 / Math.sqrt(dh);
+  const pastScores = tf.mul(tf.matMul(qh, tf.squeeze(pastKeys, [0]), false, true), scale); // [h, B, n]
+  const ownScore = tf.mul(tf.sum(tf.mul(qh, kh), -1, true), scale); // [h, B, 1]
+  const pattern = tf.softmax(tf.concat([pastScores, ownScore], -1));
+  const n = pastScores.shape[2]!;
+  const pastPart = tf.matMul(tf.slice(pattern, [0, 0, 0], [-1, -1, n]), tf.squeeze(pastValues, [0])); // [h, B, dh]
+  const ownPart = tf.mul(tf.slice(pattern, [0, 0, n], [-1, -1, 1]), vh);
+  return tf.reshape(tf.transpose(tf.add(pastPart, ownPart), [1, 0, 2]), [batch, 1, d]) as tf.Tensor3D;
 }
 
 export function disposePast(past: PastKeyValues): void {

@@ -43,7 +43,7 @@ describe('sequential inversion', () => {
       model: { kind: 'gpt2', weights: FIXTURE, depth: 2 },
       method: 'sequential',
       input: { tokens: FIXTURE_TOKENS },
-      sequential: { proposalSteps: 0, firstBatch: 1 },
+      sequential: { ranking: 'nearest', proposalSteps: 0, firstBatch: 1 },
     });
     expect(run.summary['tokens']).toEqual(FIXTURE_TOKENS);
     const positions = run.summary['positions'] as Position[];
@@ -59,7 +59,7 @@ describe('sequential inversion', () => {
       model: { kind: 'gpt2', weights: dir, depth: 2 },
       method: 'sequential',
       input: { tokens: FIXTURE_TOKENS },
-      sequential: { epsilon: 0.05, proposalSteps: 0, firstBatch: 300 },
+      sequential: { ranking: 'nearest', epsilon: 0.05, proposalSteps: 0, firstBatch: 300 },
     });
     expect(run.summary['tokens']).toEqual(FIXTURE_TOKENS);
     const at = (run.summary['positions'] as Position[])[2]!;
@@ -69,7 +69,7 @@ describe('sequential inversion', () => {
     expect(at.margin).toBeGreaterThan(100);
   });
 
-  test.each(['nearest', 'normalized', 'gradient'])('ranking %s recovers the fixture sentence exactly, with the cached prefix', async (ranking) => {
+  test.each(['nearest', 'normalized', 'gradient', 'exhaustive', 'auto'])('ranking %s recovers the fixture sentence exactly, with the cached prefix', async (ranking) => {
     const run = await runPluginConfig(plugin, {
       model: { kind: 'gpt2', weights: FIXTURE, depth: 2, head: true, finalNorm: false },
       method: 'sequential',
@@ -81,5 +81,8 @@ describe('sequential inversion', () => {
     const positions = run.summary['positions'] as Position[];
     expect(run.summary['maxCandidatesTried']).toBe(Math.max(...positions.map((p) => p.candidatesTried)));
     expect(positions.every((p) => p.margin > 1)).toBe(true);
-  });
+    // The fixture's 512 tokens cost far less than auto's budget: auto verifies all of them.
+    if (ranking === 'exhaustive' || ranking === 'auto') expect(positions.every((p) => p.candidatesTried === 512 && p.acceptedRank === 1)).toBe(true);
+    else expect(run.summary['exhaustivePositions']).toBe(0);
+  }, 60_000);
 });
