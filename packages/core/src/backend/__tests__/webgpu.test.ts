@@ -90,6 +90,14 @@ describeGpu('webgpu backend (Dawn)', () => {
     t.dispose();
   }, GPU_TEST_MS);
 
+  test('AddN of more tensors than a shader can bind (WebGPU allows 8 storage buffers) sums them all', async () => {
+    await selectBackend('webgpu');
+    const terms = Array.from({ length: 20 }, (_, i) => tf.fill([3, 5], i + 1));
+    const sum = tf.addN(terms);
+    expect(Array.from(await sum.data())).toEqual(new Array(15).fill(210));
+    tf.dispose([...terms, sum]);
+  }, GPU_TEST_MS);
+
   test('descentStepAsync: one step on the GPU equals the cpu step', async () => {
     const step = async () => {
       const x = tf.variable(tf.tensor1d([1, -2, 3]));
