@@ -139,6 +139,37 @@ export function explainSyncReads(backend: { readSync(dataId: unknown): unknown }
   };
 }
 
+interface GpuErrorEvent {
+  error?: { message?: string };
+}
+interface WatchedBackend {
+  device: { onuncapturederror: ((event: GpuErrorEvent) => void) | null };
+  read(dataId: unknown): Promise<unknown>;
+}
+
+/**
+ * A kernel the device rejects — a tensor over its maxStorageBufferBindingSize (128 MB on
+ * lavapipe), too many bindings — is a validation error that Dawn only prints, and the run would
+ * go on with zeros. Keep the first such error and fail the next read with it, in one line.
+ */
+export function failReadsAfterGpuErrors(backend: WatchedBackend): void {
+  let first: string | undefined;
+  backend.device.onuncapturederror = (event) => {
+    first ??= (event.error?.message ?? String(event)).split('\n')[0];
+  };
+  const read = backend.read.bind(backend);
+  backend.read = async (dataId: unknown) => {
+    const values = await read(dataId);
+    if (first) {
+      // Reported once: the read that failed ends the run; later runs in the process start clean.
+      const message = first;
+      first = undefined;
+      throw new UserFacingError(`the WebGPU device rejected a kernel, so the results would be wrong: ${message} — use smaller shapes or another backend (wasm)`, 'E_WEBGPU_REJECTED', 1);
+    }
+    return values;
+  };
+}
+
 /**
  * On Linux a hardware adapter needs a device node (DRM render node, or NVIDIA's own). Without
  * one `auto` need not start Dawn at all — which costs a second and, on a software Vulkan
