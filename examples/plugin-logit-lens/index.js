@@ -47,8 +47,8 @@ module.exports = {
     const input = model.embed([ids]);
     const layers = model.hookPoints().filter((h) => h === 'blocks.0.hook_resid_pre' || h.endsWith('.hook_resid_post'));
     const { output, cache } = model.runWithCache(input, layers);
-    const decoder = ctx.registries.decoders.get(options.decoder).create(model);
     const rows = [];
+    const decoder = await ctx.registries.decoders.get(options.decoder).create(model);
     try {
       ctx.progress.start(layers.length, 'layers');
       // x is a layer (0 = the embedding), drawn as categories rather than a continuous scale
@@ -56,8 +56,11 @@ module.exports = {
       for (const [step, hook] of layers.entries()) {
         await ctx.checkInterrupted();
         const residual = cache[hook];
-        const meanNorm = tf.tidy(() => tf.mean(tf.norm(residual, 'euclidean', -1)).dataSync()[0]);
-        const decoded = decoder.decode(residual, options.topK).ids[0];
+        // tensors are read with `await t.data()`: the webgpu backend cannot read synchronously
+        const norm = tf.tidy(() => tf.mean(tf.norm(residual, 'euclidean', -1)));
+        const meanNorm = (await norm.data())[0];
+        norm.dispose();
+        const decoded = (await decoder.decode(residual, options.topK)).ids[0];
         const kept = decoded.filter((id, i) => id === ids[i]).length / ids.length;
         ctx.metrics.log(step, { meanNorm, tokensKept: kept });
         rows.push({ layer: hook, meanNorm, tokensKept: kept, decoded });

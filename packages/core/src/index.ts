@@ -58,6 +58,8 @@ export { matchHookPatterns } from './model/hooks';
 export * as tf from '@tensorflow/tfjs';
 export { runPluginConfig } from './testing/run-config';
 export { webgpuForTests } from './testing/webgpu-availability';
+export { summaryMismatches, releaseWebGpu } from './testing/backend-parity';
+export type { SummaryMismatch } from './testing/backend-parity';
 export type { TestRun } from './testing/run-config';
 export { decodeSchema } from './decode/schema';
 export type { DecodeOptions } from './decode/schema';

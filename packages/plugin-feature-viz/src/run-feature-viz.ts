@@ -1,4 +1,4 @@
-import { descentStep, InvalidInputError, tf, type FloatImage, type ImageModel, type RunContext } from '@repscope/core';
+import { descentStepAsync, InvalidInputError, tf, type FloatImage, type ImageModel, type RunContext } from '@repscope/core';
 import { changeByRow, changePerPatch, earlyChangeFraction } from './change-map';
 import { ActivationShape, BatchObjective, objectiveRegistry } from './objectives';
 import type { FeatureVizOptions } from './options';
@@ -18,9 +18,10 @@ interface PanelResult {
   file: string;
 }
 
-function toImages(batch: tf.Tensor4D): FloatImage[] {
+/** Read asynchronously: the webgpu backend has no synchronous read in Node. */
+async function toImages(batch: tf.Tensor4D): Promise<FloatImage[]> {
   const [b, h, w] = batch.shape;
-  const data = batch.dataSync();
+  const data = (await batch.data()) as Float32Array;
   return Array.from({ length: b }, (_, i) => ({ width: w, height: h, channels: 3 as const, data: Float32Array.from(data.subarray(i * h * w * 3, (i + 1) * h * w * 3)) }));
 }
 
@@ -70,8 +71,14 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
       ...o.also.map((extra) => new BatchObjective(extra, batch.map(() => kinds.get(extra.kind).select(extra, shape, directionRng)), shape)),
     ];
     const main = objectives[0]!;
-    const activationAtModel = (img: tf.Tensor4D): number[] =>
-      tf.tidy(() => Array.from(main.activation(model.forward(model.preprocess(img.shape[1] === M ? img : tf.image.resizeBilinear(img, [M, M], false, true)), { output: hook }) as tf.Tensor3D).dataSync()));
+    const activationAtModel = async (img: tf.Tensor4D): Promise<number[]> => {
+      const activation = tf.tidy(() => main.activation(model.forward(model.preprocess(img.shape[1] === M ? img : tf.image.resizeBilinear(img, [M, M], false, true)), { output: hook }) as tf.Tensor3D));
+      try {
+        return Array.from(await activation.data());
+      } finally {
+        activation.dispose();
+      }
+    };
     let param: ImageParam =
       o.parameterization === 'fourier'
         ? fourierParam(B, M, o.init.fourierStd, ctx.rng.fork(`init-${first}`).tensorSeed(), `fv-${first}`)
@@ -80,8 +87,9 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
       const img = param.toImage(param.variable);
       return img.shape[1] === M ? img.clone() : tf.image.resizeBilinear(img, [M, M], false, true);
     });
-    const objectiveStart = activationAtModel(initialAtModel);
+    let objectiveStart: number[];
     try {
+      objectiveStart = await activationAtModel(initialAtModel);
       for (let k = 0; k < octaves.length; k++) {
         const oct = octaves[k]!;
         if (o.parameterization === 'pixels' && param.variable.shape[1] !== oct.size) {
@@ -97,7 +105,7 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
           const x0 = oct.crop ? cropRng.int(oct.size - M + 1) : 0;
           const transform = randomTransforms(o.transforms, transformRng);
           const lr = optimizer.learningRate;
-          const losses = descentStep(
+          const losses = await descentStepAsync(
             param.variable,
             (v) => {
               const image = param.toImage(v);
@@ -129,10 +137,10 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
         const raw = param.toImage(param.variable);
         return raw.shape[1] === M ? raw.clone() : tf.image.resizeBilinear(raw, [M, M], false, true);
       });
-      const objectiveEnd = activationAtModel(finalAtModel);
-      const before = toImages(initialAtModel);
-      const after = toImages(finalAtModel);
-      const finals = toImages(final);
+      const objectiveEnd = await activationAtModel(finalAtModel);
+      const before = await toImages(initialAtModel);
+      const after = await toImages(finalAtModel);
+      const finals = await toImages(final);
       batch.forEach((panel, i) => {
         const perPatch = changePerPatch(before[i]!.data as Float32Array, after[i]!.data as Float32Array, M, model.patchSize);
         const file = ctx.artifacts.writePng(`panel-${String(first + i).padStart(2, '0')}.png`, finals[i]!, `${panel.label}: the optimised image`);

@@ -47,14 +47,32 @@ export function scaleImage(x: tf.Tensor4D, factor: number): tf.Tensor4D {
   });
 }
 
-function rotationMatrix(degrees: number, h: number, w: number): tf.Tensor2D {
+function rotationRow(degrees: number, h: number, w: number): number[] {
   const t = (degrees * Math.PI) / 180;
   const cx = (w - 1) / 2;
   const cy = (h - 1) / 2;
   const c = Math.cos(t);
   const s = Math.sin(t);
   // tf.image.transform maps each output pixel (x, y) to the input point it samples.
-  return tf.tensor2d([[c, -s, cx - c * cx + s * cy, s, c, cy - s * cx - c * cy, 0, 0]]);
+  return [c, -s, cx - c * cx + s * cy, s, c, cy - s * cx - c * cy, 0, 0];
+}
+
+/**
+ * tf.image.transform (bilinear, constant fill) with one matrix for every image, around two
+ * kernel bugs of TF.js 4.22: webgpu's reads one matrix row per image (a single row is not
+ * broadcast), and cpu's returns after the first image (the others stay zero). wasm's is right.
+ */
+export function transformEach(images: tf.Tensor4D, row: number[], fill: number): tf.Tensor4D {
+  const batch = images.shape[0];
+  if (batch > 1 && tf.getBackend() === 'cpu') {
+    return tf.tidy(() => tf.concat(tf.split(images, batch).map((image) => transformEach(image as tf.Tensor4D, row, fill))) as tf.Tensor4D);
+  }
+  const matrix = tf.tensor2d(Array.from({ length: batch }, () => row));
+  try {
+    return tf.image.transform(images, matrix, 'bilinear', 'constant', fill);
+  } finally {
+    matrix.dispose();
+  }
 }
 
 /**
@@ -64,20 +82,10 @@ function rotationMatrix(degrees: number, h: number, w: number): tf.Tensor2D {
  */
 export function rotate(x: tf.Tensor4D, degrees: number): tf.Tensor4D {
   const [, h, w] = x.shape;
-  const op = tf.customGrad(((input: tf.Tensor4D) => {
-    const forward = rotationMatrix(degrees, h, w);
-    const value = tf.image.transform(input, forward, 'bilinear', 'constant', GREY);
-    forward.dispose();
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor4D) => {
-        const back = rotationMatrix(-degrees, h, w);
-        const g = tf.image.transform(dy, back, 'bilinear', 'constant', 0);
-        back.dispose();
-        return g;
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (t: tf.Tensor4D) => tf.Tensor4D;
+  const op = tf.customGrad(((input: tf.Tensor4D) => ({
+    value: transformEach(input, rotationRow(degrees, h, w), GREY),
+    gradFunc: (dy: tf.Tensor4D) => transformEach(dy, rotationRow(-degrees, h, w), 0),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]) as (t: tf.Tensor4D) => tf.Tensor4D;
   return op(x);
 }
 

@@ -12,9 +12,19 @@ export function l1PerItem(a: tf.Tensor, b: tf.Tensor): tf.Tensor1D {
  * The seed's eq. 4 baseline: m = ‖O(e′) − O(e)‖₁ with e′ = e + N(0, σ). A reconstruction
  * "is as close as a slightly perturbed true input" when m_g = ‖O(e_g) − O(e)‖₁ < m.
  */
-export function baselineDistance(model: Model, embedding: tf.Tensor, output: tf.Tensor, std: number, rng: Rng): number {
-  return tf.tidy(() => {
+export async function baselineDistance(model: Model, embedding: tf.Tensor, output: tf.Tensor, std: number, rng: Rng): Promise<number> {
+  const distance = tf.tidy(() => {
     const shifted = tf.add(embedding, tf.randomNormal(embedding.shape, 0, std, 'float32', rng.tensorSeed()));
-    return l1PerItem(model.forward(shifted), output).dataSync()[0]!;
+    return l1PerItem(model.forward(shifted), output);
   });
+  return readFirst(distance);
+}
+
+/** The first value of a tensor, read asynchronously (any backend); disposes the tensor. */
+export async function readFirst(t: tf.Tensor): Promise<number> {
+  try {
+    return (await t.data())[0]!;
+  } finally {
+    t.dispose();
+  }
 }

@@ -11,8 +11,8 @@ export interface Snapshot {
 }
 
 /** Decode every restart of x [K, n, d] at once; returns one snapshot per restart. */
-export function decodeAll(decoder: Decoder, x: tf.Tensor, step: number, topK: number, tokenizer: Tokenizer | undefined): Snapshot[] {
-  const result = decoder.decode(x as tf.Tensor3D, topK);
+export async function decodeAll(decoder: Decoder, x: tf.Tensor, step: number, topK: number, tokenizer: Tokenizer | undefined): Promise<Snapshot[]> {
+  const result = await decoder.decode(x as tf.Tensor3D, topK);
   return result.ids.map((ids, restart) => ({
     step,
     restart,

@@ -1,13 +1,13 @@
-import { descentStep, displayTokens, tf, tokenizerFor, type RunContext, type TokenModel } from '@repscope/core';
-import { baselineDistance, l1PerItem } from './baseline';
+import { descentStepAsync, displayTokens, tf, tokenizerFor, type RunContext, type TokenModel } from '@repscope/core';
+import { baselineDistance, l1PerItem, readFirst } from './baseline';
 import { decodeAll, Snapshot, tokenAccuracy, topKRows } from './decoding';
 import { initialInput } from './init';
 import { canJudge, nextTokens } from './next-token';
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
 
-function standardDeviation(t: tf.Tensor): number {
-  return tf.tidy(() => Math.sqrt(tf.moments(t).variance.dataSync()[0]!));
+async function standardDeviation(t: tf.Tensor): Promise<number> {
+  return Math.sqrt(await readFirst(tf.tidy(() => tf.moments(t).variance)));
 }
 
 function median(values: number[]): number {
@@ -26,12 +26,12 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
   const tokenizer = tokenizerFor(model);
   const target = tokenTarget(model, ids);
   const metric = ctx.registries.metrics.get(o.loss.metric);
-  const decoder = ctx.registries.decoders.get(o.decode.decoder).create(model);
-  const m = baselineDistance(model, target.embedding, target.output, o.baseline.std, ctx.rng.fork('baseline'));
+  const decoder = await ctx.registries.decoders.get(o.decode.decoder).create(model);
+  const m = await baselineDistance(model, target.embedding, target.output, o.baseline.std, ctx.rng.fork('baseline'));
   // The seed's σ = 1/20 is absolute; on an untrained GPT-2 it is 2.5× the embedding's own std,
   // which makes "beats the baseline" trivial. The scaled baseline perturbs relative to e.
-  const scaledStd = o.baseline.relativeStd * standardDeviation(target.embedding);
-  const mScaled = baselineDistance(model, target.embedding, target.output, scaledStd, ctx.rng.fork('baseline-scaled'));
+  const scaledStd = o.baseline.relativeStd * (await standardDeviation(target.embedding));
+  const mScaled = await baselineDistance(model, target.embedding, target.output, scaledStd, ctx.rng.fork('baseline-scaled'));
   const start = initialInput(target.embedding.shape, o.restarts, o.init, target.embedding, ctx.rng.fork('init'));
   const x = tf.variable(start, true, `inversion-input-${ctx.rng.seed}`);
   start.dispose();
@@ -41,13 +41,26 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
   let firstStepBeatingBaseline: number | null = null;
   let firstStepBeatingScaledBaseline: number | null = null;
   let outputDistances: ArrayLike<number> = new Float32Array(o.restarts);
+  /** The last objective's per-restart ‖O(x) − O(e)‖₁, kept past its step to be read asynchronously. */
+  let pendingDistances: tf.Tensor | undefined;
+  const readDistances = async () => {
+    if (!pendingDistances) return;
+    const t = pendingDistances;
+    pendingDistances = undefined;
+    try {
+      outputDistances = (await t.data()) as Float32Array;
+    } finally {
+      t.dispose();
+    }
+  };
   let stepSeconds = 0;
   ctx.log(`target: ${ids.length} tokens ${JSON.stringify(displayTokens(ids, tokenizer).join('|'))}; baseline m = ${m.toPrecision(5)} (σ = ${o.baseline.std}), scaled m = ${mScaled.toPrecision(5)} (σ = ${scaledStd.toPrecision(3)} = ${o.baseline.relativeStd} × std(e))`);
 
   const objective = (input: tf.Tensor): tf.Tensor1D => {
     const out = model.forward(input);
     const distances = l1PerItem(out, target.output);
-    outputDistances = distances.dataSync() as Float32Array;
+    pendingDistances?.dispose();
+    pendingDistances = tf.keep(distances);
     // With the seed's L1 loss the distance is the loss; other metrics broadcast the one target over the restarts.
     return tf.mul(o.loss.metric === 'l1' ? distances : metric.perItem(out, target.output), o.loss.scale) as tf.Tensor1D;
   };
@@ -56,8 +69,8 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
     if (firstStepBeatingBaseline === null && closest < m) firstStepBeatingBaseline = step;
     if (firstStepBeatingScaledBaseline === null && closest < mScaled) firstStepBeatingScaledBaseline = step;
   };
-  const snapshot = (step: number) => {
-    const all = decodeAll(decoder, x, step, o.decode.topK, tokenizer);
+  const snapshot = async (step: number) => {
+    const all = await decodeAll(decoder, x, step, o.decode.topK, tokenizer);
     const best = bestIndex(outputDistances);
     snapshots.push(all[best]!);
   };
@@ -70,11 +83,13 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
         tf.tidy(() => {
           objective(x);
         });
-        snapshot(step);
+        await readDistances();
+        await snapshot(step);
       }
       const t0 = performance.now();
       const lr = optimizer.learningRate;
-      const losses = descentStep(x, objective, optimizer);
+      const losses = await descentStepAsync(x, objective, optimizer);
+      await readDistances();
       stepSeconds += (performance.now() - t0) / 1000;
       recordBaseline(step);
       if (step % o.logEvery === 0 || step === o.steps - 1) {
@@ -84,10 +99,13 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
     }
     // The state after the last update, logged as step `steps` so the last metrics line shows
     // the same loss as the summary's finalLoss (each earlier line is the loss before its step's update).
-    const finalLosses = tf.tidy(() => Array.from(objective(x).dataSync()));
+    const finalLossTensor = tf.tidy(() => objective(x));
+    const finalLosses = Array.from(await finalLossTensor.data());
+    finalLossTensor.dispose();
+    await readDistances();
     recordBaseline(o.steps);
     ctx.metrics.log(o.steps, { loss: Math.min(...finalLosses), lossMean: mean(finalLosses), outputDistance: outputDistances[bestIndex(outputDistances)]! });
-    const finalAll = decodeAll(decoder, x, o.steps, o.decode.topK, tokenizer);
+    const finalAll = await decodeAll(decoder, x, o.steps, o.decode.topK, tokenizer);
     const best = bestIndex(outputDistances);
     const final = finalAll[best]!;
     snapshots.push(final);
@@ -100,15 +118,15 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
     let targetNextToken: number | null = null;
     if (judge) {
       const trueEmb = judge.embed([ids]);
-      const trueNext = nextTokens(judge, trueEmb)[0]!;
+      const trueNext = (await nextTokens(judge, trueEmb))[0]!;
       trueEmb.dispose();
       const decodedEmb = judge.embed([final.tokens]);
-      nextTokenAgreement = nextTokens(judge, decodedEmb)[0] === trueNext;
+      nextTokenAgreement = (await nextTokens(judge, decodedEmb))[0] === trueNext;
       decodedEmb.dispose();
       targetNextToken = trueNext;
       if (judge === model) {
         const xBest = tf.slice(x, [best, 0, 0], [1, -1, -1]);
-        nextTokenAgreementContinuous = nextTokens(model, xBest)[0] === trueNext;
+        nextTokenAgreementContinuous = (await nextTokens(model, xBest))[0] === trueNext;
         xBest.dispose();
       }
     }
@@ -151,6 +169,7 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
     }
     return summary;
   } finally {
+    pendingDistances?.dispose();
     x.dispose();
     decoder.dispose();
     disposeTarget(target);

@@ -1,5 +1,5 @@
-import { descentStep, InvalidInputError, readImageFile, tf, type FloatImage, type ImageModel, type RunContext } from '@repscope/core';
-import { l1PerItem } from './baseline';
+import { descentStepAsync, InvalidInputError, readImageFile, tf, type FloatImage, type ImageModel, type RunContext } from '@repscope/core';
+import { l1PerItem, readFirst } from './baseline';
 import { meanSsim, psnr } from './image-quality';
 import type { InversionOptions } from './options';
 
@@ -7,9 +7,14 @@ function hookForDepth(depth: number): string {
   return depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${depth - 1}.hook_resid_post`;
 }
 
-function toImage(t: tf.Tensor): FloatImage {
+/** The first image of a [1, h, w, 3] tensor, read asynchronously (any backend); disposes it. */
+async function toImage(t: tf.Tensor): Promise<FloatImage> {
   const [, h, w] = t.shape as number[];
-  return { width: w!, height: h!, channels: 3, data: t.dataSync() as Float32Array };
+  try {
+    return { width: w!, height: h!, channels: 3, data: (await t.data()) as Float32Array };
+  } finally {
+    t.dispose();
+  }
 }
 
 /** Images side by side with a 2-pixel white gutter. */
@@ -52,7 +57,7 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
   const file = readImageFile(o.input.image!);
   const metric = ctx.registries.metrics.get(o.loss.metric);
   const target01 = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(file.data, [1, file.height, file.width, 3]), [model.imageSize, model.imageSize], false, true).clipByValue(0, 1) as tf.Tensor4D);
-  const targetImage = toImage(target01);
+  const targetImage = await toImage(target01.clone());
   ctx.artifacts.writePng('target.png', targetImage, 'the target image at the model\'s input size');
   const perDepth: Record<string, unknown>[] = [];
   const reconstructions: FloatImage[] = [];
@@ -65,19 +70,30 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
     for (const depth of depths) {
       const hook = hookForDepth(depth);
       const targetOut = tf.tidy(() => model.forward(model.preprocess(target01), { output: hook }));
-      const baseline = tf.tidy(() => {
-        const shifted = tf.clipByValue(tf.add(target01, tf.randomNormal(target01.shape, 0, o.baseline.std, 'float32', ctx.rng.fork(`baseline-${depth}`).tensorSeed())), 0, 1);
-        return l1PerItem(model.forward(model.preprocess(shifted as tf.Tensor4D), { output: hook }), targetOut).dataSync()[0]!;
-      });
+      const baseline = await readFirst(
+        tf.tidy(() => {
+          const shifted = tf.clipByValue(tf.add(target01, tf.randomNormal(target01.shape, 0, o.baseline.std, 'float32', ctx.rng.fork(`baseline-${depth}`).tensorSeed())), 0, 1);
+          return l1PerItem(model.forward(model.preprocess(shifted as tf.Tensor4D), { output: hook }), targetOut);
+        }),
+      );
       const start = tf.randomNormal(target01.shape, o.image.init.mean, o.image.init.std, 'float32', ctx.rng.fork(`init-${depth}`).tensorSeed());
       const x = tf.variable(start, true, `image-inversion-${depth}`);
       start.dispose();
       const optimizer = ctx.optimizers.create(o.optimizer, o.steps);
       let distance = NaN;
+      /** The last objective's ‖O(x) − O(target)‖₁, kept past its step to be read asynchronously. */
+      let pendingDistance: tf.Tensor | undefined;
+      const readDistance = async () => {
+        if (!pendingDistance) return;
+        const t = pendingDistance;
+        pendingDistance = undefined;
+        distance = await readFirst(t);
+      };
       const objective = (input: tf.Tensor): tf.Tensor1D => {
         const out = model.forward(model.preprocess(input as tf.Tensor4D), { output: hook });
         const l1 = l1PerItem(out, targetOut);
-        distance = l1.dataSync()[0]!;
+        pendingDistance?.dispose();
+        pendingDistance = tf.keep(l1);
         return tf.mul(o.loss.metric === 'l1' ? l1 : metric.perItem(out, targetOut), o.loss.scale) as tf.Tensor1D;
       };
       try {
@@ -85,7 +101,8 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
           await ctx.checkInterrupted();
           const t0 = performance.now();
           const lr = optimizer.learningRate;
-          const [loss] = descentStep(x, objective, optimizer);
+          const [loss] = await descentStepAsync(x, objective, optimizer);
+          await readDistance();
           if (o.image.clip) tf.tidy(() => x.assign(tf.clipByValue(x, 0, 1)));
           stepSeconds += (performance.now() - t0) / 1000;
           if (step % o.logEvery === 0 || step === o.steps - 1) ctx.metrics.log(globalStep, { depth, depthStep: step, loss: loss!, outputDistance: distance, lr });
@@ -93,7 +110,8 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
         tf.tidy(() => {
           objective(x);
         });
-        const image = toImage(tf.tidy(() => tf.clipByValue(x, 0, 1)));
+        await readDistance();
+        const image = await toImage(tf.tidy(() => tf.clipByValue(x, 0, 1)));
         reconstructions.push(image);
         const path = ctx.artifacts.writePng(`reconstruction-depth${depth}.png`, image, `reconstruction from block ${depth}'s output`);
         const rows = errorByPatchRow(image, targetImage, model.patchSize);
@@ -111,6 +129,7 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
           image: path,
         });
       } finally {
+        pendingDistance?.dispose();
         x.dispose();
         targetOut.dispose();
       }

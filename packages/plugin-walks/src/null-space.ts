@@ -14,12 +14,24 @@ export function nullSpaceBasis(g: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
+/** [‖G·v‖₂, ‖G‖_F‖v‖₂]: read it with `residualFrom`. Caller disposes. */
+export function orthogonalityTerms(g: tf.Tensor2D, v: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => tf.stack([tf.norm(tf.matMul(g, tf.reshape(v, [-1, 1]))), tf.mul(tf.norm(g), tf.norm(v))]) as tf.Tensor1D);
+}
+
 /** ‖G·v‖₂ (absolute) and ‖G·v‖₂ / (‖G‖_F‖v‖₂) (relative): how far v is from the null space. */
-export function orthogonalityResidual(g: tf.Tensor2D, v: tf.Tensor1D): { absolute: number; relative: number } {
-  return tf.tidy(() => {
-    const gv = tf.matMul(g, tf.reshape(v, [-1, 1]));
-    const absolute = tf.norm(gv).dataSync()[0]!;
-    const scale = tf.mul(tf.norm(g), tf.norm(v)).dataSync()[0]!;
-    return { absolute, relative: scale > 0 ? absolute / scale : 0 };
-  });
+export function residualFrom(terms: ArrayLike<number>): { absolute: number; relative: number } {
+  const absolute = terms[0]!;
+  const scale = terms[1]!;
+  return { absolute, relative: scale > 0 ? absolute / scale : 0 };
+}
+
+/** `orthogonalityTerms`, read (asynchronously: any backend). */
+export async function orthogonalityResidual(g: tf.Tensor2D, v: tf.Tensor1D): Promise<{ absolute: number; relative: number }> {
+  const terms = orthogonalityTerms(g, v);
+  try {
+    return residualFrom(await terms.data());
+  } finally {
+    terms.dispose();
+  }
 }

@@ -1,4 +1,4 @@
-import { descentStep, tf, type RunContext, type TokenModel } from '@repscope/core';
+import { descentStepAsync, tf, type RunContext, type TokenModel } from '@repscope/core';
 import type { WalksOptions } from './options';
 import { distances, endWalk, ratio, snapshot, Snapshot, startWalk, walkSummary, writeWalkReport } from './walk-common';
 
@@ -17,14 +17,14 @@ export function clampMasks(dim: number, cut: number, side: 'text' | 'code'): { n
 export async function runClampedWalk(ctx: RunContext<WalksOptions>, model: TokenModel): Promise<Record<string, unknown>> {
   const o = ctx.options;
   const c = o.clamped;
-  const start = startWalk(ctx, model);
+  const start = await startWalk(ctx, model);
   const dim = start.origin.shape[2];
   const e = tf.variable(start.origin, true, `clamped-walk-${ctx.seed}`);
   const optimizer = ctx.optimizers.create({ kind: 'sgd', lr: c.epsilon }, o.steps * Math.max(1, c.innerSteps));
   const cuts = ctx.rng.fork('cuts');
   const noiseRng = ctx.rng.fork('noise');
   const at = new Set([0, ...o.decode.at, o.steps]);
-  const snapshots: Snapshot[] = [snapshot(start, e, 0, o.decode.topK, { inputDistance: 0, outputDistance: 0 })];
+  const snapshots: Snapshot[] = [await snapshot(start, e, 0, o.decode.topK, { inputDistance: 0, outputDistance: 0 })];
   const series: { step: number; inputDistance: number; outputDistance: number; ratio: number }[] = [];
   const objective = (x: tf.Tensor): tf.Tensor1D => tf.tidy(() => tf.reshape(tf.sum(tf.abs(tf.sub(model.forward(x), start.target))), [1]) as tf.Tensor1D);
   let seconds = 0;
@@ -42,14 +42,17 @@ export async function runClampedWalk(ctx: RunContext<WalksOptions>, model: Token
         const raw = c.noise === 'normal' ? tf.randomNormal(e.shape, 0, 1, 'float32', seed) : tf.randomUniform(e.shape, 0, 1, 'float32', seed);
         e.assign(tf.add(e, tf.mul(tf.mul(raw, c.eta), tf.tensor3d(masks.noise, [1, 1, dim]))));
       });
-      for (let k = 0; k < c.innerSteps; k++) descentStep(e, objective, optimizer, descendMask);
-      descendMask.dispose();
+      try {
+        for (let k = 0; k < c.innerSteps; k++) await descentStepAsync(e, objective, optimizer, descendMask);
+      } finally {
+        descendMask.dispose();
+      }
       seconds += (performance.now() - t0) / 1000;
-      const d = distances(start, e);
+      const d = await distances(start, e);
       const r = ratio(d);
       series.push({ step, ...d, ratio: r });
       if (step % o.logEvery === 0 || step === o.steps) ctx.metrics.log(step, { cut, ...d, ratio: r });
-      if (at.has(step)) snapshots.push(snapshot(start, e, step, o.decode.topK, d));
+      if (at.has(step)) snapshots.push(await snapshot(start, e, step, o.decode.topK, d));
     }
     writeWalkReport(ctx, start, snapshots, series);
     return {

@@ -1,7 +1,7 @@
 import { inputGradient, tf, type RunContext } from '@repscope/core';
-import { nullSpaceBasis, orthogonalityResidual } from './null-space';
+import { nullSpaceBasis, orthogonalityTerms, residualFrom } from './null-space';
 import type { WalksOptions } from './options';
-import { distances, endWalk, ratio, snapshot, Snapshot, startWalk, walkSummary, writeWalkReport } from './walk-common';
+import { distancesFrom, distanceTerms, endWalk, ratio, snapshot, Snapshot, startWalk, walkSummary, writeWalkReport } from './walk-common';
 import type { TokenModel } from '@repscope/core';
 
 /**
@@ -11,11 +11,11 @@ import type { TokenModel } from '@repscope/core';
  */
 export async function runTangentWalk(ctx: RunContext<WalksOptions>, model: TokenModel): Promise<Record<string, unknown>> {
   const o = ctx.options;
-  const start = startWalk(ctx, model);
+  const start = await startWalk(ctx, model);
   const e = tf.variable(start.origin, false, `tangent-walk-${ctx.seed}`);
   const rng = ctx.rng.fork('direction');
   const at = new Set([0, ...o.decode.at, o.steps]);
-  const snapshots: Snapshot[] = [snapshot(start, e, 0, o.decode.topK, { inputDistance: 0, outputDistance: 0 })];
+  const snapshots: Snapshot[] = [await snapshot(start, e, 0, o.decode.topK, { inputDistance: 0, outputDistance: 0 })];
   const series: { step: number; inputDistance: number; outputDistance: number; ratio: number }[] = [];
   const residuals: number[] = [];
   const relResiduals: number[] = [];
@@ -25,7 +25,8 @@ export async function runTangentWalk(ctx: RunContext<WalksOptions>, model: Token
     for (let step = 1; step <= o.steps; step++) {
       await ctx.checkInterrupted();
       const t0 = performance.now();
-      const { residual, d } = tf.tidy(() => {
+      // One readback per step: the residual terms and the two distances in one tensor.
+      const terms = tf.tidy(() => {
         const [, n, dim] = e.shape as number[];
         const g = tf.reshape(inputGradient(e, (x) => model.forward(x)), [n!, dim!]) as tf.Tensor2D;
         const basis = nullSpaceBasis(g);
@@ -37,17 +38,21 @@ export async function runTangentWalk(ctx: RunContext<WalksOptions>, model: Token
           const mix = tf.matMul(basis, tf.randomNormal([k, 1], 0, 1, 'float32', rng.tensorSeed()));
           v = tf.reshape(tf.div(mix, tf.norm(mix)), [-1]);
         }
-        const residual = orthogonalityResidual(g, v);
+        const residualTerms = orthogonalityTerms(g, v);
         e.assign(tf.add(e, tf.mul(v, o.tangent.stepSize)));
-        return { residual, d: distances(start, e) };
+        return tf.concat([residualTerms, distanceTerms(start, e)]);
       });
+      const values = await terms.data();
+      terms.dispose();
+      const residual = residualFrom(values.subarray(0, 2));
+      const d = distancesFrom(values.subarray(2));
       seconds += (performance.now() - t0) / 1000;
       residuals.push(residual.absolute);
       relResiduals.push(residual.relative);
       const r = ratio(d);
       series.push({ step, ...d, ratio: r });
       if (step % o.logEvery === 0 || step === o.steps) ctx.metrics.log(step, { orthogonalityResidual: residual.absolute, relativeResidual: residual.relative, ...d, ratio: r });
-      if (at.has(step)) snapshots.push(snapshot(start, e, step, o.decode.topK, d));
+      if (at.has(step)) snapshots.push(await snapshot(start, e, step, o.decode.topK, d));
     }
     writeWalkReport(ctx, start, snapshots, series);
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;

@@ -31,11 +31,17 @@ export function promptIds(o: WalksOptions): number[] {
   return o.input.tokens ?? gpt2Tokenizer.encode(o.input.text!);
 }
 
-export function startWalk(ctx: RunContext<WalksOptions>, model: TokenModel): WalkStart {
+export async function startWalk(ctx: RunContext<WalksOptions>, model: TokenModel): Promise<WalkStart> {
   const ids = promptIds(ctx.options);
   const origin = model.embed([ids]);
   const target = tf.tidy(() => model.forward(origin));
-  const decoder = ctx.registries.decoders.get(ctx.options.decode.decoder).create(model);
+  let decoder: Decoder;
+  try {
+    decoder = await ctx.registries.decoders.get(ctx.options.decode.decoder).create(model);
+  } catch (err) {
+    tf.dispose([origin, target]);
+    throw err;
+  }
   const tokenizer = tokenizerFor(model);
   return { model, ids, tokenizer, origin, target, decoder };
 }
@@ -45,16 +51,28 @@ export function endWalk(start: WalkStart): void {
   tf.dispose([start.origin, start.target]);
 }
 
-/** ‖e − e₀‖₁ and ‖O(e) − O(e₀)‖₁: how far the input moved, and how far its output. */
-export function distances(start: WalkStart, e: tf.Tensor): { inputDistance: number; outputDistance: number } {
-  return tf.tidy(() => ({
-    inputDistance: tf.sum(tf.abs(tf.sub(e, start.origin))).dataSync()[0]!,
-    outputDistance: tf.sum(tf.abs(tf.sub(start.model.forward(e), start.target))).dataSync()[0]!,
-  }));
+/** [‖e − e₀‖₁, ‖O(e) − O(e₀)‖₁] as one tensor, so a step reads it with one sync. Caller disposes. */
+export function distanceTerms(start: WalkStart, e: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => tf.stack([tf.sum(tf.abs(tf.sub(e, start.origin))), tf.sum(tf.abs(tf.sub(start.model.forward(e), start.target)))]) as tf.Tensor1D);
 }
 
-export function snapshot(start: WalkStart, e: tf.Tensor, step: number, topK: number, d: { inputDistance: number; outputDistance: number }): Snapshot {
-  const result = start.decoder.decode(e as tf.Tensor3D, topK);
+/** How far the input moved, and how far its output, from `distanceTerms` read back. */
+export function distancesFrom(terms: ArrayLike<number>): { inputDistance: number; outputDistance: number } {
+  return { inputDistance: terms[0]!, outputDistance: terms[1]! };
+}
+
+/** ‖e − e₀‖₁ and ‖O(e) − O(e₀)‖₁, read asynchronously (any backend). */
+export async function distances(start: WalkStart, e: tf.Tensor): Promise<{ inputDistance: number; outputDistance: number }> {
+  const terms = distanceTerms(start, e);
+  try {
+    return distancesFrom(await terms.data());
+  } finally {
+    terms.dispose();
+  }
+}
+
+export async function snapshot(start: WalkStart, e: tf.Tensor, step: number, topK: number, d: { inputDistance: number; outputDistance: number }): Promise<Snapshot> {
+  const result = await start.decoder.decode(e as tf.Tensor3D, topK);
   const tokens = result.ids[0]!;
   return {
     step,

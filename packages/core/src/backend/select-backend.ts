@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { UserFacingError, errorMessage } from '../util/errors';
 import { activateThreadedWasm, requestedWasmThreads } from './wasm-threads';
-import { describeGpuAdapter, explainSyncReads, GpuAdapterInfo, installWebGpu, linuxHasGpuDevice, probeGpuAdapter } from './webgpu';
+import { describeGpuAdapter, explainSyncReads, failReadsAfterGpuErrors, GpuAdapterInfo, installWebGpu, linuxHasGpuDevice, probeGpuAdapter } from './webgpu';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -71,7 +71,10 @@ async function activateWebGpu(explicit: boolean): Promise<string | undefined> {
   tf.env().set('PROD', true);
   if (!(await tf.setBackend('webgpu'))) return 'the WebGPU backend failed to initialise';
   await tf.ready();
-  if (!syncReadsExplained) explainSyncReads(tf.backend() as unknown as { readSync(dataId: unknown): unknown });
+  if (!syncReadsExplained) {
+    explainSyncReads(tf.backend() as unknown as { readSync(dataId: unknown): unknown });
+    failReadsAfterGpuErrors(tf.backend() as unknown as Parameters<typeof failReadsAfterGpuErrors>[0]);
+  }
   syncReadsExplained = true;
   gpuAdapter = probe.adapter;
   return undefined;

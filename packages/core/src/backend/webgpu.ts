@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errorMessage } from '../util/errors';
+import * as tf from '@tensorflow/tfjs';
+import { errorMessage, UserFacingError } from '../util/errors';
 
 /** What env.json and the backend line record about the WebGPU adapter. */
 export interface GpuAdapterInfo {
@@ -81,12 +82,48 @@ export function installWebGpu(): void {
   if (nav && typeof nav === 'object') Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   require('@tensorflow/tfjs-backend-webgpu');
+  chunkAddN();
 }
+
+interface KernelTensor {
+  dataId: unknown;
+}
+interface WebGpuKernelBackend {
+  device: { limits: { maxStorageBuffersPerShaderStage: number } };
+  disposeData(dataId: unknown): void;
+}
+
+/**
+ * tfjs-backend-webgpu (4.22) binds every AddN input as its own storage buffer, and WebGPU
+ * allows 8 per shader stage unless more are requested (tfjs does not): an AddN of more than
+ * 7 tensors fails to compile, and the run goes on with a wrong result and validation errors
+ * on the console (the train plugin's gradient norm was one). Sum in chunks the device can bind.
+ */
+function chunkAddN(): void {
+  const original = tf.getKernel('AddN', 'webgpu');
+  if (!original || addNChunked) return;
+  addNChunked = true;
+  const addN = (args: Parameters<tf.KernelFunc>[0]): KernelTensor => {
+    const backend = args.backend as unknown as WebGpuKernelBackend;
+    const inputs = Object.values(args.inputs) as KernelTensor[];
+    const limit = Math.max(2, backend.device.limits.maxStorageBuffersPerShaderStage - 1);
+    if (inputs.length <= limit) return original.kernelFunc(args) as KernelTensor;
+    const partials: KernelTensor[] = [];
+    for (let i = 0; i < inputs.length; i += limit) partials.push(original.kernelFunc({ ...args, inputs: inputs.slice(i, i + limit) as never }) as KernelTensor);
+    const sum = addN({ ...args, inputs: partials as never });
+    for (const p of partials) backend.disposeData(p.dataId);
+    return sum;
+  };
+  tf.unregisterKernel('AddN', 'webgpu');
+  tf.registerKernel({ ...original, kernelFunc: addN as tf.KernelFunc });
+}
+let addNChunked = false;
 
 /**
  * tfjs-backend-webgpu reads a tensor synchronously (dataSync) through a browser
  * OffscreenCanvas; Node has none, and Dawn offers no blocking read. Replace the resulting
- * "OffscreenCanvas is not defined" with an error that says what to do.
+ * "OffscreenCanvas is not defined" with an error that says what to do: a user-facing one
+ * (one line, exit 2, no stack), because the fix is a config choice — another backend.
  */
 export function explainSyncReads(backend: { readSync(dataId: unknown): unknown }): void {
   const original = backend.readSync.bind(backend);
@@ -95,10 +132,41 @@ export function explainSyncReads(backend: { readSync(dataId: unknown): unknown }
       return original(dataId);
     } catch (err) {
       if (err instanceof ReferenceError && /OffscreenCanvas/.test(err.message)) {
-        throw new Error('the webgpu backend cannot read a tensor synchronously in Node (dataSync/arraySync); this code path needs an async read (await tensor.data()) — use backend wasm for it');
+        throw new UserFacingError('the webgpu backend cannot read a tensor synchronously in Node (dataSync/arraySync), and this code path does; use backend wasm for it (its code needs `await tensor.data()` to run on webgpu)', 'E_BACKEND_SYNC_READ', 2);
       }
       throw err;
     }
+  };
+}
+
+interface GpuErrorEvent {
+  error?: { message?: string };
+}
+interface WatchedBackend {
+  device: { onuncapturederror: ((event: GpuErrorEvent) => void) | null };
+  read(dataId: unknown): Promise<unknown>;
+}
+
+/**
+ * A kernel the device rejects — a tensor over its maxStorageBufferBindingSize (128 MB on
+ * lavapipe), too many bindings — is a validation error that Dawn only prints, and the run would
+ * go on with zeros. Keep the first such error and fail the next read with it, in one line.
+ */
+export function failReadsAfterGpuErrors(backend: WatchedBackend): void {
+  let first: string | undefined;
+  backend.device.onuncapturederror = (event) => {
+    first ??= (event.error?.message ?? String(event)).split('\n')[0];
+  };
+  const read = backend.read.bind(backend);
+  backend.read = async (dataId: unknown) => {
+    const values = await read(dataId);
+    if (first) {
+      // Reported once: the read that failed ends the run; later runs in the process start clean.
+      const message = first;
+      first = undefined;
+      throw new UserFacingError(`the WebGPU device rejected a kernel, so the results would be wrong: ${message} — use smaller shapes or another backend (wasm)`, 'E_WEBGPU_REJECTED', 1);
+    }
+    return values;
   };
 }
 

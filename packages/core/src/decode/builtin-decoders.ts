@@ -17,7 +17,7 @@ abstract class ScoringDecoder implements Decoder {
   /** Scores [rows, V] for token vectors [rows, d] (higher = more likely). */
   protected abstract score(tokens: tf.Tensor2D): tf.Tensor2D;
 
-  decode(embeddings: tf.Tensor3D, topK = 1): DecodeResult {
+  async decode(embeddings: tf.Tensor3D, topK = 1): Promise<DecodeResult> {
     const [b, n] = embeddings.shape;
     const k = Math.max(1, Math.min(topK, this.model.vocabSize));
     const { values, indices } = tf.tidy(() => {
@@ -25,9 +25,13 @@ abstract class ScoringDecoder implements Decoder {
       const tokenVectors = tf.reshape(tf.sub(embeddings, pos), [b * n, -1]) as tf.Tensor2D;
       return tf.topk(this.score(tokenVectors), k);
     });
-    const v = values.dataSync();
-    const ix = indices.dataSync();
-    tf.dispose([values, indices]);
+    let v: ArrayLike<number>;
+    let ix: ArrayLike<number>;
+    try {
+      [v, ix] = await Promise.all([values.data(), indices.data()]);
+    } finally {
+      tf.dispose([values, indices]);
+    }
     const ids: number[][] = [];
     const top: DecodeResult['topK'] = [];
     for (let i = 0; i < b; i++) {
@@ -47,11 +51,11 @@ abstract class ScoringDecoder implements Decoder {
 
 /** The seed's decoder: argmax of (e − e_pos)·W⁺, W⁺ = (WᵀW)⁺Wᵀ the Moore–Penrose pseudo-inverse. */
 class PinvDecoder extends ScoringDecoder {
-  private readonly gramPinv: tf.Tensor2D;
-
-  constructor(model: TokenModel) {
+  constructor(
+    model: TokenModel,
+    private readonly gramPinv: tf.Tensor2D,
+  ) {
     super('pinv', model);
-    this.gramPinv = gramPseudoInverse(model);
   }
 
   protected score(x: tf.Tensor2D): tf.Tensor2D {
@@ -65,11 +69,11 @@ class PinvDecoder extends ScoringDecoder {
 
 /** argmin ‖x − W[s]‖₂, scored as −‖x − W[s]‖² = 2x·W[s] − ‖W[s]‖² − ‖x‖². */
 class NearestL2Decoder extends ScoringDecoder {
-  private readonly sqNorms: tf.Tensor1D;
-
-  constructor(model: TokenModel) {
+  constructor(
+    model: TokenModel,
+    private readonly sqNorms: tf.Tensor1D,
+  ) {
     super('nearest-l2', model);
-    this.sqNorms = tf.tidy(() => tf.square(rowNorms(model)));
   }
 
   protected score(x: tf.Tensor2D): tf.Tensor2D {
@@ -84,11 +88,11 @@ class NearestL2Decoder extends ScoringDecoder {
 
 /** argmax cos(x, W[s]). */
 class NearestCosineDecoder extends ScoringDecoder {
-  private readonly norms: tf.Tensor1D;
-
-  constructor(model: TokenModel) {
+  constructor(
+    model: TokenModel,
+    private readonly norms: tf.Tensor1D,
+  ) {
     super('nearest-cosine', model);
-    this.norms = rowNorms(model);
   }
 
   protected score(x: tf.Tensor2D): tf.Tensor2D {
@@ -104,17 +108,22 @@ class NearestCosineDecoder extends ScoringDecoder {
 export const pinvDecoder: DecoderKind = {
   name: 'pinv',
   description: 'argmax of (e − e_pos)·W⁺ with W⁺ the pseudo-inverse of the token-embedding matrix (the seed\'s method)',
-  create: (model) => new PinvDecoder(model),
+  create: async (model) => new PinvDecoder(model, await gramPseudoInverse(model)),
 };
 
 export const nearestL2Decoder: DecoderKind = {
   name: 'nearest-l2',
   description: 'the token whose embedding is nearest in Euclidean distance',
-  create: (model) => new NearestL2Decoder(model),
+  create: async (model) => {
+    const norms = await rowNorms(model);
+    const sqNorms = tf.square(norms) as tf.Tensor1D;
+    norms.dispose();
+    return new NearestL2Decoder(model, sqNorms);
+  },
 };
 
 export const nearestCosineDecoder: DecoderKind = {
   name: 'nearest-cosine',
   description: 'the token whose embedding has the largest cosine similarity',
-  create: (model) => new NearestCosineDecoder(model),
+  create: async (model) => new NearestCosineDecoder(model, await rowNorms(model)),
 };

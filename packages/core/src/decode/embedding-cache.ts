@@ -15,26 +15,30 @@ const gramPinvCache = new Map<string, { d: number; values: Float32Array }>();
  * pseudo-inverse is computed in float64 by ml-matrix, and WᵀW by TF.js from W_Eᵀ·W_E
  * (no transposed operand: fast on wasm).
  */
-export function gramPseudoInverse(model: TokenModel): tf.Tensor2D {
+export async function gramPseudoInverse(model: TokenModel): Promise<tf.Tensor2D> {
   let cached = gramPinvCache.get(model.embeddingId);
   if (!cached) {
     const w = model.tokenEmbeddingMatrix();
     const d = w.shape[1];
     const dir = repscopeCacheDir();
-    const key = dir ? embeddingHash(w.dataSync() as Float32Array, d) : undefined;
+    const key = dir ? embeddingHash((await w.data()) as Float32Array, d) : undefined;
     const fromDisk = dir && key ? readGramPinv(dir, key, d) : undefined;
-    cached = { d, values: fromDisk ?? computeGramPinv(w) };
+    cached = { d, values: fromDisk ?? (await computeGramPinv(w)) };
     if (dir && key && !fromDisk) writeGramPinv(dir, key, d, cached.values);
     gramPinvCache.set(model.embeddingId, cached);
   }
   return tf.tensor2d(cached.values, [cached.d, cached.d]);
 }
 
-function computeGramPinv(w: tf.Tensor2D): Float32Array {
+async function computeGramPinv(w: tf.Tensor2D): Promise<Float32Array> {
   const gram = gramMatrix(w);
   const d = gram.shape[0];
-  const values = gram.dataSync();
-  gram.dispose();
+  let values: Float32Array;
+  try {
+    values = (await gram.data()) as Float32Array;
+  } finally {
+    gram.dispose();
+  }
   const rows: number[][] = [];
   for (let i = 0; i < d; i++) rows.push(Array.from(values.subarray(i * d, (i + 1) * d)));
   return Float32Array.from(invertGram(new Matrix(rows)).to1DArray());
@@ -75,11 +79,15 @@ function invertGram(gram: Matrix): Matrix {
 const normCache = new Map<string, Float32Array>();
 
 /** ‖W_E[s]‖ for every token s, cached per embedding identity. */
-export function rowNorms(model: TokenModel): tf.Tensor1D {
+export async function rowNorms(model: TokenModel): Promise<tf.Tensor1D> {
   let cached = normCache.get(model.embeddingId);
   if (!cached) {
-    cached = tf.tidy(() => tf.norm(model.tokenEmbeddingMatrix(), 'euclidean', 1)).dataSync() as Float32Array;
-    cached = Float32Array.from(cached);
+    const norms = tf.tidy(() => tf.norm(model.tokenEmbeddingMatrix(), 'euclidean', 1));
+    try {
+      cached = Float32Array.from((await norms.data()) as Float32Array);
+    } finally {
+      norms.dispose();
+    }
     normCache.set(model.embeddingId, cached);
   }
   return tf.tensor1d(cached);

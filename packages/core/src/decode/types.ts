@@ -14,15 +14,18 @@ export interface DecodeResult {
   topK: TokenCandidate[][][];
 }
 
-/** Maps `embeddings`-space vectors (token + position) back to tokens. */
+/**
+ * Maps `embeddings`-space vectors (token + position) back to tokens. Asynchronous because
+ * a GPU backend reads tensors back only asynchronously (WebGPU in Node has no blocking read).
+ */
 export interface Decoder {
   readonly name: string;
-  decode(embeddings: tf.Tensor3D, topK?: number): DecodeResult;
+  decode(embeddings: tf.Tensor3D, topK?: number): Promise<DecodeResult>;
   dispose(): void;
 }
 
 export interface DecoderKind {
   name: string;
   description: string;
-  create(model: TokenModel): Decoder;
+  create(model: TokenModel): Promise<Decoder>;
 }

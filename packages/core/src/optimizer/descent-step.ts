@@ -16,6 +16,9 @@ import type { Optimizer } from './types';
  *
  * @param gradientMask optional 0/1 tensor broadcastable to x: only masked entries move
  *   (the clamped walk's "descend one side of the cut").
+ *
+ * Reads synchronously, so it fails on the webgpu backend: plugins use `descentStepAsync`,
+ * which runs on every backend at the same speed on wasm.
  */
 export function descentStep(x: tf.Variable, objective: (x: tf.Tensor) => tf.Tensor1D, optimizer: Optimizer, gradientMask?: tf.Tensor): Float32Array {
   const step = descend(x, objective, optimizer, gradientMask);

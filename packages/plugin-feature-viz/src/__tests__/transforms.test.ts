@@ -42,6 +42,21 @@ describe('image transforms', () => {
     expect(tf.sum(tf.abs(g)).dataSync()[0]).toBeGreaterThan(0);
   });
 
+  test.each(['cpu', 'wasm'] as const)('rotating a batch rotates each image as if alone, and so does its gradient (%s; cpu\'s Transform kernel stops after the first image)', async (backend) => {
+    await selectBackend(backend);
+    try {
+      const batch = tf.tensor4d(Float32Array.from({ length: 3 * 6 * 6 * 3 }, (_, i) => ((i * 7919) % 1000) / 1000), [3, 6, 6, 3]);
+      const alone = tf.concat(tf.split(batch, 3).map((im) => rotate(im as tf.Tensor4D, 7)));
+      expect(tf.max(tf.abs(tf.sub(rotate(batch, 7), alone))).dataSync()[0]).toBeLessThan(1e-6);
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(rotate(v as tf.Tensor4D, 7), batch)))(batch);
+      const gAlone = tf.concat(tf.split(batch, 3).map((im) => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(rotate(v as tf.Tensor4D, 7), im)))(im)));
+      expect(tf.max(tf.abs(tf.sub(g, gAlone))).dataSync()[0]).toBeLessThan(1e-6);
+      expect(tf.min(tf.sum(tf.abs(g), [1, 2, 3])).dataSync()[0]).toBeGreaterThan(0);
+    } finally {
+      await selectBackend('wasm');
+    }
+  });
+
   test('Gaussian blur keeps a constant image constant (reflected borders) and smooths a spike', () => {
     const flat = tf.fill([1, 8, 8, 3], 0.3) as tf.Tensor4D;
     expect(tf.max(tf.abs(tf.sub(gaussianBlur(flat, 3, 1), 0.3))).dataSync()[0]).toBeLessThan(1e-6);

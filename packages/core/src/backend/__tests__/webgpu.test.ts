@@ -90,6 +90,27 @@ describeGpu('webgpu backend (Dawn)', () => {
     t.dispose();
   }, GPU_TEST_MS);
 
+  test('AddN of more tensors than a shader can bind (WebGPU allows 8 storage buffers) sums them all', async () => {
+    await selectBackend('webgpu');
+    const terms = Array.from({ length: 20 }, (_, i) => tf.fill([3, 5], i + 1));
+    const sum = tf.addN(terms);
+    expect(Array.from(await sum.data())).toEqual(new Array(15).fill(210));
+    tf.dispose([...terms, sum]);
+  }, GPU_TEST_MS);
+
+  test('a kernel the device rejects (a tensor over its storage-binding limit) fails the next read in one line, instead of giving zeros', async () => {
+    await selectBackend('webgpu');
+    const limit = (tf.backend() as unknown as { device: { limits: { maxStorageBufferBindingSize: number } } }).device.limits.maxStorageBufferBindingSize;
+    if (limit > 256 * 2 ** 20) {
+      console.log(`skipped: this adapter binds ${limit} bytes per buffer; a test tensor over that is too large to allocate here`);
+      return;
+    }
+    const big = tf.ones([Math.ceil(limit / 4 / 1000) + 1, 1000]);
+    const sum = tf.tidy(() => tf.sum(tf.mul(big, 2)));
+    await expect(sum.data()).rejects.toThrow(/the WebGPU device rejected a kernel, so the results would be wrong: .*maximum storage buffer binding size/);
+    tf.dispose([big, sum]);
+  }, GPU_TEST_MS);
+
   test('descentStepAsync: one step on the GPU equals the cpu step', async () => {
     const step = async () => {
       const x = tf.variable(tf.tensor1d([1, -2, 3]));

@@ -68,7 +68,11 @@ module.exports = {
       ctx.progress.start(hooks.length, 'blocks');
       for (const [block, hook] of hooks.entries()) {
         await ctx.checkInterrupted();
-        const meanNorm = tf.tidy(() => tf.mean(tf.norm(cache[hook], 'euclidean', -1)).dataSync()[0]);
+        const norm = tf.tidy(() => tf.mean(tf.norm(cache[hook], 'euclidean', -1)));
+        // Read tensors with \`await t.data()\`, never dataSync(): the webgpu backend has no
+        // synchronous read in Node, and an async read lets a GPU run ahead.
+        const meanNorm = (await norm.data())[0];
+        norm.dispose();
         ctx.metrics.log(block, { meanNorm });
         rows.push([hook, meanNorm]);
       }

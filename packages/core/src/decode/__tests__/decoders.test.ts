@@ -7,17 +7,19 @@ import { GPT2_TINY, useBackend } from '../../test-support/fixtures';
 
 const DECODERS = [pinvDecoder, nearestL2Decoder, nearestCosineDecoder];
 
-function roundTrip(model: TokenModel, ids: number[][]): number[][][] {
+async function roundTrip(model: TokenModel, ids: number[][]): Promise<number[][][]> {
   const e = model.embed(ids);
   try {
-    return DECODERS.map((kind) => {
-      const decoder = kind.create(model);
+    const out: number[][][] = [];
+    for (const kind of DECODERS) {
+      const decoder = await kind.create(model);
       try {
-        return decoder.decode(e, 3).ids;
+        out.push((await decoder.decode(e, 3)).ids);
       } finally {
         decoder.dispose();
       }
-    });
+    }
+    return out;
   } finally {
     e.dispose();
   }
@@ -32,7 +34,7 @@ describe('embedding → token decoders', () => {
       const sentences = ['The sky is blue.', 'This is a prompt sentence.', ' Colorless green ideas sleep furiously!', '\n\tcode: x = f(y) + 1;'];
       for (const s of sentences) {
         const ids = gpt2Tokenizer.encode(s);
-        expect(roundTrip(model, [ids])).toEqual(DECODERS.map(() => [ids]));
+        expect(await roundTrip(model, [ids])).toEqual(DECODERS.map(() => [ids]));
       }
     } finally {
       model.dispose();
@@ -46,7 +48,7 @@ describe('embedding → token decoders', () => {
         [0, 1, 2, 511, 510, 255, 17, 300],
         [134, 413, 282, 199, 103, 111, 245, 9],
       ];
-      expect(roundTrip(model, ids)).toEqual(DECODERS.map(() => ids));
+      expect(await roundTrip(model, ids)).toEqual(DECODERS.map(() => ids));
     } finally {
       model.dispose();
     }
@@ -55,8 +57,8 @@ describe('embedding → token decoders', () => {
   test('top-k lists k candidates, best first, the true token on top', async () => {
     const model = await buildGpt2({ kind: 'gpt2', weights: GPT2_TINY, head: false, positionIds: 'sequential' }, 0, () => {});
     const e = model.embed([[5, 6, 7]]);
-    const decoder = pinvDecoder.create(model);
-    const { topK } = decoder.decode(e, 4);
+    const decoder = await pinvDecoder.create(model);
+    const { topK } = await decoder.decode(e, 4);
     expect(topK[0]!.map((c) => c.map((x) => x.id)[0])).toEqual([5, 6, 7]);
     for (const cands of topK[0]!) {
       expect(cands).toHaveLength(4);

@@ -1,0 +1,55 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { encodePng, releaseWebGpu, runPluginConfig, summaryMismatches, webgpuForTests, type Plugin } from '@repscope/core';
+import inversion from '../index';
+
+const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'gpt2-tiny');
+const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'vit-tiny');
+const gpu = webgpuForTests();
+if (!gpu.available) console.log(`inversion webgpu parity skipped: ${gpu.reason}`);
+const describeGpu = gpu.available ? describe : describe.skip;
+/** A software adapter (lavapipe in CI) compiles every shader on the CPU the first time. */
+const GPU_TEST_MS = 300_000;
+
+/** The same short run on cpu and on webgpu: every summary and metrics number within 1e-4 relative. */
+async function parity(config: Record<string, unknown>): Promise<Record<string, unknown>> {
+  // webgpu first, so what a run caches per process (e.g. the decoder's (WᵀW)⁺) is computed on the GPU.
+  const webgpu = await runPluginConfig(plugin, config, { backend: 'webgpu' });
+  const cpu = await runPluginConfig(plugin, config, { backend: 'cpu' });
+  expect(webgpu.summary['backend']).toBe('webgpu');
+  expect(summaryMismatches(webgpu.summary, cpu.summary)).toEqual([]);
+  expect(summaryMismatches(webgpu.metrics, cpu.metrics)).toEqual([]);
+  return webgpu.summary;
+}
+
+describeGpu(`inversion on webgpu (${gpu.available ? gpu.adapter : ''}) equals the cpu backend's`, () => {
+  afterAll(releaseWebGpu);
+
+  test('method gradient on the GPT-2 checkpoint: restarts, pinv decoding, baselines, next-token judge', async () => {
+    const s = await parity({
+      model: { kind: 'gpt2', weights: FIXTURE, depth: 1, head: true },
+      input: { tokens: [134, 413, 282, 199, 103] },
+      steps: 4,
+      restarts: 2,
+      init: { std: 0.5 },
+      decode: { at: [2], topK: 3 },
+    });
+    expect(s['nextTokenAgreement']).not.toBeNull();
+  }, GPU_TEST_MS);
+
+  test('image inversion on the ViT checkpoint', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'img-'));
+    const img = path.join(dir, 'target.png');
+    fs.writeFileSync(img, encodePng({ width: 32, height: 32, channels: 3, data: new Float32Array(32 * 32 * 3).map((_, i) => ((i % 96) / 96 + Math.floor(i / 96) / 32) / 2) }));
+    await parity({
+      model: { kind: 'vit', weights: VIT_FIXTURE, depth: 1 },
+      input: { image: img },
+      image: { depths: [1] },
+      steps: 3,
+      loss: { metric: 'l1', scale: 1 },
+      optimizer: { kind: 'adam', lr: 0.02, schedule: { kind: 'constant' } },
+    });
+  }, GPU_TEST_MS);
+});
