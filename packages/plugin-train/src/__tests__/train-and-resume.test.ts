@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { assertPluginConformance, readSafetensorsHeader, runPluginConfig, type Plugin } from '@repscope/core';
 import inversion from '@repscope/plugin-inversion';
 import walks from '@repscope/plugin-walks';
+import featureViz from '@repscope/plugin-feature-viz';
 import train from '../index';
 
 const plugin = train as unknown as Plugin<Record<string, unknown>>;
@@ -49,7 +50,7 @@ describe('train plugin', () => {
     expect(config).toMatchObject({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], n_layer: 2, n_embd: 64, vocab_size: 50257, tie_word_embeddings: true });
   }, 1_800_000);
 
-  test('its checkpoint loads in the inversion and walks plugins', async () => {
+  test('its checkpoint loads in the inversion, walks and feature-viz plugins', async () => {
     expect(finalDir).not.toBe('');
     const inv = await runPluginConfig(inversion as unknown as Plugin<Record<string, unknown>>, {
       model: { kind: 'gpt2', weights: finalDir, depth: 1, head: false },
@@ -65,6 +66,14 @@ describe('train plugin', () => {
       steps: 3,
     });
     expect(walk.outcome.status).toBe('completed');
+    // Feature visualisation needs an image model: the trained stack behind a ViT stem of its width.
+    const viz = await runPluginConfig(featureViz as unknown as Plugin<Record<string, unknown>>, {
+      model: { kind: 'hybrid', vit: { config: { imageSize: 32, patchSize: 8, hiddenSize: 64, layers: 0, heads: 4, intermediateSize: 128 } }, gpt2: { weights: finalDir }, depth: 2 },
+      panels: { neurons: [0, 1] },
+      steps: 5,
+    });
+    expect(viz.outcome.status).toBe('completed');
+    expect(viz.summary['model']).toEqual(expect.stringContaining('→ trained GPT-2 2/2 blocks'));
   }, 300_000);
 });
 
