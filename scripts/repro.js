@@ -135,7 +135,7 @@ function tableRow(e) {
   const trained = trainedModels.map((m) => (e.trainedHere ? measuredCells(`${e.id}@${m.slug}`, m) : undefined));
   const seconds = [own, ...trained].reduce((a, c) => a + (c ? c.seconds : 0), 0);
   const trainedCells = trained.map((c) => (c ? `${c.measured}<br>**${c.verdict}**` : '—'));
-  return `| ${cell(e.claim)}${e.note ? `<br><sub>${cell(e.note)}</sub>` : ''} | ${e.seedModel ?? 'untrained'} | ${config} | ${own.measured} | ${own.verdict} | ${trainedCells.join(' | ')} | ${seconds.toFixed(0)} s |`;
+  return `| ${cell(e.claim)}${e.note ? `<br><sub>${cell(e.note)}</sub>` : ''} | ${e.seedModel ?? 'untrained'} | ${config} | ${own.measured} | ${own.verdict} | ${trainedCells.join(' | ')} | ${seconds > 0 ? `${seconds.toFixed(0)} s` : '—'} |`;
 }
 const header = [
   `| claim | the claim is about | config | measured as configured (model kind: values) | verdict | ${trainedModels.map((m) => columnTitle(m, m.arch)).join(' | ')} | time |`,
