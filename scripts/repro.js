@@ -65,7 +65,19 @@ function runsOf(entry, out) {
 
 // Rows measured earlier are kept (runs/repro/<plugin>/results.json), so --only refreshes some.
 const cacheFile = path.join(root, 'runs', 'repro', plugin, 'results.json');
-const cache = readJson(cacheFile) ?? {};
+let cache = readJson(cacheFile) ?? {};
+
+/**
+ * Record one row's result. Two `pnpm repro` processes may run at once (different --only), so
+ * the file is re-read just before each write and replaced by rename: each writes only its rows.
+ */
+function saveResult(key, result) {
+  fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+  cache = { ...(readJson(cacheFile) ?? {}), [key]: result };
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(cache, null, 2));
+  fs.renameSync(tmp, cacheFile);
+}
 const trainedModels = TRAINED_HERE.map((m) => {
   const dir = checkpointOf(root, m);
   return { ...m, dir, arch: architectureOf(dir) };
@@ -114,9 +126,9 @@ for (const { key, e, extra, checkpoint } of variants) {
     const measured = finished ? describe(run.summary, e.fields) : `${run.summary.status}${run.summary.error ? ` (${String(run.summary.error).split('. ')[0]})` : ''}`;
     return { label: run.label, runKind, measured, verdict, seconds: run.summary.durationSeconds ?? 0 };
   });
-  cache[key] = { rows, checkpoint, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) };
-  fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-  fs.writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
+  // The checkpoint a trained-here row was measured on, from its own run (not today's latest).
+  const used = checkpoint && runs.length ? readConfig(runs[0].dir)?.model?.weights : undefined;
+  saveResult(key, { rows, checkpoint: used ? path.relative(root, path.resolve(runs[0].dir, used)) : checkpoint, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) });
 }
 
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
