@@ -7,7 +7,8 @@
  *
  *   node bench/run-bench.js [--backend auto|wasm|webgpu|cpu|tensorflow] [--quick] [--no-torch] [--only TEXT]
  *
- * `--only TEXT` runs the cases whose label contains TEXT (e.g. `--only hybrid`) and prints
+ * `--only TEXT` runs the cases whose label contains TEXT (e.g. `--only hybrid`; `--only training`
+ * runs the training case alone, which any other --only skips) and prints
  * instead of rewriting the table.
  */
 const { spawnSync } = require('node:child_process');
@@ -104,7 +105,8 @@ function main() {
   } else {
     console.log('\n' + table);
   }
-  const trainingFailed = require('./train-bench').runTrainingBench({ torch, machine, backend, quick, runCase });
+  // `--only training` runs the training case alone; any other --only skips it.
+  const trainingFailed = !only || only === 'training' ? require('./train-bench').runTrainingBench({ torch, machine, backend, quick, runCase }) : false;
   const failures = rows.filter((r) => r.js.error);
   process.exitCode = failures.length || trainingFailed ? 1 : 0;
 }
