@@ -7,15 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 export const PER_HEAD_MIN_TOKENS = 32;
 
 /**
- * Off unless `REPSCOPE_PER_HEAD_ATTENTION=1`. In a whole hybrid step on the shared 2-core
- * machine it cost more than the batched products (4 blocks, 2 threads: 2536 vs 1882 CPU ms per
- * step), although the kernel alone was cheaper on one thread (bench/README.md); that was before
- * its blocks were gathers instead of slices. Training GPT-2 4 × 256 at 16 × 128 tokens on the
- * same loaded machine: no gain either (whole step 27.3 vs 24.9 s wall at load 13–18, per-head
- * vs batched). Kept, tested on the trainable path too, for an A/B on a quiet machine.
+ * On unless `REPSCOPE_PER_HEAD_ATTENTION=0`. Once its head blocks were gathers (tfjs-wasm's
+ * Slice copies its whole input per call), it won on the idle 2-core machine, same minutes,
+ * 2 threads: hybrid 224² step 310 → 217 ms (1 block) and 1332 → 990 ms (4 blocks); training
+ * GPT-2 4 × 256 at 16 × 128 tokens 6923 → 6504 ms per step (bench/README.md).
  */
 export function perHeadAttentionEnabled(): boolean {
-  return process.env['REPSCOPE_PER_HEAD_ATTENTION'] === '1';
+  return process.env['REPSCOPE_PER_HEAD_ATTENTION'] !== '0';
 }
 
 type Saver = (tensors: tf.Tensor[]) => void;
