@@ -47,7 +47,12 @@ function headPass(hidden: tf.Tensor2D, head: tf.Tensor2D, targets: tf.Tensor1D, 
       // p[i, t_i] through the flat index i·V + t_i: one gather, no [rows, V] mask.
       const at = tf.add(tf.mul(tf.range(0, count, 1, 'int32'), tf.scalar(vocab, 'int32')), t) as tf.Tensor1D;
       const picked = tf.gather(tf.reshape(p, [-1]), at);
-      const pieceLoss = tf.min(picked).dataSync()[0]! >= SMALLEST_TRUSTED_PROBABILITY ? tf.neg(tf.sum(tf.log(picked))) : exactLossSum(logits as tf.Tensor2D, at);
+      // A target whose probability underflows float32 takes lse − l_t instead, with
+      // lse = l_max − log p_max exactly (p_max ≥ 1/V never underflows): no exp pass, and no
+      // read to the host, which the webgpu backend cannot do synchronously.
+      const lse = tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1)));
+      const exact = tf.sub(lse, tf.gather(tf.reshape(logits, [-1]), at));
+      const pieceLoss = tf.sum(tf.where(tf.greaterEqual(picked, SMALLEST_TRUSTED_PROBABILITY), tf.neg(tf.log(picked)), exact)) as tf.Scalar;
       logits.dispose();
       if (!withGrads) return { loss: pieceLoss };
       const hs = tf.mul(h, scale);
@@ -81,10 +86,6 @@ function headPass(hidden: tf.Tensor2D, head: tf.Tensor2D, targets: tf.Tensor1D, 
 }
 
 /** Σ (log Σ_j exp l_j − l_t) over a piece's rows, from the logits: for targets whose softmax underflowed. */
-function exactLossSum(logits: tf.Tensor2D, at: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => tf.sum(tf.sub(tf.logSumExp(logits, 1), tf.gather(tf.reshape(logits, [-1]), at))));
-}
-
 type HeadLossOp = (hidden: tf.Tensor2D, head: tf.Tensor2D) => tf.Scalar;
 
 /**
