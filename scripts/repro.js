@@ -97,14 +97,16 @@ const wanted = (key, e) => !only || only.includes(e.id) || only.includes(key);
 for (const e of entries) {
   if (wanted(e.id, e)) variants.push({ key: e.id, e, extra: [] });
   if (!e.trainedHere) continue;
+  // Resolving a config spawns the CLI: once per entry, not once per checkpoint.
+  let resolved;
   for (const m of trainedModels) {
     if (!wanted(`${e.id}@${m.slug}`, e)) continue;
     if (!m.arch) {
       console.log(`(${e.id}: no checkpoint at ${m.weights} — ${m.trainedWith} makes it)`);
       continue;
     }
-    const grid = YAML.parse(fs.readFileSync(path.join(root, e.config), 'utf8'))?.sweep?.grid;
-    variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolvedConfig(e), grid, m.dir, m.arch), checkpoint: path.relative(root, m.dir) });
+    resolved ??= { config: resolvedConfig(e), grid: YAML.parse(fs.readFileSync(path.join(root, e.config), 'utf8'))?.sweep?.grid };
+    variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolved.config, resolved.grid, m.dir, m.arch), checkpoint: path.relative(root, m.dir) });
   }
 }
 
