@@ -9,7 +9,7 @@
  *   node scripts/repro.js inversion [--only id1,id2@tiny] [--jobs 2] [--collect]
  *
  * `--only` takes entry ids (the entry and its trained-here variants) or variants (`id@tiny`,
- * `id@4x256`; see lib/trained-here.js).
+ * `id@4x256`, see lib/trained-here.js; `id@configured`, the entry alone).
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -92,10 +92,11 @@ function resolvedConfig(e) {
 
 /** Every run of the table: each entry as configured, then on each trained-here checkpoint it opts into. */
 const variants = [];
-// --only names entries (every variant) or single variants (`id@tiny`).
+// --only names entries (every variant) or single variants (`id@tiny`; `id@configured` is the
+// entry as configured, without its trained-here variants).
 const wanted = (key, e) => !only || only.includes(e.id) || only.includes(key);
 for (const e of entries) {
-  if (wanted(e.id, e)) variants.push({ key: e.id, e, extra: [] });
+  if (wanted(e.id, e) || only?.includes(`${e.id}@configured`)) variants.push({ key: e.id, e, extra: [] });
   if (!e.trainedHere) continue;
   // Resolving a config spawns the CLI: once per entry, not once per checkpoint.
   let resolved;
