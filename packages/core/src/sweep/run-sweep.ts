@@ -71,6 +71,7 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
     const lock = acquireFolderLock(plan.outDir, 'sweep');
     try {
       for (const p of plan.jobs) finishedSummary(p);
+      refuseToOrphanFinishedJobs(plan);
       const manifest = buildManifest(plan.file, args, plan.jobs);
       writeManifest(plan.outDir, manifest, 'coordinator');
       return { plan, manifest, lock };
@@ -109,6 +110,24 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
   fs.mkdirSync(full.outDir, { recursive: true });
   writeManifest(full.outDir, manifest, 'shard');
   return { plan: { ...full, jobs: full.jobs.filter((p) => options.select!(p.job.index)) }, manifest };
+}
+
+/**
+ * Rewriting jobs.json for a different job list would drop finished jobs of the sweep already in
+ * the folder from its sweep.json, report and status while their folders stay: two sweeps' results
+ * mixed in one folder. A coordinator refuses instead; one that lists every finished job there (the
+ * same sweep, resumed) goes on.
+ */
+function refuseToOrphanFinishedJobs(plan: SweepPlan): void {
+  if (!isSweepFolder(plan.outDir)) return;
+  const planned = new Set(plan.all.map((j) => j.dirName));
+  const dropped = readManifest(plan.outDir).jobs.filter((j) => !planned.has(j.dir) && fs.existsSync(path.join(plan.outDir, j.dir, 'summary.json')));
+  if (dropped.length === 0) return;
+  const names = dropped.slice(0, 3).map((j) => j.dir).join(', ') + (dropped.length > 3 ? `, … (${dropped.length} in all)` : '');
+  throw new InvalidInputError(
+    `${plan.outDir} holds finished jobs of another sweep that this one does not list (${names}); use a new --out, \`repscope sweep ${plan.outDir}\` to resume that sweep, or delete those folders`,
+    'E_SWEEP_MISMATCH',
+  );
 }
 
 function requireSelected(plan: SweepPlan): void {

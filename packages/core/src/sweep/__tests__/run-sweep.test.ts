@@ -62,6 +62,17 @@ describe('running a sweep (in-process)', () => {
     ).rejects.toThrow('holds a finished job run with a different config');
   });
 
+  test('a sweep with other jobs is refused where finished jobs it would not list are, and jobs.json is left as it was', async () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    await runSweep(writeConfig(dir, 's.yaml', SWEEP), { overrides: [], axes: [], outDir: out, ...quiet }, testEnvironment());
+    const other = writeConfig(dir, 'other.yaml', 'experiment: quadratic\nbackend: cpu\nsteps: 5\nsweep:\n  grid:\n    dim: [4]\n');
+    await expect(runSweep(other, { overrides: [], axes: [], outDir: out, ...quiet }, testEnvironment())).rejects.toThrow(
+      `${out} holds finished jobs of another sweep that this one does not list (00-dim=2-lr=0.1, 01-dim=2-lr=0.2, 02-dim=3-lr=0.1, … (4 in all))`,
+    );
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'jobs.json'), 'utf8')).jobs).toHaveLength(4);
+  });
+
   test('sweep.csv writes booleans as true/false (not an empty cell for false)', () => {
     const dir = tempDir();
     writeSweepFiles(dir, [
