@@ -14,6 +14,8 @@ const get = (obj, dotted) => dotted.split('.').reduce((o, k) => (o == null ? und
 function show(v) {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(3);
   if (typeof v === 'string') return '`' + JSON.stringify(v).slice(1, -1) + '`';
+  // Arrays of measurements (per patch row, per position) at the same precision as one number.
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return `[${v.map(show).join(', ')}]`;
   return JSON.stringify(v);
 }
 

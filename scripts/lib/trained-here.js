@@ -51,16 +51,28 @@ const columnTitle = (m, arch) =>
  * replaced whole, a judge replaced, a swept depth axis capped at the checkpoint's blocks.
  */
 function trainedHereOverrides(resolved, sweepGrid, weights, arch) {
-  const model = { ...resolved.model };
-  delete model.size;
-  delete model.config;
-  model.weights = weights;
+  const model = resolved.model.kind === 'hybrid' ? hybridOn(resolved.model, weights, arch) : { ...resolved.model, weights };
+  if (resolved.model.kind !== 'hybrid') {
+    delete model.size;
+    delete model.config;
+  }
   if (typeof model.depth === 'number' && model.depth > arch.blocks) model.depth = arch.blocks;
   const args = [`model=${JSON.stringify(model)}`];
   if (resolved.nextToken && resolved.nextToken.judge) args.push(`nextToken.judge=${JSON.stringify({ kind: 'gpt2', weights, head: true })}`);
   const depthAxis = sweepGrid && sweepGrid['model.depth'];
   if (Array.isArray(depthAxis)) args.push(`model.depth=${[...new Set(depthAxis.map((d) => Math.min(d, arch.blocks)))].join(',')}`);
   return args;
+}
+
+/**
+ * A hybrid's GPT-2 stack replaced by the checkpoint. Nothing was trained for the image side, so
+ * the ViT stem (patch projection and CLS, no ViT blocks) stays untrained, at the checkpoint's
+ * width: the column then measures what training the transformer stack alone changes.
+ */
+function hybridOn(model, weights, arch) {
+  const vit = model.vit ?? {};
+  const config = { ...(vit.config ?? {}), hiddenSize: arch.width, heads: Math.max(1, Math.round(arch.width / 64)), intermediateSize: 4 * arch.width, layers: 0 };
+  return { ...model, vit: { ...vit, weights: undefined, config }, gpt2: { weights } };
 }
 
 module.exports = { TRAINED_HERE, checkpointOf, architectureOf, columnTitle, trainedHereOverrides };
