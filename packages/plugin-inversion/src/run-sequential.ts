@@ -2,6 +2,7 @@ import { decodeText, displayTokens, InvalidInputError, tf, tokenizerFor, type Ne
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
 import { acceptanceMargin, candidateScores, nextCandidates, unvisited, verificationMacs } from './sequential-ranking';
+import { RankingPrior } from './sequential-prior';
 
 export interface PositionRecord {
   position: number;
@@ -45,6 +46,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
   const wte = model.tokenEmbeddingMatrix();
   const head = model.outputHook === 'logits';
   const exhaustiveFirst = s.ranking === 'exhaustive' || (s.ranking === 'auto' && verificationMacs(model, head) * V <= s.exhaustiveBudget);
+  const prior = await RankingPrior.create(ctx);
   // Chunks as large as keep one chunk's widest activation near 16 MB: bulk verification is
   // several times faster per token in chunks of thousands than of hundreds.
   const bulkChunk = Math.max(s.maxBatch, Math.min(16384, Math.floor(2 ** 22 / Math.max(head ? V : model.dModel, 4 * model.dModel))));
@@ -68,7 +70,8 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
       const squaredError = (x: tf.Tensor): tf.Scalar => tf.sum(tf.squaredDifference(next.states(x as tf.Tensor3D), want));
       // Continuous proposal, started from the mean token embedding at position t.
       const proposal = tf.variable(tf.tidy(() => tf.reshape(tf.add(tf.mean(wte, 0, true), posT), [1, 1, -1])));
-      for (let k = 0; k < (exhaustiveFirst ? 0 : s.proposalSteps); k++) {
+      // The prior ranks without a continuous proposal.
+      for (let k = 0; k < (exhaustiveFirst || prior ? 0 : s.proposalSteps); k++) {
         tf.tidy(() => {
           const g = tf.grad(squaredError)(proposal);
           proposal.assign(tf.sub(proposal, tf.mul(g, s.proposalLr / wantNorm)));
@@ -89,7 +92,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
         else {
           const kind = s.ranking === 'auto' || s.ranking === 'exhaustive' ? 'nearest' : s.ranking;
           const gradient = kind === 'gradient' ? tf.tidy(() => tf.grad(squaredError)(point)) : undefined;
-          const scores = candidateScores(kind, wte, posT, point, gradient);
+          const scores = kind === 'prior' ? prior!.scores(recovered) : candidateScores(kind, wte, posT, point, gradient);
           candidates = nextCandidates(scores, new Set(verified.keys()), count);
           tf.dispose([scores, ...(gradient ? [gradient] : [])]);
         }

@@ -10,8 +10,11 @@ import { tf, type TokenModel } from '@repscope/core';
  * - `gradient`: HotFlip/GCG's first-order estimate err(w_v + p_t) ≈ err(x) + ∇err(x)·(w_v + p_t − x)
  *   at the best token verified so far (the continuous proposal in the first round), so each
  *   round re-linearises where the search has got to.
+ * - `prior`: most likely first under a language model (`sequential.prior`) reading the
+ *   recovered prefix — what a trained model expects next, not where the proposal lands; on the
+ *   models trained here every ranking above puts the true token ~50,000th (README).
  */
-export type RankingKind = 'nearest' | 'normalized' | 'gradient';
+export type RankingKind = 'nearest' | 'normalized' | 'gradient' | 'prior';
 
 /**
  * The configured order: a ranking, or
@@ -42,7 +45,7 @@ export function unvisited(vocab: number, verified: Map<number, number>, count: n
 }
 
 /** Scores over the vocabulary [V] (lower = tried first). `point` is the input x [1, 1, d]; `gradient` ∇err at x. */
-export function candidateScores(kind: RankingKind, wte: tf.Tensor2D, position: tf.Tensor2D, point: tf.Tensor, gradient: tf.Tensor | undefined): tf.Tensor1D {
+export function candidateScores(kind: Exclude<RankingKind, 'prior'>, wte: tf.Tensor2D, position: tf.Tensor2D, point: tf.Tensor, gradient: tf.Tensor | undefined): tf.Tensor1D {
   return tf.tidy(() => {
     const d = wte.shape[1];
     const x = tf.reshape(point, [1, d]);

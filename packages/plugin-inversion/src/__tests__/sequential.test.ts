@@ -69,12 +69,46 @@ describe('sequential inversion', () => {
     expect(at.margin).toBeGreaterThan(100);
   });
 
-  test.each(['nearest', 'normalized', 'gradient', 'exhaustive', 'auto'])('ranking %s recovers the fixture sentence exactly, with the cached prefix', async (ranking) => {
+  test('the default ε rejects a wrong token whose state lies within 0.1 % of the target (1e-3 took it), and the true token is accepted a round later', async () => {
+    // A twin 0.2 % of the way from the prompt's token towards the mean row: its state is 5.4e-4
+    // of ‖h*‖ away (measured). The nearest ranking from the mean row (no proposal steps) must
+    // reach it before the token: the first twin id for which it does, and a first round ending at it.
+    const token = FIXTURE_TOKENS[2]!;
+    const ranked = (twin: number) => {
+      const dir = fixtureWithTwin(token, twin, 0.002);
+      const header = readSafetensorsHeader(path.join(dir, 'model.safetensors'));
+      const entry = header.entries.get('wte.weight') ?? header.entries.get('transformer.wte.weight');
+      const wte = readTensorF32(header, entry!);
+      const [rows, d] = entry!.shape as [number, number];
+      const mean = new Float64Array(d);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) mean[j]! += wte[r * d + j]! / rows;
+      const distance = (r: number) => Math.hypot(...Array.from({ length: d }, (_, j) => wte[r * d + j]! - mean[j]!));
+      const rankOf = (r: number) => 1 + Array.from({ length: rows }, (_, q) => q).filter((q) => distance(q) < distance(r)).length;
+      return { twin, dir, twinRank: rankOf(twin), tokenRank: rankOf(token) };
+    };
+    const setup = [7, 8, 9, 10, 11, 12].map(ranked).find((c) => c.twinRank < c.tokenRank && c.tokenRank <= 5 * c.twinRank)!;
+    expect(setup).toBeDefined();
+    const config = (epsilon?: number) => ({
+      model: { kind: 'gpt2', weights: setup.dir, depth: 2 },
+      method: 'sequential',
+      input: { tokens: FIXTURE_TOKENS.slice(0, 3) },
+      sequential: { ranking: 'nearest', proposalSteps: 0, firstBatch: setup.twinRank, ...(epsilon ? { epsilon } : {}) },
+    });
+    const loose = await runPluginConfig(plugin, config(1e-3));
+    expect((loose.summary['positions'] as Position[])[2]).toMatchObject({ token: setup.twin, rounds: 1 });
+    const strict = await runPluginConfig(plugin, config());
+    expect(strict.summary['tokens']).toEqual(FIXTURE_TOKENS.slice(0, 3));
+    expect((strict.summary['positions'] as Position[])[2]).toMatchObject({ token, rounds: 2, acceptedRank: setup.tokenRank });
+  });
+
+  test.each(['nearest', 'normalized', 'gradient', 'prior', 'exhaustive', 'auto'])('ranking %s recovers the fixture sentence exactly, with the cached prefix', async (ranking) => {
+    // The prior: the fixture itself with its head, reading token 0 before the prefix (its vocabulary has no 50256).
+    const prior = ranking === 'prior' ? { prior: { kind: 'gpt2', weights: FIXTURE, head: true }, priorContext: [0] } : {};
     const run = await runPluginConfig(plugin, {
       model: { kind: 'gpt2', weights: FIXTURE, depth: 2, head: true, finalNorm: false },
       method: 'sequential',
       input: { tokens: FIXTURE_TOKENS },
-      sequential: { ranking },
+      sequential: { ranking, ...prior },
     });
     expect(run.summary['tokens']).toEqual(FIXTURE_TOKENS);
     expect(run.summary['ranking']).toBe(ranking);

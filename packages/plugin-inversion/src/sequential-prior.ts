@@ -1,0 +1,34 @@
+import { InvalidInputError, isTokenModel, tf, type RunContext, type TokenModel } from '@repscope/core';
+import { canJudge } from './next-token';
+import type { InversionOptions } from './options';
+
+/**
+ * The `prior` ranking: candidates for position t in the order a language model expects them
+ * after its context and the recovered prefix. Verification still decides, so a poor prior
+ * costs candidates, never correctness.
+ */
+export class RankingPrior {
+  private constructor(
+    private readonly model: TokenModel,
+    private readonly context: number[],
+  ) {}
+
+  static async create(ctx: RunContext<InversionOptions>): Promise<RankingPrior | undefined> {
+    const s = ctx.options.sequential;
+    if (s.ranking !== 'prior' || !s.prior) return undefined;
+    const model = await ctx.models.create(s.prior);
+    if (!isTokenModel(model) || !canJudge(model)) {
+      throw new InvalidInputError(`sequential.prior: a "${model.kind}" model without an LM head cannot predict the next token; give a token model with head: true`, 'E_CONFIG_MODEL');
+    }
+    return new RankingPrior(model, s.priorContext);
+  }
+
+  /** Scores over the vocabulary [V] (lower = tried first): minus the prior's logits for the token after `prefix`. */
+  scores(prefix: number[]): tf.Tensor1D {
+    return tf.tidy(() => {
+      const ids = [...this.context, ...prefix];
+      const logits = this.model.forward(this.model.embed([ids]), { output: 'logits' });
+      return tf.neg(tf.reshape(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, -1]), [-1])) as tf.Tensor1D;
+    });
+  }
+}
