@@ -24,6 +24,7 @@ export interface InversionOptions {
   logEvery: number;
   sequential: {
     epsilon: number;
+    acceptMargin: number;
     proposalSteps: number;
     proposalLr: number;
     ranking: RankingChoice;
@@ -113,8 +114,14 @@ export function inversionSchema(r: Registries): JsonSchema {
           epsilon: {
             type: 'number',
             exclusiveMinimum: 0,
-            default: 1e-5,
-            description: 'accept a candidate when ‖h − h*‖₂ ≤ epsilon·‖h*‖₂: a float32 tolerance (true tokens measured ≤ 1.5e-6; wrong tokens of a trained model came within 9.5e-4)',
+            default: 1e-4,
+            description: 'a candidate can be accepted when ‖h − h*‖₂ ≤ epsilon·‖h*‖₂: a float32 tolerance (true tokens measured ≤ 1.5e-6; wrong tokens of a trained model came within 7e-6), so see acceptMargin',
+          },
+          acceptMargin: {
+            type: 'number',
+            minimum: 1,
+            default: 10,
+            description: 'accept the best candidate within epsilon once every other verified candidate\'s error is at least this many times its own; otherwise keep verifying (the best within epsilon is taken when no token is left). 1: the best of the first round with one within epsilon',
           },
           proposalSteps: { type: 'integer', minimum: 0, default: 20, description: 'gradient steps on the continuous embedding before each round of candidates' },
           proposalLr: { type: 'number', exclusiveMinimum: 0, default: 0.05 },

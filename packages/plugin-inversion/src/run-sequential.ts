@@ -27,7 +27,8 @@ export interface PositionRecord {
  * a continuous embedding towards the target state h*_t; candidate tokens ranked against it
  * (see sequential-ranking.ts); each round's candidates verified together by recomputing h_t
  * (the prefix's keys and values cached, so a candidate costs one position), and the best
- * one within ‖h_t − h*_t‖ ≤ ε‖h*_t‖ accepted. Rounds grow ×4 and visit only new tokens, so a
+ * one within ‖h_t − h*_t‖ ≤ ε‖h*_t‖ accepted once its error is at most 1/acceptMargin of every
+ * other verified candidate's. Rounds grow ×4 and visit only new tokens, so a
  * position needs at most |V| verifications. An exhaustive round verifies every token not yet
  * visited in large chunks: on trained models no ranking we measured keeps the true token near
  * the top (README), and then one bulk pass is cheaper than many ranked rounds.
@@ -81,6 +82,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
       let point: tf.Tensor = tf.clone(proposal);
       let batch = s.firstBatch;
       let accepted: { token: number; error: number; rank: number } | undefined;
+      let incumbent: typeof accepted;
       let rounds = 0;
       let bulk = false;
       while (!accepted && verified.size < limit) {
@@ -103,7 +105,11 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
         for (let j = 0; j < candidates.length; j++) if (errors[j]! <= s.epsilon && (bestJ < 0 || errors[j]! < errors[bestJ]!)) bestJ = j;
         // A bulk round verifies its candidates all at once, so they count as tried in order of their error.
         const rankInRound = (j: number) => (bulk ? errors.filter((e) => e < errors[j]!).length : j);
-        if (bestJ >= 0) accepted = { token: candidates[bestJ]!, error: errors[bestJ]!, rank: triedBefore + rankInRound(bestJ) + 1 };
+        if (bestJ >= 0 && (!incumbent || errors[bestJ]! < incumbent.error)) incumbent = { token: candidates[bestJ]!, error: errors[bestJ]!, rank: triedBefore + rankInRound(bestJ) + 1 };
+        // Within ε is not enough on a trained model: tokens it never saw share one state to ~1e-5,
+        // so a candidate is taken only when it stands apart from every other verified one, or
+        // when no token is left to verify.
+        if (incumbent && (acceptanceMargin([...verified.values()]) >= s.acceptMargin || verified.size >= limit)) accepted = incumbent;
         else if (s.ranking === 'gradient') {
           // Re-linearise at the best token verified so far.
           const bestToken = [...verified.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];

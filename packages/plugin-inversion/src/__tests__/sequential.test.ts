@@ -16,8 +16,8 @@ interface Position {
   margin: number;
 }
 
-/** A copy of the fixture whose token `twin` sits a hair from `token`, towards the mean row (so it is ranked first). */
-function fixtureWithTwin(token: number, twin: number, fraction: number): string {
+/** A copy of the fixture whose token(s) `twin` sit a hair from `token`, towards the mean row. */
+function fixtureWithTwin(token: number, twin: number | number[], fraction: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-'));
   fs.copyFileSync(path.join(FIXTURE, 'config.json'), path.join(dir, 'config.json'));
   const header = readSafetensorsHeader(path.join(FIXTURE, 'model.safetensors'));
@@ -27,12 +27,28 @@ function fixtureWithTwin(token: number, twin: number, fraction: number): string 
   const [rows, d] = wte!.shape as [number, number];
   const mean = new Float32Array(d);
   for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) mean[j]! += wte!.data[r * d + j]! / rows;
-  for (let j = 0; j < d; j++) {
-    const a = wte!.data[token * d + j]!;
-    wte!.data[twin * d + j] = a + fraction * (mean[j]! - a);
+  for (const row of [twin].flat()) {
+    for (let j = 0; j < d; j++) {
+      const a = wte!.data[token * d + j]!;
+      wte!.data[row * d + j] = a + fraction * (mean[j]! - a);
+    }
   }
   writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
   return dir;
+}
+
+/** A twin fixture and where the nearest ranking from the mean row (no proposal steps) puts the twins and the token. */
+function twinsRanked(token: number, twins: number[], fraction = 0.002): { twins: number[]; dir: string; twinRank: number; tokenRank: number } {
+  const dir = fixtureWithTwin(token, twins, fraction);
+  const header = readSafetensorsHeader(path.join(dir, 'model.safetensors'));
+  const entry = header.entries.get('wte.weight') ?? header.entries.get('transformer.wte.weight');
+  const wte = readTensorF32(header, entry!);
+  const [rows, d] = entry!.shape as [number, number];
+  const mean = new Float64Array(d);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) mean[j]! += wte[r * d + j]! / rows;
+  const distance = (r: number) => Math.hypot(...Array.from({ length: d }, (_, j) => wte[r * d + j]! - mean[j]!));
+  const rankOf = (r: number) => 1 + Array.from({ length: rows }, (_, q) => q).filter((q) => distance(q) < distance(r)).length;
+  return { twins, dir, twinRank: rankOf(twins[0]!), tokenRank: rankOf(token) };
 }
 
 describe('sequential inversion', () => {
@@ -74,19 +90,7 @@ describe('sequential inversion', () => {
     // of ‖h*‖ away (measured). The nearest ranking from the mean row (no proposal steps) must
     // reach it before the token: the first twin id for which it does, and a first round ending at it.
     const token = FIXTURE_TOKENS[2]!;
-    const ranked = (twin: number) => {
-      const dir = fixtureWithTwin(token, twin, 0.002);
-      const header = readSafetensorsHeader(path.join(dir, 'model.safetensors'));
-      const entry = header.entries.get('wte.weight') ?? header.entries.get('transformer.wte.weight');
-      const wte = readTensorF32(header, entry!);
-      const [rows, d] = entry!.shape as [number, number];
-      const mean = new Float64Array(d);
-      for (let r = 0; r < rows; r++) for (let j = 0; j < d; j++) mean[j]! += wte[r * d + j]! / rows;
-      const distance = (r: number) => Math.hypot(...Array.from({ length: d }, (_, j) => wte[r * d + j]! - mean[j]!));
-      const rankOf = (r: number) => 1 + Array.from({ length: rows }, (_, q) => q).filter((q) => distance(q) < distance(r)).length;
-      return { twin, dir, twinRank: rankOf(twin), tokenRank: rankOf(token) };
-    };
-    const setup = [7, 8, 9, 10, 11, 12].map(ranked).find((c) => c.twinRank < c.tokenRank && c.tokenRank <= 5 * c.twinRank)!;
+    const setup = [7, 8, 9, 10, 11, 12].map((twin) => twinsRanked(token, [twin])).find((c) => c.twinRank < c.tokenRank && c.tokenRank <= 5 * c.twinRank)!;
     expect(setup).toBeDefined();
     const config = (epsilon?: number) => ({
       model: { kind: 'gpt2', weights: setup.dir, depth: 2 },
@@ -95,10 +99,31 @@ describe('sequential inversion', () => {
       sequential: { ranking: 'nearest', proposalSteps: 0, firstBatch: setup.twinRank, ...(epsilon ? { epsilon } : {}) },
     });
     const loose = await runPluginConfig(plugin, config(1e-3));
-    expect((loose.summary['positions'] as Position[])[2]).toMatchObject({ token: setup.twin, rounds: 1 });
+    expect((loose.summary['positions'] as Position[])[2]).toMatchObject({ token: setup.twins[0], rounds: 1 });
     const strict = await runPluginConfig(plugin, config());
     expect(strict.summary['tokens']).toEqual(FIXTURE_TOKENS.slice(0, 3));
     expect((strict.summary['positions'] as Position[])[2]).toMatchObject({ token, rounds: 2, acceptedRank: setup.tokenRank });
+  });
+
+  test('two candidates within ε that do not stand apart are not accepted: the search goes on to the true token (acceptMargin 1 took one)', async () => {
+    // Two identical twins 0.2 % from the token: both within ε = 0.05 of h*, with the same error,
+    // so their margin is 1. The first round ends at them; the token comes a round later.
+    const token = FIXTURE_TOKENS[2]!;
+    const setup = [[7, 8], [9, 10], [11, 12], [13, 14]].map((twins) => twinsRanked(token, twins)).find((c) => c.twinRank + 1 < c.tokenRank && c.tokenRank <= 5 * (c.twinRank + 1))!;
+    expect(setup).toBeDefined();
+    const config = (acceptMargin?: number) => ({
+      model: { kind: 'gpt2', weights: setup.dir, depth: 2 },
+      method: 'sequential',
+      input: { tokens: FIXTURE_TOKENS.slice(0, 3) },
+      sequential: { ranking: 'nearest', epsilon: 0.05, proposalSteps: 0, firstBatch: setup.twinRank + 1, ...(acceptMargin ? { acceptMargin } : {}) },
+    });
+    const first = await runPluginConfig(plugin, config(1));
+    expect(setup.twins).toContain((first.summary['positions'] as Position[])[2]!.token);
+    const apart = await runPluginConfig(plugin, config());
+    expect(apart.summary['tokens']).toEqual(FIXTURE_TOKENS.slice(0, 3));
+    const at = (apart.summary['positions'] as Position[])[2]!;
+    expect(at).toMatchObject({ token, rounds: 2, acceptedRank: setup.tokenRank });
+    expect(at.margin).toBeGreaterThan(10);
   });
 
   test.each(['nearest', 'normalized', 'gradient', 'prior', 'exhaustive', 'auto'])('ranking %s recovers the fixture sentence exactly, with the cached prefix', async (ranking) => {
