@@ -114,8 +114,8 @@ export function inversionSchema(r: Registries): JsonSchema {
           epsilon: {
             type: 'number',
             exclusiveMinimum: 0,
-            default: 1e-4,
-            description: 'a candidate can be accepted when ‖h − h*‖₂ ≤ epsilon·‖h*‖₂: a float32 tolerance (true tokens measured ≤ 1.5e-6; wrong tokens of a trained model came within 7e-6), so see acceptMargin',
+            default: 1e-5,
+            description: 'a candidate can be accepted when ‖h − h*‖₂ ≤ epsilon·‖h*‖₂: a float32 tolerance (true tokens measured ≤ 1.5e-6; wrong tokens of trained models came within 7e-6 and 6.7e-5), so see acceptMargin too',
           },
           acceptMargin: {
             type: 'number',

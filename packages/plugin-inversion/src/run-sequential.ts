@@ -86,6 +86,8 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
       let rounds = 0;
       let bulk = false;
       while (!accepted && verified.size < limit) {
+        // Between rounds too: a position of a trained model can take minutes of rounds.
+        if (rounds > 0) await ctx.checkInterrupted();
         rounds++;
         bulk = exhaustiveFirst || (s.ranking === 'auto' && rounds > 1);
         const count = Math.min(batch, limit - verified.size);
