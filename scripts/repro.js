@@ -106,7 +106,7 @@ for (const e of entries) {
       console.log(`(${e.id}: no checkpoint at ${m.weights} — ${m.trainedWith} makes it)`);
       continue;
     }
-    resolved ??= { config: resolvedConfig(e), grid: YAML.parse(fs.readFileSync(path.join(root, e.config), 'utf8'))?.sweep?.grid };
+    resolved ??= { config: resolvedConfig(e), grid: YAML.parse(fs.readFileSync(path.join(root, e.config), 'utf8'), { logLevel: 'error' })?.sweep?.grid };
     variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolved.config, resolved.grid, m.dir, m.arch), checkpoint: path.relative(root, m.dir) });
   }
 }
