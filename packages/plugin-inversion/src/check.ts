@@ -34,5 +34,9 @@ function checkPrior(o: InversionOptions, model: ModelShape | undefined, prior: M
   if (prior.vocabSize !== model.vocabSize) return [{ path: ['sequential', 'prior'], message: `the prior's vocabulary (${prior.vocabSize}) is not the model's (${model.vocabSize})` }];
   const issues = checkTokenIds(prior, s.priorContext, ['sequential', 'priorContext'], 'priorContext');
   // The longest input the prior reads: its context and every position but the last.
-  return issues.length ? issues : checkTokenIds(prior, [...s.priorContext, ...new Array<number>(Math.max(0, length - 1)).fill(0)], ['sequential', 'priorContext'], 'priorContext with the recovered prefix');
+  const longest = s.priorContext.length + length - 1;
+  if (!issues.length && prior.maxPositions !== undefined && longest > prior.maxPositions) {
+    issues.push({ path: ['sequential', 'priorContext'], message: `with the recovered prefix the prior reads ${longest} tokens, but it takes at most ${prior.maxPositions}` });
+  }
+  return issues;
 }

@@ -1,7 +1,7 @@
 import { decodeText, displayTokens, InvalidInputError, tf, tokenizerFor, type NextPositionStates, type RunContext, type TokenModel } from '@repscope/core';
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
-import { acceptanceMargin, candidateScores, nextCandidates, unvisited, verificationMacs } from './sequential-ranking';
+import { acceptanceMargin, CandidateOrder, candidateScores, unvisited, verificationMacs } from './sequential-ranking';
 import { RankingPrior } from './sequential-prior';
 
 export interface PositionRecord {
@@ -48,6 +48,8 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
   const head = model.outputHook === 'logits';
   const exhaustiveFirst = s.ranking === 'exhaustive' || (s.ranking === 'auto' && verificationMacs(model, head) * V <= s.exhaustiveBudget);
   const prior = await RankingPrior.create(ctx);
+  // Ranked rounds of auto and exhaustive (auto's first round) use nearest.
+  const kind = s.ranking === 'auto' || s.ranking === 'exhaustive' ? 'nearest' : s.ranking;
   // Chunks as large as keep one chunk's widest activation near 16 MB: bulk verification is
   // several times faster per token in chunks of thousands than of hundreds.
   const bulkChunk = Math.max(s.maxBatch, Math.min(16384, Math.floor(2 ** 22 / Math.max(head ? V : model.dModel, 4 * model.dModel))));
@@ -85,6 +87,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
       let incumbent: typeof accepted;
       let rounds = 0;
       let bulk = false;
+      let order: CandidateOrder | undefined;
       while (!accepted && verified.size < limit) {
         // Between rounds too: a position of a trained model can take minutes of rounds.
         if (rounds > 0) await ctx.checkInterrupted();
@@ -94,11 +97,14 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
         let candidates: number[];
         if (bulk) candidates = unvisited(V, verified, limit - verified.size);
         else {
-          const kind = s.ranking === 'auto' || s.ranking === 'exhaustive' ? 'nearest' : s.ranking;
-          const gradient = kind === 'gradient' ? tf.tidy(() => tf.grad(squaredError)(point)) : undefined;
-          const scores = kind === 'prior' ? prior!.scores(recovered) : candidateScores(kind, wte, posT, point, gradient);
-          candidates = nextCandidates(scores, new Set(verified.keys()), count);
-          tf.dispose([scores, ...(gradient ? [gradient] : [])]);
+          // The gradient ranking re-linearises every round; the others score once per position.
+          if (!order || kind === 'gradient') {
+            const gradient = kind === 'gradient' ? tf.tidy(() => tf.grad(squaredError)(point)) : undefined;
+            const scores = kind === 'prior' ? prior!.scores(recovered) : candidateScores(kind, wte, posT, point, gradient);
+            order = new CandidateOrder(scores);
+            tf.dispose([scores, ...(gradient ? [gradient] : [])]);
+          }
+          candidates = order.take(verified, count);
         }
         const triedBefore = verified.size;
         const errors = verifyCandidates(next, wte, posT, want, wantNorm, candidates, bulk ? bulkChunk : s.maxBatch);

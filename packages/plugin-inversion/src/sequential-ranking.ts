@@ -64,16 +64,28 @@ function standardize(x: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))) as tf.Tensor2D;
 }
 
-/** `count` lowest-scoring ids not yet visited, in order. */
-export function nextCandidates(scores: tf.Tensor1D, visited: Set<number>, count: number): number[] {
-  const want = Math.min(scores.shape[0], visited.size + count);
-  const ranked = tf.tidy(() => tf.topk(tf.neg(scores), want).indices.dataSync());
-  const out: number[] = [];
-  for (const id of ranked) {
-    if (out.length === count) break;
-    if (!visited.has(id)) out.push(id);
+/**
+ * Token ids by ascending score, read from the device once. A position's rounds walk it past the
+ * ids already verified, so a fixed ranking is scored and sorted once per position, not per round.
+ */
+export class CandidateOrder {
+  private readonly ids: Int32Array;
+  private cursor = 0;
+
+  constructor(scores: tf.Tensor1D) {
+    const values = scores.dataSync();
+    this.ids = Int32Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!);
   }
-  return out;
+
+  /** The next `count` ids not in `visited`. */
+  take(visited: Map<number, number>, count: number): number[] {
+    const out: number[] = [];
+    while (out.length < count && this.cursor < this.ids.length) {
+      const id = this.ids[this.cursor++]!;
+      if (!visited.has(id)) out.push(id);
+    }
+    return out;
+  }
 }
 
 /** Second-best ÷ best verified error: how clearly the accepted token stands apart (∞ with one candidate). */

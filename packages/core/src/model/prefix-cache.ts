@@ -65,11 +65,14 @@ function attendAfterPrefix(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pastKeys: t
   const scale = 1 / Math.sqrt(dh);
   const pastScores = tf.mul(tf.matMul(qh, tf.squeeze(pastKeys, [0]), false, true), scale); // [h, B, n]
   const ownScore = tf.mul(tf.sum(tf.mul(qh, kh), -1, true), scale); // [h, B, 1]
-  const pattern = tf.softmax(tf.concat([pastScores, ownScore], -1));
-  const n = pastScores.shape[2]!;
-  const pastPart = tf.matMul(tf.slice(pattern, [0, 0, 0], [-1, -1, n]), tf.squeeze(pastValues, [0])); // [h, B, dh]
-  const ownPart = tf.mul(tf.slice(pattern, [0, 0, n], [-1, -1, 1]), vh);
-  return tf.reshape(tf.transpose(tf.add(pastPart, ownPart), [1, 0, 2]), [batch, 1, d]) as tf.Tensor3D;
+  // The softmax over [past | own] written out, so its two parts need no slicing (tfjs-wasm's
+  // Slice copies its whole input): weights e^(s − m) over their sum.
+  const top = tf.maximum(tf.max(pastScores, -1, true), ownScore);
+  const pastWeights = tf.exp(tf.sub(pastScores, top));
+  const ownWeight = tf.exp(tf.sub(ownScore, top));
+  const total = tf.add(tf.sum(pastWeights, -1, true), ownWeight);
+  const mixed = tf.add(tf.matMul(pastWeights, tf.squeeze(pastValues, [0])), tf.mul(ownWeight, vh)); // [h, B, dh]
+  return tf.reshape(tf.transpose(tf.div(mixed, total), [1, 0, 2]), [batch, 1, d]) as tf.Tensor3D;
 }
 
 export function disposePast(past: PastKeyValues): void {

@@ -22,6 +22,9 @@ describe('sequential inversion of a model trained here', () => {
   let weights = '';
   const sentence = 'The cat saw a dog.';
   const ids = gpt2Tokenizer.encode(sentence);
+  /** Sequential inversion of the sentence through the checkpoint's first block, no head. */
+  const invert = (sequential: Record<string, unknown> = {}) =>
+    runPluginConfig(inversionPlugin, { model: { kind: 'gpt2', weights, depth: 1, head: false }, method: 'sequential', input: { text: sentence }, sequential });
 
   beforeAll(async () => {
     const run = await runPluginConfig(trainPlugin, {
@@ -38,12 +41,7 @@ describe('sequential inversion of a model trained here', () => {
   }, 600_000);
 
   test('the ranking the proposal alone gives (nearest) misses the first token within 1,000 candidates', async () => {
-    const run = await runPluginConfig(inversionPlugin, {
-      model: { kind: 'gpt2', weights, depth: 1, head: false },
-      method: 'sequential',
-      input: { text: sentence },
-      sequential: { ranking: 'nearest', maxCandidates: 1000 },
-    });
+    const run = await invert({ ranking: 'nearest', maxCandidates: 1000 });
     const first = (run.summary['positions'] as Position[])[0]!;
     expect(first.acceptedRank).toBe(-1);
     expect(first.candidatesTried).toBe(1000);
@@ -52,11 +50,7 @@ describe('sequential inversion of a model trained here', () => {
   }, 300_000);
 
   test('the default (auto) verifies every token on a model this small: exact, and the true token ranked first at every position', async () => {
-    const run = await runPluginConfig(inversionPlugin, {
-      model: { kind: 'gpt2', weights, depth: 1, head: false },
-      method: 'sequential',
-      input: { text: sentence },
-    });
+    const run = await invert();
     const s = run.summary;
     expect(s['ranking']).toBe('auto');
     expect(s['tokens']).toEqual(ids);
@@ -69,12 +63,7 @@ describe('sequential inversion of a model trained here', () => {
   }, 300_000);
 
   test('auto above its budget tries nearest first and, where that fails, every remaining token in one round: still exact', async () => {
-    const run = await runPluginConfig(inversionPlugin, {
-      model: { kind: 'gpt2', weights, depth: 1, head: false },
-      method: 'sequential',
-      input: { text: sentence },
-      sequential: { exhaustiveBudget: 0, firstBatch: 8 },
-    });
+    const run = await invert({ exhaustiveBudget: 0, firstBatch: 8 });
     expect(run.summary['tokens']).toEqual(ids);
     const positions = run.summary['positions'] as Position[];
     const fellBack = positions.filter((p) => p.rounds === 2);
@@ -89,12 +78,7 @@ describe('sequential inversion of a model trained here', () => {
   }, 300_000);
 
   test('the prior ranking (the trained model\'s own next-token order) is exact within 2,000 candidates at every position, where nearest needs ~50,000', async () => {
-    const run = await runPluginConfig(inversionPlugin, {
-      model: { kind: 'gpt2', weights, depth: 1, head: false },
-      method: 'sequential',
-      input: { text: sentence },
-      sequential: { ranking: 'prior', prior: { kind: 'gpt2', weights, head: true }, priorContext: [13, 198] },
-    });
+    const run = await invert({ ranking: 'prior', prior: { kind: 'gpt2', weights, head: true }, priorContext: [13, 198] });
     const s = run.summary;
     expect(s['tokens']).toEqual(ids);
     // Measured on this 60-step checkpoint: accepted ranks 90, 908, 247, 13, 172, 1 (the 400-step
@@ -104,14 +88,17 @@ describe('sequential inversion of a model trained here', () => {
     expect(positions.every((p) => !p.exhaustive)).toBe(true);
   }, 300_000);
 
-  test('ranking prior without a prior, or with a prior of another vocabulary, is refused before the run', async () => {
-    const base = { model: { kind: 'gpt2', weights, depth: 1, head: false }, method: 'sequential', input: { text: sentence } };
-    await expect(runPluginConfig(inversionPlugin, { ...base, sequential: { ranking: 'prior' } })).rejects.toThrow(
+  test('ranking prior without a prior, with a prior of another vocabulary, or with a context too long for it, is refused before the run', async () => {
+    await expect(invert({ ranking: 'prior' })).rejects.toThrow(
       'sequential.ranking: prior needs sequential.prior: a language model with its LM head, e.g. the same weights with head: true',
     );
     const otherVocabulary = { kind: 'gpt2', config: { vocabSize: 64, nPositions: 16, nEmbd: 32, nLayer: 1, nHead: 2 }, head: true };
-    await expect(runPluginConfig(inversionPlugin, { ...base, sequential: { ranking: 'prior', prior: otherVocabulary } })).rejects.toThrow(
+    await expect(invert({ ranking: 'prior', prior: otherVocabulary })).rejects.toThrow(
       "sequential.prior: the prior's vocabulary (64) is not the model's (50257)",
+    );
+    // The checkpoint takes 32 positions: 30 context tokens and the sentence's first 5 are 35.
+    await expect(invert({ ranking: 'prior', prior: { kind: 'gpt2', weights, head: true }, priorContext: new Array(30).fill(198) })).rejects.toThrow(
+      `sequential.priorContext: with the recovered prefix the prior reads ${30 + ids.length - 1} tokens, but it takes at most 32`,
     );
   }, 300_000);
 });
