@@ -70,9 +70,11 @@ function trainedHereOverrides(resolved, sweepGrid, weights, arch) {
  * width: the column then measures what training the transformer stack alone changes.
  */
 function hybridOn(model, weights, arch) {
-  const vit = model.vit ?? {};
+  // The stem's own weights (if any) are dropped: they are of another width.
+  const vit = { ...(model.vit ?? {}) };
+  delete vit.weights;
   const config = { ...(vit.config ?? {}), hiddenSize: arch.width, heads: Math.max(1, Math.round(arch.width / 64)), intermediateSize: 4 * arch.width, layers: 0 };
-  return { ...model, vit: { ...vit, weights: undefined, config }, gpt2: { weights } };
+  return { ...model, vit: { ...vit, config }, gpt2: { weights } };
 }
 
 module.exports = { TRAINED_HERE, checkpointOf, architectureOf, columnTitle, trainedHereOverrides };
