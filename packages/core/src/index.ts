@@ -1,73 +1,40 @@
-// Public API of @repscope/core. No side effects here: registration happens in the
-// explicit register-builtin-*.ts files and the composition root (run/runner.ts).
-export * from './plugin/types';
-export type { PluginManifest } from './plugin/manifest';
-export { PluginCatalog } from './plugin/catalog';
-export type { LoadedPlugin, PluginStatus } from './plugin/catalog';
-export type { RunContext, EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory } from './run/context';
-export type { Model, TokenModel, ImageModel, InputSpace, ModelKind, ModelShape, ModelSpec, ModelBuildDeps, ForwardOptions, HookFn, NextPositionStates } from './model/types';
-export { ModelCheckError } from './model/model-check';
-export { checkInputSpace, checkTokenIds } from './plugin/input-checks';
-export { MODEL_LIMITS } from './model/limits';
-export { isTokenModel, isImageModel } from './model/types';
+// @repscope/core's main entry: the plugin API, and nothing else. Everything a plugin needs
+// is here — the plugin and run-context interfaces, the model interfaces (re-exported from
+// @repscope/models, so a plugin depends on core alone), optimizers, decoders, the shared
+// helpers — and every name is documented in docs/authoring-plugins.md. Test helpers are at
+// `@repscope/core/testing`. No side effects here.
+
+// Plugins
+export { definePlugin, PLUGIN_API_VERSION } from './plugin/types';
+export type { Plugin, PluginCheckContext, PluginIssue, PluginModelRequirement, SummaryFields } from './plugin/types';
+export type {
+  RunContext, EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory, ArtifactWriter, ArtifactKind, MetricsSink, MetricValue,
+  ReportSections, TableCell, PlotSpec, ProgressReporter,
+} from './plugin/api';
+export type { MetricsDescription, MetricRole } from './plugin/metrics-description';
+export { checkInputSpace, checkTokenIds, promptTokenIds } from './plugin/input-checks';
+export type { PromptInput } from './plugin/input-checks';
+export { decodeSchema } from './plugin/decode-schema';
+export type { DecodeOptions } from './plugin/decode-schema';
+export type { Registries } from './registry/registries';
+export { RunDivergedError, RunInterruptedError } from './util/run-signals';
+
+// Models (the interfaces plugins program against)
+export type {
+  Model, TokenModel, ImageModel, TrainableTokenModel, InputSpace, ModelKind, ModelShape, ModelSpec, ModelBuildDeps, ModelCreateOptions, ForwardOptions,
+  HookFn, NextPositionStates, Tokenizer, Decoder, DecoderKind, DecodeResult, TokenCandidate, BackendInfo, JsonSchema, FloatImage,
+} from '@repscope/models';
+export { isTokenModel, isImageModel, isCausal, isTrainableTokenModel, ModelCheckError, MODEL_LIMITS, matchHookPatterns } from '@repscope/models';
+export { displayToken, displayTokens, displayBytes, decodeText } from '@repscope/models';
+export { readSafetensorsHeader, readTensorF32, writeSafetensors, encodeSafetensors } from '@repscope/models';
+export { encodePng, decodePng, readImageFile } from '@repscope/models';
+export { Rng, Registry, UserFacingError, InvalidInputError, writeFileAtomic, writeJsonAtomic } from '@repscope/models';
+/** The TensorFlow.js instance repscope runs on; plugins should use this one (one engine, one backend). */
+export * as tf from '@tensorflow/tfjs';
+
+// Optimisation of an input
 export type { Optimizer, OptimizerKind, OptimizerSpec } from './optimizer/types';
 export type { ScheduleKind, ScheduleSpec, LearningRateSchedule } from './optimizer/schedule';
 export { optimizerSchema } from './optimizer/schema';
-export type { Metric } from './metric/types';
-export type { Decoder, DecoderKind, DecodeResult, TokenCandidate } from './decode/types';
-export type { Registries } from './registries';
-export { createEmptyRegistries, forkRegistries } from './registries';
-export { createBuiltinRegistries, createDefaultEnvironment } from './builtins';
-export { Registry, DuplicateRegistrationError } from './util/registry';
-export { Rng } from './util/rng';
-export { UserFacingError, InvalidInputError } from './util/errors';
-export { writeFileAtomic, writeJsonAtomic } from './util/atomic-write';
-export { encodePng, decodePng } from './util/png';
-export type { FloatImage } from './util/png';
-export { ConfigError, formatIssue } from './config/config-error';
-export type { ConfigIssue } from './config/config-error';
-export { loadRawConfig, resolveExperiment } from './config/resolve';
-export type { RawConfig, ResolvedExperiment, ResolveEnvironment } from './config/resolve';
-export { parseOverrides, parseSweepArguments } from './config/overrides';
-export type { JsonSchema } from './config/validate';
-export { runExperiment, defaultRunDir } from './run/runner';
-export type { RunOptions, RunOutcome, RunStatus } from './run/runner';
-export { RunDivergedError, RunInterruptedError } from './run/run-errors';
-export { RunDirectory } from './run/run-directory';
-export type { Artifact, ArtifactKind } from './run/run-directory';
-export { MetricsLogger } from './run/metrics-logger';
-export type { MetricsDescription, MetricRole } from './run/metrics-description';
-export type { ProgressReporter, ProgressMode } from './run/progress';
-export { ReportBuilder } from './report/report-builder';
-export { renderVegaLiteSvg } from './report/plot';
-export { expandSweep } from './sweep/expand';
-export { planSweep, runSweep } from './sweep/run-sweep';
-export { selectBackend, describeBackend, BACKEND_CHOICES } from './backend/select-backend';
-export type { BackendInfo, BackendChoice } from './backend/select-backend';
-export { main as cliMain } from './cli/main';
-export { checkPluginConformance, assertPluginConformance } from './testing/conformance';
-export type { ConformanceCheck, ConformanceOptions } from './testing/conformance';
 export { descentStep, descentStepAsync, inputGradient } from './optimizer/descent-step';
-export { gpt2Tokenizer, displayToken, displayTokens, displayBytes, decodeText, tokenizerFor } from './tokenizer/gpt2-tokenizer';
-export type { Tokenizer } from './tokenizer/gpt2-tokenizer';
-export { readImageFile } from './util/image-file';
-export { writeSafetensors, encodeSafetensors } from './model/safetensors/write';
-export { readSafetensorsHeader, readTensorF32 } from './model/safetensors/read';
-export { matchHookPatterns } from './model/hooks';
-/** The TensorFlow.js instance repscope runs on; plugins should use this one (one engine, one backend). */
-export * as tf from '@tensorflow/tfjs';
-export { runPluginConfig } from './testing/run-config';
-export { webgpuForTests } from './testing/webgpu-availability';
-export { summaryMismatches, releaseWebGpu } from './testing/backend-parity';
-export type { SummaryMismatch } from './testing/backend-parity';
-export type { TestRun } from './testing/run-config';
-export { decodeSchema } from './decode/schema';
-export type { DecodeOptions } from './decode/schema';
-export { fetchHubWeights, withLocalWeights, hubModelRecords } from './hub/config-weights';
-export { ensureHubModel } from './hub/hub-model';
-export type { HubModelRecord, HubFileRecord } from './hub/hub-model';
-export { buildGpt2 } from './model/gpt2/kind';
-export type { Gpt2Spec } from './model/gpt2/kind';
-export { Gpt2Model } from './model/gpt2/gpt2-model';
-export type { Gpt2Config } from './model/gpt2/config';
-export { isTrainable } from './model/trainable';
+export type { Metric } from './metric/types';

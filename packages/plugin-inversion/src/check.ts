@@ -1,4 +1,4 @@
-import { checkInputSpace, checkTokenIds, type ModelShape, type PluginCheckContext, type PluginIssue } from '@repscope/core';
+import { checkInputSpace, checkTokenIds, promptTokenIds, type ModelShape, type PluginCheckContext, type PluginIssue } from '@repscope/core';
 import type { InversionOptions } from './options';
 
 /** Before the run: the input fits the model (space, length, vocabulary), and image depths exist. */
@@ -16,7 +16,8 @@ export function checkInversion({ options: o, model, modelAt, tokenizer }: Plugin
   const key = o.input.text !== undefined ? ['input', 'text'] : ['input', 'tokens'];
   const space = checkInputSpace(model, 'embeddings', key);
   if (space.length) return space;
-  const ids = o.input.tokens ?? tokenizer.encode(o.input.text!);
+  if (o.input.tokens === undefined && !tokenizer) return model ? [{ path: key, message: "the model's vocabulary has no known tokenizer; give input.tokens instead" }] : [];
+  const ids = promptTokenIds(o.input, tokenizer, key);
   const judge = modelAt(['nextToken', 'judge']);
   return [
     ...checkTokenIds(model, ids, key),

@@ -22,7 +22,7 @@ export default definePlugin<InversionOptions>({
     decode: { at: [2] },
   },
   async run(ctx) {
-    const model = await ctx.models.create(undefined, ctx.options.input.image ? {} : { sequenceLength: promptIds(ctx.options).length });
+    const model = await ctx.models.create(undefined, ctx.options.input.image ? {} : { sequenceLength: promptIds(ctx.options, ctx.tokenizer).length });
     if (ctx.options.input.image !== undefined) {
       if (!isImageModel(model)) throw new InvalidInputError(`input.image needs an image model (vit, hybrid); "${model.kind}" takes ${model.inputSpace}`, 'E_CONFIG_MODEL');
       if (ctx.options.method !== 'gradient') throw new InvalidInputError('method: images are inverted with method gradient', 'E_CONFIG');

@@ -1,4 +1,4 @@
-import { descentStepAsync, displayTokens, tf, tokenizerFor, type RunContext, type TokenModel } from '@repscope/core';
+import { descentStepAsync, displayTokens, tf, type RunContext, type Tokenizer, type TokenModel } from '@repscope/core';
 import { baselineDistance, l1PerItem, readFirst } from './baseline';
 import { decodeAll, Snapshot, tokenAccuracy, topKRows } from './decoding';
 import { initialInput } from './init';
@@ -22,8 +22,8 @@ function median(values: number[]): number {
  */
 export async function runGradientInversion(ctx: RunContext<InversionOptions>, model: TokenModel): Promise<Record<string, unknown>> {
   const o = ctx.options;
-  const ids = promptIds(o);
-  const tokenizer = tokenizerFor(model);
+  const tokenizer = model.tokenizer;
+  const ids = promptIds(o, tokenizer);
   const target = tokenTarget(model, ids);
   const metric = ctx.registries.metrics.get(o.loss.metric);
   const decoder = await ctx.registries.decoders.get(o.decode.decoder).create(model);
@@ -195,7 +195,7 @@ async function judgeModel(ctx: RunContext<InversionOptions>, model: TokenModel):
   return model.outputHook === 'logits' && canJudge(model) ? model : undefined;
 }
 
-function writeReport(ctx: RunContext<InversionOptions>, snapshots: Snapshot[], final: Snapshot, ids: number[], tokenizer: ReturnType<typeof tokenizerFor>, m: number): void {
+function writeReport(ctx: RunContext<InversionOptions>, snapshots: Snapshot[], final: Snapshot, ids: number[], tokenizer: Tokenizer | undefined, m: number): void {
   ctx.report.addText('Target', `${JSON.stringify(ctx.options.input.text ?? ids)} → ${displayTokens(ids, tokenizer).join(' | ')}; baseline m = ${m.toPrecision(5)}`);
   ctx.report.addTable(
     'Trajectory (best restart)',

@@ -1,4 +1,4 @@
-import { decodeText, displayTokens, InvalidInputError, tf, tokenizerFor, type NextPositionStates, type RunContext, type TokenModel } from '@repscope/core';
+import { decodeText, displayTokens, InvalidInputError, isCausal, tf, type NextPositionStates, type RunContext, type TokenModel } from '@repscope/core';
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
 import { acceptanceMargin, CandidateOrder, candidateScores, unvisited, verificationMacs } from './sequential-ranking';
@@ -36,9 +36,9 @@ export interface PositionRecord {
 export async function runSequentialInversion(ctx: RunContext<InversionOptions>, model: TokenModel): Promise<Record<string, unknown>> {
   const o = ctx.options;
   const s = o.sequential;
-  if (model.kind === 'fcnet') throw new InvalidInputError('method sequential needs a causal model (gpt2 or the per-token mlp); fcnet mixes all positions', 'E_CONFIG_MODEL');
-  const ids = promptIds(o);
-  const tokenizer = tokenizerFor(model);
+  if (!isCausal(model)) throw new InvalidInputError(`method sequential needs a causal model (gpt2 or the per-token mlp); ${(model as TokenModel).kind} mixes all positions`, 'E_CONFIG_MODEL');
+  const tokenizer = model.tokenizer;
+  const ids = promptIds(o, tokenizer);
   const target = tokenTarget(model, ids);
   const n = ids.length;
   const V = model.vocabSize;

@@ -1,4 +1,4 @@
-import { gpt2Tokenizer, InvalidInputError, isTokenModel, tf, type Model, type TokenModel } from '@repscope/core';
+import { InvalidInputError, isTokenModel, promptTokenIds, tf, type Model, type Tokenizer, type TokenModel } from '@repscope/core';
 import type { InversionOptions } from './options';
 
 export interface TokenTarget {
@@ -9,9 +9,9 @@ export interface TokenTarget {
   output: tf.Tensor;
 }
 
-/** Token ids of the prompt: GPT-2's tokenizer for `text`, as given for `tokens`. */
-export function promptIds(options: InversionOptions): number[] {
-  return options.input.tokens ?? gpt2Tokenizer.encode(options.input.text!);
+/** Token ids of the prompt: the model's tokenizer for `text`, as given for `tokens`. */
+export function promptIds(options: InversionOptions, tokenizer: Tokenizer | undefined): number[] {
+  return promptTokenIds(options.input, tokenizer);
 }
 
 export function requireTokenModel(model: Model): TokenModel {

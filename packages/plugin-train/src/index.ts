@@ -10,7 +10,7 @@ export default definePlugin<TrainOptions>({
   description: 'train GPT-2-family models on local text or a synthetic corpus; checkpoints in Hugging Face layout, resumable',
   apiVersion: 1,
   optionsSchema: trainSchema,
-  model: { required: true, inputSpaces: ['embeddings'] },
+  model: { required: true, inputSpaces: ['embeddings'], trainable: true },
   resumable: true,
   example: {
     model: { kind: 'gpt2', config: { nLayer: 1, nEmbd: 16, nHead: 2, nPositions: 16 } },
@@ -21,9 +21,12 @@ export default definePlugin<TrainOptions>({
     checkpoints: { every: 2 },
   },
   // Bad data (no file matches, empty, not UTF-8, too short) is a config error before any run.
-  check({ options, seed }): PluginIssue[] {
+  check({ options, seed, model, tokenizer }): PluginIssue[] {
+    if (!model) return [];
+    if (!tokenizer) return [{ path: ['model'], message: "training reads text: the model's vocabulary needs a known tokenizer" }];
+    if (model.depth !== model.layers) return [{ path: ['model', 'depth'], message: 'leave it out for training (the whole model is trained)' }];
     try {
-      buildDataset(options, seed);
+      buildDataset(options, seed, tokenizer);
       return [];
     } catch (err) {
       if (err instanceof DataError) return [{ path: err.configPath, message: err.message }];
@@ -33,4 +36,3 @@ export default definePlugin<TrainOptions>({
   run: runTraining,
 });
 export { SyntheticCorpus } from './data/synthetic-corpus';
-export { hfGpt2Config } from './train/checkpoint-folder';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { buildGpt2, Gpt2Model, Gpt2Spec, InvalidInputError, RunDivergedError, tf, type RunContext, type SummaryFields } from '@repscope/core';
+import { InvalidInputError, isTrainableTokenModel, RunDivergedError, tf, type RunContext, type SummaryFields, type Tokenizer, type TrainableTokenModel } from '@repscope/core';
 import { buildDataset, evalBatches, trainBatches, type Batch, type Dataset } from './data/dataset';
 import { DataError } from './data/text-files';
 import type { TrainOptions } from './options';
@@ -18,9 +18,9 @@ interface Evaluation {
   sample: string;
 }
 
-export function loadDataOrExplain(options: TrainOptions, seed: number): Dataset {
+export function loadDataOrExplain(options: TrainOptions, seed: number, tokenizer: Tokenizer): Dataset {
   try {
-    return buildDataset(options, seed);
+    return buildDataset(options, seed, tokenizer);
   } catch (err) {
     if (err instanceof DataError) throw new InvalidInputError(`${err.configPath.join('.')}: ${err.message}`, 'E_TRAIN_DATA');
     throw err;
@@ -35,7 +35,9 @@ function configHash(config: Record<string, unknown>): string {
 export async function runTraining(ctx: RunContext<TrainOptions>): Promise<SummaryFields> {
   const o = ctx.options;
   const runDir = ctx.artifacts.path;
-  const data = loadDataOrExplain(o, ctx.seed);
+  const tokenizer = ctx.tokenizer;
+  if (!tokenizer) throw new InvalidInputError("model: training reads text, so the model's vocabulary needs a known tokenizer", 'E_CONFIG_MODEL');
+  const data = loadDataOrExplain(o, ctx.seed, tokenizer);
   const heldOutTokens = data.heldOut.reduce((a, p) => a + p.length, 0);
   ctx.log(`data: ${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held out; unigram entropy ${data.unigramEntropy.toFixed(3)} nats`);
 
@@ -46,24 +48,23 @@ export async function runTraining(ctx: RunContext<TrainOptions>): Promise<Summar
     throw new InvalidInputError(`${runDir} holds checkpoints of a different config (${path.relative(runDir, resumeFrom.dir)}); re-run the same command or choose another --out`, 'E_TRAIN_RESUME');
   }
 
-  const spec = ctx.config.model as Gpt2Spec;
-  if (spec.kind !== 'gpt2') throw new InvalidInputError(`model.kind: train supports gpt2 (got "${spec.kind}")`, 'E_CONFIG_MODEL');
-  if (spec.depth !== undefined) throw new InvalidInputError('model.depth: leave it out for training (the whole model is trained)', 'E_CONFIG_MODEL');
-  const start: Gpt2Spec = { ...spec, head: true, positionIds: 'sequential', ...(resumeFrom ? { weights: resumeFrom.dir } : {}) };
-  const model = await buildGpt2(start, ctx.seed, ctx.log, { trainable: true });
+  const spec = ctx.config.model!;
+  const start = { ...spec, head: true, positionIds: 'sequential', ...(resumeFrom ? { weights: resumeFrom.dir } : {}) };
+  // The run's factory disposes the model when the run ends.
+  const model = await ctx.models.create(start, {}, { trainable: true });
+  if (!isTrainableTokenModel(model)) throw new InvalidInputError(`model.kind: "${spec.kind}" cannot be built for training`, 'E_CONFIG_MODEL');
   const params = model.namedParameters() as Map<string, tf.Variable>;
   const adam = new AdamW(params, { betas: o.optimizer.betas, eps: o.optimizer.eps, weightDecay: o.optimizer.weightDecay, decayOn: o.optimizer.weightDecayOn });
   try {
     return await train(ctx, model, params, adam, data, hash, found, heldOutTokens);
   } finally {
     adam.dispose();
-    model.dispose();
   }
 }
 
 async function train(
   ctx: RunContext<TrainOptions>,
-  model: Gpt2Model,
+  model: TrainableTokenModel,
   params: Map<string, tf.Variable>,
   adam: AdamW,
   data: Dataset,
@@ -73,9 +74,8 @@ async function train(
 ): Promise<SummaryFields> {
   const o = ctx.options;
   const runDir = ctx.artifacts.path;
-  const config = model.options.config;
-  if (o.batch.tokens > config.nPositions) {
-    throw new InvalidInputError(`batch.tokens: must be <= the model's nPositions (${config.nPositions}); got ${o.batch.tokens}`, 'E_CONFIG_MODEL');
+  if (o.batch.tokens > model.maxPositions) {
+    throw new InvalidInputError(`batch.tokens: must be <= the model's nPositions (${model.maxPositions}); got ${o.batch.tokens}`, 'E_CONFIG_MODEL');
   }
   const vars = [...params.values()];
   // tf.variableGrads keys gradients by the engine's variable names; the optimizer by HF names.
@@ -101,7 +101,7 @@ async function train(
   }));
   const checkpoints = found.filter((f) => path.basename(f.dir) !== 'final').map((f) => ({ path: path.relative(runDir, f.dir), step: f.state.step, evalLoss: f.state.evalLoss }));
   const evalSet = evalBatches(data, o, ctx.seed);
-  const prompt = ctx.tokenizer.encode(o.eval.prompt);
+  const prompt = ctx.tokenizer!.encode(o.eval.prompt);
 
   let trainLoss: number | null = resumeFrom?.state.trainLoss ?? null;
   let recentLoss = { sum: 0, count: 0 };
@@ -112,7 +112,7 @@ async function train(
 
   const state = (evalLoss: number | null): TrainState => ({ step, dataPosition: { nextStep: step }, adamStep: adam.step, tokensSeen, trainLoss, evalLoss, configHash: hash });
   const saveCheckpoint = async (dir: string, evalLoss: number | null) => {
-    await writeCheckpoint(dir, config, params, await adam.state(), state(evalLoss));
+    await writeCheckpoint(dir, model.hfConfig(), params, await adam.state(), state(evalLoss));
     for (const f of ['config.json', 'model.safetensors']) ctx.artifacts.record(path.relative(runDir, path.join(dir, f)), f.endsWith('.json') ? 'json' : 'tensors');
   };
 
@@ -142,7 +142,7 @@ async function train(
     if (step % o.eval.every === 0 || checkpointDue || step === o.steps) {
       const evalLoss = await evaluate(model, evalSet);
       const tokensPerSecond = sinceEval.ms > 0 ? (sinceEval.tokens / sinceEval.ms) * 1000 : null;
-      const sample = await greedyContinuation(model, prompt, o.eval.continuation, ctx.tokenizer.decode);
+      const sample = await greedyContinuation(model, prompt, o.eval.continuation, ctx.tokenizer!.decode);
       sinceEval = { ms: 0, tokens: 0 };
       evaluations.push({ step, evalLoss, evalPerplexity: Math.exp(evalLoss), tokensPerSecond, sample });
       Object.assign(values, { evalLoss, evalPerplexity: Math.exp(evalLoss), sample, ...(tokensPerSecond !== null ? { tokensPerSecond } : {}) });
@@ -189,7 +189,7 @@ async function train(
 
 /** One optimizer step over the micro-batches: averaged gradients, global-norm clipping, AdamW. */
 async function optimizerStep(
-  model: Gpt2Model,
+  model: TrainableTokenModel,
   vars: tf.Variable[],
   hfNames: Map<string, string>,
   adam: AdamW,
@@ -230,7 +230,7 @@ async function optimizerStep(
 }
 
 /** Token-weighted mean cross-entropy over the fixed held-out batches (full vocabulary). */
-async function evaluate(model: Gpt2Model, batches: Batch[]): Promise<number> {
+async function evaluate(model: TrainableTokenModel, batches: Batch[]): Promise<number> {
   let total = 0;
   let count = 0;
   for (const b of batches) {
@@ -242,7 +242,7 @@ async function evaluate(model: Gpt2Model, batches: Batch[]): Promise<number> {
   return total / count;
 }
 
-async function greedyContinuation(model: Gpt2Model, prompt: number[], count: number, decode: (ids: number[]) => string): Promise<string> {
+async function greedyContinuation(model: TrainableTokenModel, prompt: number[], count: number, decode: (ids: number[]) => string): Promise<string> {
   const ids = [...prompt];
   for (let i = 0; i < count; i++) {
     const window = ids.slice(-model.maxPositions);

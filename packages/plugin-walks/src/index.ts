@@ -1,8 +1,8 @@
-import { definePlugin } from '@repscope/core';
+import { definePlugin, promptTokenIds } from '@repscope/core';
 import { walksSchema, type WalksOptions } from './options';
 import { runClampedWalk } from './run-clamped';
 import { runTangentWalk } from './run-tangent';
-import { promptIds, requireTokenModel } from './walk-common';
+import { requireTokenModel } from './walk-common';
 import { checkWalks } from './check';
 
 export default definePlugin<WalksOptions>({
@@ -21,7 +21,7 @@ export default definePlugin<WalksOptions>({
     clamped: { innerSteps: 2 },
   },
   async run(ctx) {
-    const model = requireTokenModel(await ctx.models.create(undefined, { sequenceLength: promptIds(ctx.options).length }));
+    const model = requireTokenModel(await ctx.models.create(undefined, { sequenceLength: promptTokenIds(ctx.options.input, ctx.tokenizer).length }));
     return ctx.options.walk === 'tangent' ? runTangentWalk(ctx, model) : runClampedWalk(ctx, model);
   },
 });

@@ -1,4 +1,4 @@
-import { decodeText, displayTokens, gpt2Tokenizer, InvalidInputError, isTokenModel, tf, tokenizerFor, type Decoder, type Model, type RunContext, type Tokenizer, type TokenModel } from '@repscope/core';
+import { decodeText, displayTokens, InvalidInputError, isTokenModel, promptTokenIds, tf, type Decoder, type Model, type RunContext, type Tokenizer, type TokenModel } from '@repscope/core';
 import type { WalksOptions } from './options';
 
 export interface Snapshot {
@@ -26,13 +26,9 @@ export function requireTokenModel(model: Model): TokenModel {
   return model;
 }
 
-/** The prompt's token ids: GPT-2's tokenizer for `text`, as given for `tokens`. */
-export function promptIds(o: WalksOptions): number[] {
-  return o.input.tokens ?? gpt2Tokenizer.encode(o.input.text!);
-}
 
 export async function startWalk(ctx: RunContext<WalksOptions>, model: TokenModel): Promise<WalkStart> {
-  const ids = promptIds(ctx.options);
+  const ids = promptTokenIds(ctx.options.input, model.tokenizer);
   const origin = model.embed([ids]);
   const target = tf.tidy(() => model.forward(origin));
   let decoder: Decoder;
@@ -42,7 +38,7 @@ export async function startWalk(ctx: RunContext<WalksOptions>, model: TokenModel
     tf.dispose([origin, target]);
     throw err;
   }
-  const tokenizer = tokenizerFor(model);
+  const tokenizer = model.tokenizer;
   return { model, ids, tokenizer, origin, target, decoder };
 }
 

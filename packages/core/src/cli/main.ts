@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_CHOICES } from '../backend/select-backend';
-import { UserFacingError } from '../util/errors';
+import { BACKEND_CHOICES } from '@repscope/models';
+import { UserFacingError } from '@repscope/models';
 import { repscopeVersion } from '../run/env-info';
 import { runCommand } from './commands/run-command';
 import { sweepCommand } from './commands/sweep-command';

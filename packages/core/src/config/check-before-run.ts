@@ -1,11 +1,10 @@
-import type { ModelShape } from '../model/types';
-import { withLocalWeights } from '../hub/config-weights';
-import { HubError } from '../hub/hub-error';
-import { ModelCheckError } from '../model/model-check';
+import type { ModelShape } from '@repscope/models';
+import { snapshotFolder, withLocalWeights, type WeightsFolder } from '../weights/config-weights';
+import { HubError } from '@repscope/models';
+import { ModelCheckError } from '@repscope/models';
 import type { Plugin } from '../plugin/types';
-import type { Registries } from '../registries';
-import { gpt2Tokenizer } from '../tokenizer/gpt2-tokenizer';
-import { errorMessage, InvalidInputError } from '../util/errors';
+import type { Registries } from '../registry/registries';
+import { errorMessage, InvalidInputError } from '@repscope/models';
 import type { ConfigIssue } from './config-error';
 import { ConfigPath, LocationMap, pointer } from './location';
 import { getAtPath, isPlainObject } from './merge';
@@ -21,13 +20,21 @@ export interface PreRunInput {
   modelPaths: ConfigPath[];
 }
 
+export interface PreRunResult {
+  issues: ConfigIssue[];
+  /** Some `hf:` weights were not local yet: their blocks were not checked. */
+  deferred: boolean;
+  /** The config's `model:` shape, when it was resolved. */
+  modelShape?: ModelShape;
+}
+
 /**
  * The second pass of validation, once the config is valid against every schema: resolve each
  * model block's shape (config.json and safetensors headers, never tensors — see
  * ModelKind.resolve), then let the plugin check its options against those shapes. Everything
  * found here is reported before a run folder exists, as `file:line:col key: message`.
  */
-export function checkBeforeRun(input: PreRunInput): { issues: ConfigIssue[]; deferred: boolean } {
+export function checkBeforeRun(input: PreRunInput, folderFor: WeightsFolder = snapshotFolder): PreRunResult {
   const { data, registries, locations } = input;
   const issues: ConfigIssue[] = [];
   const shapes = new Map<string, ModelShape>();
@@ -38,7 +45,7 @@ export function checkBeforeRun(input: PreRunInput): { issues: ConfigIssue[]; def
     if (!isPlainObject(block) || typeof block['kind'] !== 'string') continue;
     const kind = registries.models.tryGet(block['kind']);
     if (!kind?.resolve) continue;
-    const local = cachedHubWeights(block);
+    const local = localWeights(block, folderFor);
     // Weights named by `hf:` and not fetched yet: their shape is known only after the fetch
     // (the runner checks again then, still before the run directory exists).
     if (!local) {
@@ -54,29 +61,30 @@ export function checkBeforeRun(input: PreRunInput): { issues: ConfigIssue[]; def
     }
   }
   const { plugin } = input;
+  const modelShape = shapes.get(pointer(['model']));
   // A plugin's check reasons about its models' shapes; with a model block in error it would
   // only repeat that error in other words.
-  if (issues.length || !plugin.check) return { issues, deferred };
+  if (issues.length || !plugin.check) return { issues, deferred, modelShape };
   let found;
   try {
     found = plugin.check({
       options: input.options,
-      model: shapes.get(pointer(['model'])),
+      model: modelShape,
       modelAt: (path) => shapes.get(pointer(path)),
-      tokenizer: gpt2Tokenizer,
+      tokenizer: modelShape?.tokenizer,
       seed: typeof data['seed'] === 'number' ? data['seed'] : 0,
     });
   } catch (err) {
-    return { issues: [located(['experiment'], `plugin "${plugin.name}" check() failed: ${errorMessage(err)}`, 'E_PLUGIN_CHECK', locations)], deferred };
+    return { issues: [located(['experiment'], `plugin "${plugin.name}" check() failed: ${errorMessage(err)}`, 'E_PLUGIN_CHECK', locations)], deferred, modelShape };
   }
-  if (!Array.isArray(found)) return { issues: [located(['experiment'], `plugin "${plugin.name}" check() must return a list of issues`, 'E_PLUGIN_CHECK', locations)], deferred };
-  return { issues: found.map((i) => located(i.path, i.message, 'E_CONFIG_CHECK', locations)), deferred };
+  if (!Array.isArray(found)) return { issues: [located(['experiment'], `plugin "${plugin.name}" check() must return a list of issues`, 'E_PLUGIN_CHECK', locations)], deferred, modelShape };
+  return { issues: found.map((i) => located(i.path, i.message, 'E_CONFIG_CHECK', locations)), deferred, modelShape };
 }
 
-/** The block with cached `hf:` weights replaced by their snapshot folder; undefined while any is not cached. */
-function cachedHubWeights(block: Record<string, unknown>): Record<string, unknown> | undefined {
+/** The block with `hf:` weights replaced by their local folder; undefined while any is not local. */
+function localWeights(block: Record<string, unknown>, folderFor: WeightsFolder): Record<string, unknown> | undefined {
   try {
-    return withLocalWeights(block);
+    return withLocalWeights(block, folderFor);
   } catch (err) {
     if (err instanceof HubError) return undefined;
     throw err;

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../util/errors';
+import { InvalidInputError } from '@repscope/models';
 import { ConfigPath, SourceLocation, displayPath, formatLocation } from './location';
 
 export interface ConfigIssue {

@@ -1,6 +1,6 @@
-import { BACKEND_CHOICES } from '../backend/select-backend';
-import { launcherSchema } from '../sweep/launcher';
-import type { JsonSchema } from './validate';
+import { BACKEND_CHOICES } from '@repscope/models';
+import { launcherSchema } from './launcher-schema';
+import type { JsonSchema } from '@repscope/models';
 
 /** Keys every config may have whatever its experiment; the rest belong to the plugin. */
 export const ENVELOPE_KEYS = ['experiment', 'name', 'description', 'seed', 'backend', 'extends', 'plugins', 'model', 'sweep', 'launcher'] as const;

@@ -1,3 +1,4 @@
+import { formatBinaryBytes } from '@repscope/models';
 import * as fs from 'node:fs';
 import { ConfigError } from './config-error';
 
@@ -22,7 +23,7 @@ export function readConfigText(file: string, shown: string): string {
     refuse(shown, `cannot read config: ${code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`, 'E_CONFIG_READ');
   }
   if (!stat.isFile()) refuse(shown, `cannot read config: not a regular file (${kindOf(stat)})`, 'E_CONFIG_NOT_FILE');
-  if (stat.size > MAX_CONFIG_BYTES) refuse(shown, `config is ${formatBytes(stat.size)}; the limit is ${formatBytes(MAX_CONFIG_BYTES)}`, 'E_CONFIG_TOO_LARGE');
+  if (stat.size > MAX_CONFIG_BYTES) refuse(shown, `config is ${formatBinaryBytes(stat.size)}; the limit is ${formatBinaryBytes(MAX_CONFIG_BYTES)}`, 'E_CONFIG_TOO_LARGE');
 
   // Read at most one byte past the cap: the file may have grown since stat.
   const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
@@ -38,7 +39,7 @@ export function readConfigText(file: string, shown: string): string {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-  if (length > MAX_CONFIG_BYTES) refuse(shown, `config is larger than the limit of ${formatBytes(MAX_CONFIG_BYTES)}`, 'E_CONFIG_TOO_LARGE');
+  if (length > MAX_CONFIG_BYTES) refuse(shown, `config is larger than the limit of ${formatBinaryBytes(MAX_CONFIG_BYTES)}`, 'E_CONFIG_TOO_LARGE');
   const bytes = buffer.subarray(0, length);
   const nul = bytes.indexOf(0);
   if (nul >= 0) refuse(shown, `not a text file (NUL byte at offset ${nul}); a config is UTF-8 YAML`, 'E_CONFIG_BINARY');
@@ -56,12 +57,6 @@ function kindOf(stat: fs.Stats): string {
   if (stat.isBlockDevice()) return 'a block device';
   if (stat.isSocket()) return 'a socket';
   return 'not a file';
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} KiB`;
-  return `${(n / (1024 * 1024)).toFixed(n % (1024 * 1024) ? 1 : 0)} MiB`;
 }
 
 /** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */

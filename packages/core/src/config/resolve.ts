@@ -1,10 +1,13 @@
 import * as path from 'node:path';
 import { PluginCatalog, PluginError, LoadedPlugin } from '../plugin/catalog';
 import { pluginSchema } from '../plugin/types';
-import { forkRegistries, Registries } from '../registries';
-import type { EnvelopeConfig } from '../run/context';
-import { errorMessage } from '../util/errors';
-import { checkBeforeRun } from './check-before-run';
+import { forkRegistries, Registries } from '../registry/registries';
+import { createBuiltinRegistries } from '../registry/builtins';
+import type { EnvelopeConfig } from '../plugin/api';
+import { errorMessage } from '@repscope/models';
+import { checkBeforeRun, type PreRunInput } from './check-before-run';
+import type { ModelShape } from '@repscope/models';
+import type { WeightsFolder } from '../weights/config-weights';
 import { ConfigError, ConfigIssue } from './config-error';
 import { ENVELOPE_KEYS, envelopeSchema } from './envelope';
 import { loadWithExtends } from './extends';
@@ -31,11 +34,26 @@ export interface ResolvedExperiment {
   /** Built-ins plus this plugin's registrations (a fresh copy per experiment). */
   registries: Registries;
   /**
-   * The pre-run checks again, for models whose `hf:` weights were not in the cache when the
-   * config was validated (their shapes are unknown until fetched). The runner calls it after
-   * fetching, before the run directory exists.
+   * The pre-run checks (model shapes from config.json and headers, then the plugin's `check`)
+   * have passed for every model block. False while some `hf:` weights were not local when the
+   * config was resolved: `checkExperiment` runs them once they are (config/prepare.ts).
    */
-  recheck?: () => ConfigIssue[];
+  checked: boolean;
+  /** The config's `model:` as checked: its tokenizer is the run's `ctx.tokenizer`. */
+  modelShape?: ModelShape;
+  /** What the pre-run checks read; kept so they can run again after a fetch. */
+  readonly preRun: PreRunInput;
+}
+
+/**
+ * Run the pre-run checks with `hf:` weights found through `folderFor` (the cache by default,
+ * or header-only folders for `validate`); records the model's shape. Issues are sorted for reading.
+ */
+export function checkExperiment(exp: ResolvedExperiment, folderFor?: WeightsFolder): ConfigIssue[] {
+  const result = checkBeforeRun(exp.preRun, folderFor);
+  exp.modelShape = result.modelShape;
+  exp.checked = !result.deferred && !result.issues.length;
+  return sortIssues(result.issues);
 }
 
 export interface ResolveEnvironment {
@@ -109,7 +127,7 @@ export async function resolveExperiment(raw: RawConfig, env: ResolveEnvironment,
 
   const modelRequirement = loaded?.plugin.model;
   if (data['model'] !== undefined) {
-    issues.push(...validateModelBlock(data['model'], ['model'], registries, locations, modelRequirement?.inputSpaces, loaded?.plugin.name));
+    issues.push(...validateModelBlock(data['model'], ['model'], registries, locations, modelRequirement, loaded?.plugin.name));
   } else if (modelRequirement?.required) {
     issues.push({ path: ['model'], location: { source: displayRoot(raw) }, message: `is required by experiment "${loaded!.plugin.name}"`, code: 'E_CONFIG_REQUIRED' });
   }
@@ -137,8 +155,7 @@ export async function resolveExperiment(raw: RawConfig, env: ResolveEnvironment,
   const config: Record<string, unknown> = {};
   for (const k of ENVELOPE_KEYS) if (data[k] !== undefined) config[k] = data[k];
   Object.assign(config, pluginOptions);
-  const recheck = preRun.deferred ? () => sortIssues(checkBeforeRun(preRunInput).issues) : undefined;
-  return { file: raw.file, config: config as EnvelopeConfig & Record<string, unknown>, options: pluginOptions, plugin: loaded, registries, recheck };
+  return { file: raw.file, config: config as EnvelopeConfig & Record<string, unknown>, options: pluginOptions, plugin: loaded, registries, checked: !preRun.deferred, modelShape: preRun.modelShape, preRun: preRunInput };
 }
 
 function displayRoot(raw: RawConfig): string {
@@ -163,3 +180,8 @@ export function sanitiseName(name: string): string {
   return clean.slice(0, 100) || 'run';
 }
 
+
+/** What the CLI resolves configs against: discovered plugins and the built-in registries. */
+export function createDefaultEnvironment(roots = PluginCatalog.defaultRoots()): ResolveEnvironment {
+  return { catalog: PluginCatalog.discover(roots), baseRegistries: createBuiltinRegistries() };
+}

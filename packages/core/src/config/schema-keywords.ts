@@ -3,7 +3,7 @@ import type Ajv from 'ajv';
 import type { ErrorObject } from 'ajv';
 import type { DataValidationCxt } from 'ajv/dist/types';
 import { ConfigPath, LocationMap, fromPointer } from './location';
-import { hubRefProblem, isHubRef } from '../hub/hub-ref';
+import { hubRefProblem, isHubRef } from '@repscope/models';
 
 /** What keyword code needs to know about the config being validated (ajv `passContext`). */
 export interface ValidationContext {

@@ -1,23 +1,11 @@
-import type { ModelKind } from '../model/types';
-import type { Registries } from '../registries';
+import { modelBlockSchema, suggestionSuffix } from '@repscope/models';
+import type { PluginModelRequirement } from '../plugin/types';
+import type { Registries } from '../registry/registries';
 import { ConfigIssue } from './config-error';
 import { ConfigPath, LocationMap } from './location';
-import { suggestionSuffix } from './suggest';
-import { JsonSchema, validateSection } from './validate';
+import type { JsonSchema } from '@repscope/models';
+import { validateSection } from './validate';
 import { isPlainObject } from './merge';
-
-const withKind = new WeakMap<ModelKind, JsonSchema>();
-
-/** The kind's schema plus the `kind` key itself, closed to unknown keys unless the kind says otherwise. */
-function blockSchema(kind: ModelKind): JsonSchema {
-  let schema = withKind.get(kind);
-  if (!schema) {
-    const own = kind.optionsSchema as { properties?: Record<string, unknown> };
-    schema = { type: 'object', additionalProperties: false, ...kind.optionsSchema, properties: { kind: { type: 'string' }, ...(own.properties ?? {}) } };
-    withKind.set(kind, schema);
-  }
-  return schema;
-}
 
 /** Validate a model block (`model:` or a plugin key marked `repscopeModel`) against its registered kind. */
 export function validateModelBlock(
@@ -25,9 +13,10 @@ export function validateModelBlock(
   path: ConfigPath,
   registries: Registries,
   locations: LocationMap,
-  allowedInputs?: string[],
+  requirement?: PluginModelRequirement,
   experiment?: string,
 ): ConfigIssue[] {
+  const allowedInputs = requirement?.inputSpaces;
   if (!isPlainObject(block)) return [];
   const kindName = block['kind'];
   if (typeof kindName !== 'string') return [];
@@ -43,13 +32,22 @@ export function validateModelBlock(
       },
     ];
   }
-  const issues = validateSection(blockSchema(kind), block, { locations, prefix: path });
+  const issues = validateSection(modelBlockSchema(kind), block, { locations, prefix: path });
   if (allowedInputs && !allowedInputs.includes(kind.inputSpace)) {
     issues.push({
       path: [...path, 'kind'],
       location: locations.locate([...path, 'kind']),
       message: `experiment "${experiment}" needs a model taking ${allowedInputs.join(' or ')} input; "${kindName}" takes ${kind.inputSpace}`,
       code: 'E_CONFIG_MODEL_INPUT',
+    });
+  }
+  if (requirement?.trainable && !kind.trainable) {
+    const trainable = registries.models.names().filter((n) => registries.models.get(n).trainable);
+    issues.push({
+      path: [...path, 'kind'],
+      location: locations.locate([...path, 'kind']),
+      message: `experiment "${experiment}" trains its model; "${kindName}" cannot be built for training (kinds that can: ${trainable.join(', ') || 'none'})`,
+      code: 'E_CONFIG_MODEL_TRAINABLE',
     });
   }
   return issues;

@@ -2,9 +2,9 @@ import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { ConfigIssue } from './config-error';
 import { ConfigPath, LocationMap, fromPointer } from './location';
 import { addRepscopeKeywords, ValidationContext } from './schema-keywords';
-import { suggestionSuffix } from './suggest';
+import { suggestionSuffix } from '@repscope/models';
 
-export type JsonSchema = Record<string, unknown>;
+import type { JsonSchema } from '@repscope/models';
 
 /**
  * One ajv instance for the process; every schema (envelope, model kinds, plugins) is

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { RunDivergedError } from '../run/run-errors';
+import { RunDivergedError } from '../util/run-signals';
 
 /**
  * How far an input's mean |x| may grow beyond its start (floored at 1, so inputs that start

@@ -1,4 +1,4 @@
-import type { JsonSchema } from '../config/validate';
+import type { JsonSchema } from '@repscope/models';
 
 /**
  * Schema fragment plugins embed for their `optimizer:` block, so every experiment spells

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UserFacingError, errorMessage } from '../util/errors';
-import { suggestionSuffix } from '../config/suggest';
+import { UserFacingError, errorMessage } from '@repscope/models';
+import { suggestionSuffix } from '@repscope/models';
 import { discoverPlugins } from './discovery';
 import { PluginManifest, readManifest } from './manifest';
 import { loadPluginModule } from './loader';

@@ -1,4 +1,4 @@
-import type { InputSpace, ModelShape } from '../model/types';
+import { InvalidInputError, type InputSpace, type ModelShape, type Tokenizer } from '@repscope/models';
 import type { PluginIssue } from './types';
 
 /**
@@ -27,4 +27,21 @@ export function checkTokenIds(model: ModelShape | undefined, ids: number[], path
     if (bad >= 0) issues.push({ path, message: `token id ${ids[bad]} (position ${bad}) is outside the model's vocabulary of ${model.vocabSize}` });
   }
   return issues;
+}
+
+/** A prompt as configs give it: `text` (tokenized by the model's tokenizer) or token ids. */
+export interface PromptInput {
+  text?: string;
+  tokens?: number[];
+}
+
+/**
+ * The prompt's token ids: `tokens` as given, or `text` through the model's tokenizer (ctx.tokenizer
+ * in `run`, the check context's in `check`). Text for a model without a tokenizer is an
+ * InvalidInputError naming `key`.
+ */
+export function promptTokenIds(input: PromptInput, tokenizer: Tokenizer | undefined, key: (string | number)[] = ['input', 'text']): number[] {
+  if (input.tokens !== undefined) return input.tokens;
+  if (!tokenizer) throw new InvalidInputError(`${key.join('.')}: the model's vocabulary has no known tokenizer; give token ids instead`, 'E_CONFIG_MODEL');
+  return tokenizer.encode(input.text ?? '');
 }

@@ -1,8 +1,6 @@
-import type { JsonSchema } from '../config/validate';
-import type { InputSpace, ModelShape } from '../model/types';
-import type { Tokenizer } from '../tokenizer/gpt2-tokenizer';
-import type { Registries } from '../registries';
-import type { RunContext } from '../run/context';
+import type { InputSpace, JsonSchema, ModelShape, Tokenizer } from '@repscope/models';
+import type { Registries } from '../registry/registries';
+import type { RunContext } from './api';
 
 /** Current plugin API; a manifest declaring another version is refused with a clear message. */
 export const PLUGIN_API_VERSION = 1;
@@ -23,10 +21,20 @@ export interface PluginCheckContext<O = Record<string, unknown>> {
   readonly model?: ModelShape;
   /** Shape of a model block inside the options (a key marked `repscopeModel: true`), e.g. `['nextToken', 'judge']`. */
   modelAt(path: (string | number)[]): ModelShape | undefined;
-  /** GPT-2's tokenizer, to measure texts in tokens. */
-  readonly tokenizer: Tokenizer;
+  /** The tokenizer of the config's `model:` (to measure texts in tokens); undefined without a token model or a known tokenizer. */
+  readonly tokenizer: Tokenizer | undefined;
   /** The experiment seed (for checks that depend on seeded choices, e.g. a data split). */
   readonly seed: number;
+}
+
+/** What a plugin accepts as its `model:`, by capability rather than by kind name where it can. */
+export interface PluginModelRequirement {
+  /** The config must have a `model:` block. */
+  required: boolean;
+  /** Kinds taking one of these inputs. */
+  inputSpaces?: InputSpace[];
+  /** Kinds that can be built with `{ trainable: true }` (ModelKind.trainable). */
+  trainable?: boolean;
 }
 
 /**
@@ -44,8 +52,8 @@ export interface Plugin<O = Record<string, unknown>> {
    * A function receives the run's registries (to list optimizer/metric names in enums).
    */
   optionsSchema: JsonSchema | ((registries: Registries) => JsonSchema);
-  /** Require a `model:` block whose kind takes one of these inputs. */
-  model?: { required: boolean; inputSpaces?: InputSpace[] };
+  /** What the plugin needs of the config's `model:` block; `validate` reports a block that does not fit. */
+  model?: PluginModelRequirement;
   /** Add model kinds, metrics, optimizers or decoders (names must be new). */
   register?(registries: Registries): void;
   /**

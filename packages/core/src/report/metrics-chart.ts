@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { MetricPlotData, MetricPoint } from '../run/metrics-description';
+import type { MetricPlotData, MetricPoint } from './metric-plot-data';
 import { downsample } from './plot';
 
 /**

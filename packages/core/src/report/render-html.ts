@@ -1,6 +1,6 @@
 import { stringify as toYaml } from 'yaml';
-import { jsonReplacer } from '../util/atomic-write';
-import type { MetricPlotData } from '../run/metrics-description';
+import { jsonReplacer } from '@repscope/models';
+import type { MetricPlotData } from './metric-plot-data';
 import { escapeHtml } from './escape-html';
 import { metricsChartSpec } from './metrics-chart';
 import { renderVegaLiteSvg } from './plot';

@@ -1,7 +1,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { checkReportArguments, must } from './report-arguments';
 
-export type TableCell = string | number | boolean | null;
+import type { PlotSpec, ReportSections, TableCell } from '../plugin/api';
+
+export type { TableCell };
 
 export type ReportSection =
   | { type: 'image'; title: string; path: string; caption?: string; width?: number }
@@ -26,7 +28,7 @@ function checkPath(method: string, title: string, path: unknown): void {
 
 
 /** What a plugin adds to report.html beyond the config, summary and metric plots. */
-export class ReportBuilder {
+export class ReportBuilder implements ReportSections {
   readonly sections: ReportSection[] = [];
 
   /** @param plugin named in the error when a call's arguments are wrong */
@@ -58,8 +60,9 @@ export class ReportBuilder {
   }
 
   /** A vega-lite chart, rendered to inline SVG when the report is written. */
-  addPlot(title: string, spec: TopLevelSpec): void {
+  addPlot(title: string, spec: PlotSpec): void {
     checkReportArguments(this.plugin, 'addPlot(title, spec)', [title, spec], [must.string, must.object]);
-    this.sections.push({ type: 'plot', title, spec });
+    // vega-lite checks the spec when the report renders it; the plugin API stays free of its types.
+    this.sections.push({ type: 'plot', title, spec: spec as unknown as TopLevelSpec });
   }
 }

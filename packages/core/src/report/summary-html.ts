@@ -1,4 +1,4 @@
-import { jsonReplacer } from '../util/atomic-write';
+import { jsonReplacer } from '@repscope/models';
 import { escapeHtml } from './escape-html';
 
 type Scalar = string | number | boolean | null;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
-import type { BackendInfo } from '../backend/select-backend';
+import type { BackendInfo } from '@repscope/models';
 
 function gitCommit(): string | null {
   try {

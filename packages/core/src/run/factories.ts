@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import type { Model, ModelSpec } from '../model/types';
+import type { Model, ModelCreateOptions, ModelSpec } from '@repscope/models';
 import type { OptimizerSpec, Optimizer } from '../optimizer/types';
-import type { Registries } from '../registries';
-import type { Rng } from '../util/rng';
-import { InvalidInputError } from '../util/errors';
-import { withLocalWeights } from '../hub/config-weights';
-import type { EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory } from './context';
+import type { Registries } from '../registry/registries';
+import type { Rng } from '@repscope/models';
+import { InvalidInputError } from '@repscope/models';
+import { withLocalWeights } from '../weights/config-weights';
+import type { EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory } from '../plugin/api';
 import { Logger, TOKENS } from './tokens';
 
 /** Builds models from model blocks and disposes every one of them when the run ends. */
@@ -21,14 +21,15 @@ export class RunModelFactory implements ModelFactory {
     @inject(TOKENS.Logger) private readonly log: Logger,
   ) {}
 
-  async create(spec: ModelSpec | undefined = this.config.model, hints: ModelHints = {}): Promise<Model> {
+  async create(spec: ModelSpec | undefined = this.config.model, hints: ModelHints = {}, build: ModelCreateOptions = {}): Promise<Model> {
     if (!spec) throw new InvalidInputError(`experiment "${this.config.experiment}" needs a model: block`, 'E_CONFIG_REQUIRED');
     const kind = this.registries.models.get(spec.kind);
+    if (build.trainable && !kind.trainable) throw new InvalidInputError(`model.kind: "${spec.kind}" cannot be built for training`, 'E_CONFIG_MODEL');
     const accepts = (kind.optionsSchema as { properties?: Record<string, unknown> }).properties ?? {};
     if (hints.sequenceLength !== undefined && 'sequenceLength' in accepts && spec['sequenceLength'] === undefined) {
       spec = { ...spec, sequenceLength: hints.sequenceLength };
     }
-    const model = await kind.create(withLocalWeights(spec), { seed: this.config.seed, rng: this.rng.fork(`model:${spec.kind}:${this.built.length}`), log: this.log });
+    const model = await kind.create(withLocalWeights(spec), { seed: this.config.seed, rng: this.rng.fork(`model:${spec.kind}:${this.built.length}`), log: this.log }, build);
     this.built.push(model);
     return model;
   }

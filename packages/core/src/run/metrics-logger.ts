@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
-import { jsonReplacer } from '../util/atomic-write';
-import { MetricPlotData, MetricPoint, MetricsDescription, roleOf } from './metrics-description';
+import { jsonReplacer } from '@repscope/models';
+import type { MetricsSink, MetricValue } from '../plugin/api';
+import { MetricsDescription, roleOf } from '../plugin/metrics-description';
+import type { MetricPlotData, MetricPoint } from '../report/metric-plot-data';
 import type { ProgressReporter } from './progress';
 import { RunDivergedError, RunInterruptedError, writingTo } from './run-errors';
 
-export type MetricValue = number | string | boolean | null;
+export type { MetricValue };
 
 /**
  * Appends one JSON line per logged step to metrics.jsonl (append is crash-safe: at worst
@@ -12,7 +14,7 @@ export type MetricValue = number | string | boolean | null;
  * by default every key whose name contains "loss") is checked: NaN or ±Inf stops the run as
  * diverged. Logging also checks for Ctrl-C, so any loop that logs each step stops promptly.
  */
-export class MetricsLogger {
+export class MetricsLogger implements MetricsSink {
   private readonly fd: number;
   private readonly series = new Map<string, MetricPoint[]>();
   private description: MetricsDescription = {};

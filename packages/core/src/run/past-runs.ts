@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { InvalidInputError } from '../util/errors';
+import { InvalidInputError } from '@repscope/models';
 
 /** What `repscope runs` and `repscope compare` know about one run directory. */
 export interface PastRun {

@@ -2,12 +2,9 @@ import { SingleBar } from 'cli-progress';
 
 export type ProgressMode = 'bar' | 'lines' | 'silent';
 
-export interface ProgressReporter {
-  start(total: number, label?: string): void;
-  /** `done` steps of `total` are finished (metrics.log(s) reports s + 1). */
-  update(done: number, values?: { loss?: number }): void;
-  stop(): void;
-}
+import type { ProgressReporter } from '../plugin/api';
+
+export type { ProgressReporter };
 
 export function defaultProgressMode(stream: NodeJS.WriteStream = process.stderr): ProgressMode {
   return stream.isTTY ? 'bar' : 'lines';

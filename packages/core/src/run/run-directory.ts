@@ -1,13 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { InvalidInputError } from '../util/errors';
+import { InvalidInputError } from '@repscope/models';
 import { LOCK_FILE } from '../util/folder-lock';
-import { jsonReplacer, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
-import { encodePng, FloatImage } from '../util/png';
+import { jsonReplacer, writeFileAtomic, writeJsonAtomic } from '@repscope/models';
+import { encodePng, FloatImage } from '@repscope/models';
 import { asStorageError, RunStorageError, writingTo } from './run-errors';
 
-export type ArtifactKind = 'image' | 'json' | 'text' | 'html' | 'table' | 'tensors' | 'other';
+import type { ArtifactKind, ArtifactWriter } from '../plugin/api';
+
+export type { ArtifactKind };
 
 export interface Artifact {
   /** Relative to the run directory. */
@@ -23,7 +25,7 @@ const RUN_FILES = new Set(['config.yaml', 'env.json', 'metrics.jsonl', 'summary.
  * One run's folder. Every write is atomic (temp + rename) so a crash or Ctrl-C never leaves
  * a torn file that looks finished; artifacts are recorded for the summary and report.
  */
-export class RunDirectory {
+export class RunDirectory implements ArtifactWriter {
   private readonly artifacts = new Map<string, Artifact>();
 
   constructor(readonly path: string) {}

@@ -2,17 +2,16 @@ import 'reflect-metadata';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { container as rootContainer, DependencyContainer } from 'tsyringe';
-import { BackendChoice, BackendInfo, describeBackend, selectBackend } from '../backend/select-backend';
+import { BackendChoice, BackendInfo, describeBackend, selectBackend } from '@repscope/models';
 import type { ResolvedExperiment } from '../config/resolve';
 import { ReportBuilder } from '../report/report-builder';
 import { renderReportHtml } from '../report/render-html';
-import { errorMessage, InvalidInputError } from '../util/errors';
-import { Rng } from '../util/rng';
-import { gpt2Tokenizer } from '../tokenizer/gpt2-tokenizer';
-import type { RunContext } from './context';
+import { errorMessage, InvalidInputError } from '@repscope/models';
+import { Rng } from '@repscope/models';
+import type { RunContext } from '../plugin/api';
 import { environmentInfo } from './env-info';
-import { fetchHubWeights, hubModelRecords } from '../hub/config-weights';
-import { ConfigError } from '../config/config-error';
+import { hubModelRecords } from '../weights/config-weights';
+import { prepareJobs } from '../config/prepare';
 import { RunModelFactory, RunOptimizerFactory } from './factories';
 import { MetricsLogger } from './metrics-logger';
 import { createProgress, defaultProgressMode, ProgressMode, ProgressReporter } from './progress';
@@ -66,10 +65,9 @@ export function defaultRunDir(config: { experiment: string; name: string }, now 
 export async function runExperiment(exp: ResolvedExperiment, options: RunOptions = {}): Promise<RunOutcome> {
   const log: Logger = options.log ?? ((line) => process.stderr.write(line + '\n'));
   const prefix = options.label ? `[${options.label}]` : `[${exp.config.name}]`;
-  // Hub models first: a failed download throws (exit 2) before the run directory exists.
-  await fetchHubWeights([exp.config]);
-  const late = exp.recheck?.() ?? [];
-  if (late.length) throw new ConfigError(late);
+  // `run` and `sweep` prepare before they get here; an API caller may not have. A failed
+  // download or check throws (exit 2) before the run directory exists.
+  if (!exp.checked) await prepareJobs([{ exp }], 'download');
   const backend = await selectBackend(options.backend ?? (exp.config.backend as BackendChoice));
   const dir = new RunDirectory(options.outDir ? path.resolve(options.outDir) : defaultRunDir(exp.config));
   dir.checkUsable();
@@ -264,7 +262,7 @@ function buildContainer(
     useFactory: (c) => {
       const ctx: RunContext = {
         tf,
-        tokenizer: gpt2Tokenizer,
+        tokenizer: exp.modelShape?.tokenizer,
         options: c.resolve(TOKENS.PluginOptions),
         config: c.resolve(TOKENS.Config),
         seed: exp.config.seed,

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { acquireFolderLock, FolderLock } from '../util/folder-lock';
-import { errorMessage, UserFacingError } from '../util/errors';
+import { errorMessage, UserFacingError } from '@repscope/models';
 import { SweepRecord, writeSweepFiles } from './collect';
 import { readJobState } from './job-state';
 import type { SweepManifest } from './manifest';

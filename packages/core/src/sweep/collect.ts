@@ -1,5 +1,5 @@
 import { stringify as toCsv } from 'csv-stringify/sync';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
+import { writeFileAtomic, writeJsonAtomic } from '@repscope/models';
 import * as path from 'node:path';
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'interrupted' | 'failed' | 'killed';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { InvalidInputError } from '../util/errors';
+import { InvalidInputError } from '@repscope/models';
 import { folderLockHolder } from '../util/folder-lock';
 import type { JobStatus } from './collect';
 import type { PlannedJob } from './plan';

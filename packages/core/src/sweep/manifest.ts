@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { writeJsonAtomic } from '../util/atomic-write';
-import { InvalidInputError } from '../util/errors';
+import { writeJsonAtomic } from '@repscope/models';
+import { InvalidInputError } from '@repscope/models';
 import type { PlannedJob } from './plan';
 
 /** The expanded job list every task and shard of a sweep reads: DIR/jobs.json. */

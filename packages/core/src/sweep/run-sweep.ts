@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BackendChoice } from '../backend/select-backend';
+import type { BackendChoice } from '@repscope/models';
 import type { ResolveEnvironment } from '../config/resolve';
 import type { Override, SweepAxisOverride } from '../config/overrides';
-import { writeJsonAtomic } from '../util/atomic-write';
-import { InvalidInputError, UserFacingError } from '../util/errors';
+import { writeJsonAtomic } from '@repscope/models';
+import { InvalidInputError, UserFacingError } from '@repscope/models';
 import { acquireFolderLock, folderLockHolder, FolderLock } from '../util/folder-lock';
 import { runExperiment, RunOutcome } from '../run/runner';
-import { fetchHubWeights } from '../hub/config-weights';
+import { prepareJobs } from '../config/prepare';
 import type { ProgressMode } from '../run/progress';
 import { SweepFiles, sweepRecords } from './aggregate';
 import type { SweepRecord } from './collect';
@@ -65,8 +65,9 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
   const args = argumentTexts(options);
   if (!options.select) {
     const plan = await planSweep(file, options, env);
-    // Every hub model the jobs need, once, before the sweep folder exists (workers then hit the cache).
-    await fetchHubWeights(plan.jobs.map((p) => p.resolved.config));
+    // Every hub model the jobs need, once, and every job checked against it, before the sweep
+    // folder exists (workers then hit the cache; a shape error in job 37 stops job 0 starting).
+    await prepareJobs(plan.jobs.map((p) => ({ exp: p.resolved, context: `job ${p.job.index} (${p.job.label}):` })), 'download');
     fs.mkdirSync(plan.outDir, { recursive: true });
     const lock = acquireFolderLock(plan.outDir, 'sweep');
     try {

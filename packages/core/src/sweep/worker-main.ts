@@ -1,9 +1,9 @@
 /* Entry of a sweep worker process: runs the jobs its parent sends, one at a time. */
-import { createDefaultEnvironment } from '../builtins';
+import { createDefaultEnvironment } from '../config/resolve';
 import { loadRawConfig, resolveExperiment } from '../config/resolve';
 import { installInterruptHandler } from '../run/interrupt';
 import { runExperiment } from '../run/runner';
-import { errorMessage } from '../util/errors';
+import { errorMessage } from '@repscope/models';
 import { jobRawConfig } from './job-config';
 import type { WorkerJob, WorkerMessage } from './worker-pool';
 

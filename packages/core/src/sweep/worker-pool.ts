@@ -1,7 +1,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BackendChoice } from '../backend/select-backend';
+import type { BackendChoice } from '@repscope/models';
 import type { Override } from '../config/overrides';
 import type { RunOutcome } from '../run/runner';
 import type { JobAssignment } from './expand';

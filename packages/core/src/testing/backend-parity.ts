@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../backend/select-backend';
+import { selectBackend } from '@repscope/models';
 
 /** One summary value that differs between two runs of the same config. */
 export interface SummaryMismatch {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createBuiltinRegistries } from '../builtins';
+import { createBuiltinRegistries } from '../registry/builtins';
 import { ConfigError } from '../config/config-error';
 import { ENVELOPE_KEYS } from '../config/envelope';
 import { LocationMap } from '../config/location';
@@ -10,11 +10,11 @@ import { resolveExperiment } from '../config/resolve';
 import { compileSchema } from '../config/validate';
 import { PluginCatalog } from '../plugin/catalog';
 import { pluginSchema, Plugin, PluginIssue } from '../plugin/types';
-import { gpt2Tokenizer } from '../tokenizer/gpt2-tokenizer';
-import type { Registries } from '../registries';
+import { gpt2Tokenizer } from '@repscope/models';
+import type { Registries } from '../registry/registries';
 import { runExperiment } from '../run/runner';
-import { BackendChoice, selectBackend } from '../backend/select-backend';
-import { errorMessage } from '../util/errors';
+import { BackendChoice, selectBackend } from '@repscope/models';
+import { errorMessage } from '@repscope/models';
 
 export interface ConformanceOptions {
   /** Config to run (without `experiment:`); default: the plugin's `example`. */

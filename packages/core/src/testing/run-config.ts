@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createBuiltinRegistries } from '../builtins';
+import { createBuiltinRegistries } from '../registry/builtins';
 import { LocationMap } from '../config/location';
 import { resolveExperiment } from '../config/resolve';
 import { PluginCatalog } from '../plugin/catalog';

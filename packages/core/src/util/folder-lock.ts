@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InvalidInputError } from './errors';
+import { InvalidInputError } from '@repscope/models';
 
 /** The lock's file name; folders that hold one are being written by a live process. */
 export const LOCK_FILE = '.repscope.lock';

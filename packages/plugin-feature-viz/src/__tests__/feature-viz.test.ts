@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { assertPluginConformance, createBuiltinRegistries, Rng, runPluginConfig, selectBackend, tf, type ImageModel, type Plugin } from '@repscope/core';
+import { Rng, tf, type ImageModel, type Plugin } from '@repscope/core';
+import { assertPluginConformance, createBuiltinRegistries, runPluginConfig, selectBackend } from '@repscope/core/testing';
 import featureViz from '../index';
 import { BatchObjective, objectiveRegistry } from '../objectives';
 
 const plugin = featureViz as unknown as Plugin<Record<string, unknown>>;
-const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'vit-tiny');
+const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'models', 'test-data', 'vit-tiny');
 const HYBRID = {
   kind: 'hybrid',
   vit: { config: { imageSize: 32, patchSize: 8, hiddenSize: 32, layers: 0, heads: 4, intermediateSize: 64 } },

@@ -1,4 +1,5 @@
-import { Rng, selectBackend, tf } from '@repscope/core';
+import { Rng, tf } from '@repscope/core';
+import { selectBackend } from '@repscope/core/testing';
 import { changeByRow, changePerPatch, earlyChangeFraction } from '../change-map';
 import { fourierParam } from '../parameterization';
 import { gaussianBlur, randomTransforms, roll, rotate, scaleImage, translate } from '../transforms';

@@ -1,9 +1,10 @@
 import * as path from 'node:path';
-import { releaseWebGpu, runPluginConfig, summaryMismatches, webgpuForTests, type Plugin } from '@repscope/core';
+import { type Plugin } from '@repscope/core';
+import { releaseWebGpu, runPluginConfig, summaryMismatches, webgpuForTests } from '@repscope/core/testing';
 import featureViz from '../index';
 
 const plugin = featureViz as unknown as Plugin<Record<string, unknown>>;
-const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'vit-tiny');
+const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'models', 'test-data', 'vit-tiny');
 const gpu = webgpuForTests();
 if (!gpu.available) console.log(`feature-viz webgpu parity skipped: ${gpu.reason}`);
 const describeGpu = gpu.available ? describe : describe.skip;

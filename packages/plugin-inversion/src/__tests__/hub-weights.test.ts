@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkpointFiles, commitId, MockHub, startMockHub } from '../../../core/dist/test-support/mock-hub';
+import { checkpointFiles, commitId, MockHub, startMockHub } from '@repscope/test-support';
 
 /* End to end: `repscope run` on a config whose weights are `hf:` references, against a mock hub on 127.0.0.1. */
 
@@ -11,7 +11,7 @@ jest.setTimeout(180_000);
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const CLI = path.join(ROOT, 'packages', 'core', 'dist', 'cli', 'bin.js');
-const GPT2_TINY = path.join(ROOT, 'packages', 'core', 'test-data', 'gpt2-tiny');
+const GPT2_TINY = path.join(ROOT, 'packages', 'models', 'test-data', 'gpt2-tiny');
 const MAIN = commitId('e2e main');
 
 interface Result {

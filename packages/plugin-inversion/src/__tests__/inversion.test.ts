@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { assertPluginConformance, createBuiltinRegistries, encodePng, Rng, runPluginConfig, tf, type Plugin, type TokenModel } from '@repscope/core';
+import { encodePng, Rng, tf, type Plugin, type TokenModel } from '@repscope/core';
+import { assertPluginConformance, createBuiltinRegistries, runPluginConfig } from '@repscope/core/testing';
 import inversion from '../index';
 
 const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
-const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'gpt2-tiny');
-const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'vit-tiny');
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'models', 'test-data', 'gpt2-tiny');
+const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'models', 'test-data', 'vit-tiny');
 const FIXTURE_TOKENS = [134, 413, 282, 199, 103, 111, 245];
 const TINY = { kind: 'gpt2', config: { vocabSize: 300, nPositions: 16, nEmbd: 32, nLayer: 2, nHead: 4 } };
 

@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readSafetensorsHeader, readTensorF32, runPluginConfig, writeSafetensors, type Plugin } from '@repscope/core';
+import { readSafetensorsHeader, readTensorF32, writeSafetensors, type Plugin } from '@repscope/core';
+import { runPluginConfig } from '@repscope/core/testing';
 import inversion from '../index';
 
 const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
-const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'gpt2-tiny');
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'models', 'test-data', 'gpt2-tiny');
 const FIXTURE_TOKENS = [134, 413, 282, 199, 103, 111, 245];
 
 interface Position {

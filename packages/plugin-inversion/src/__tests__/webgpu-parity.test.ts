@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodePng, releaseWebGpu, runPluginConfig, summaryMismatches, webgpuForTests, type Plugin } from '@repscope/core';
+import { encodePng, type Plugin } from '@repscope/core';
+import { releaseWebGpu, runPluginConfig, summaryMismatches, webgpuForTests } from '@repscope/core/testing';
 import inversion from '../index';
 
 const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
-const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'gpt2-tiny');
-const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'core', 'test-data', 'vit-tiny');
+const FIXTURE = path.resolve(__dirname, '..', '..', '..', 'models', 'test-data', 'gpt2-tiny');
+const VIT_FIXTURE = path.resolve(__dirname, '..', '..', '..', 'models', 'test-data', 'vit-tiny');
 const gpu = webgpuForTests();
 if (!gpu.available) console.log(`inversion webgpu parity skipped: ${gpu.reason}`);
 const describeGpu = gpu.available ? describe : describe.skip;

@@ -1,4 +1,5 @@
-import { selectBackend, tf } from '@repscope/core';
+import { tf } from '@repscope/core';
+import { gpt2Tokenizer, selectBackend } from '@repscope/core/testing';
 import { buildDataset, trainBatches, unigramEntropy } from '../data/dataset';
 import { SyntheticCorpus, syntheticVocabularySize } from '../data/synthetic-corpus';
 import type { TrainOptions } from '../options';
@@ -40,10 +41,10 @@ describe('dataset', () => {
   });
 
   test('the held-out split is seeded, disjoint, and covers every token', () => {
-    const d = buildDataset(options(), 0);
-    const again = buildDataset(options(), 0);
+    const d = buildDataset(options(), 0, gpt2Tokenizer);
+    const again = buildDataset(options(), 0, gpt2Tokenizer);
     expect(again.heldOut.map((p) => p.byteOffset)).toEqual(d.heldOut.map((p) => p.byteOffset));
-    const other = buildDataset({ ...options(), data: { synthetic: { sentences: 400 }, heldOut: 0.1 } }, 7);
+    const other = buildDataset({ ...options(), data: { synthetic: { sentences: 400 }, heldOut: 0.1 } }, 7, gpt2Tokenizer);
     expect(other.heldOut.map((p) => p.byteOffset)).not.toEqual(d.heldOut.map((p) => p.byteOffset));
     const spans = [...d.train, ...d.heldOut].map((p) => [p.byteOffset / 2, p.byteOffset / 2 + p.length]).sort((a, b) => a[0]! - b[0]!);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBe(spans[i - 1]![1]);
@@ -53,7 +54,7 @@ describe('dataset', () => {
   });
 
   test('a step\'s windows depend only on (seed, step); targets are the inputs shifted by one', () => {
-    const d = buildDataset(options(), 0);
+    const d = buildDataset(options(), 0, gpt2Tokenizer);
     const a = trainBatches(d, options(), 0, 3);
     expect(trainBatches(d, options(), 0, 3)).toEqual(a);
     expect(trainBatches(d, options(), 0, 4)).not.toEqual(a);

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { gpt2Tokenizer, runPluginConfig, type Plugin } from '@repscope/core';
+import type { Plugin } from '@repscope/core';
+import { gpt2Tokenizer, runPluginConfig } from '@repscope/core/testing';
 import inversion from '@repscope/plugin-inversion';
 import train from '../index';
 

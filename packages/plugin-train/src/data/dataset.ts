@@ -1,5 +1,5 @@
 import seedrandom from 'seedrandom';
-import { gpt2Tokenizer } from '@repscope/core';
+import type { Tokenizer } from '@repscope/core';
 import type { TrainOptions } from '../options';
 import { SyntheticCorpus } from './synthetic-corpus';
 import { DataError, fileTokens, matchFiles } from './text-files';
@@ -18,13 +18,13 @@ export interface Dataset {
   unigramEntropy: number;
 }
 
-export function loadTokens(options: TrainOptions, seed: number): { tokens: Uint16Array; description: string } {
+export function loadTokens(options: TrainOptions, seed: number, tokenizer: Tokenizer): { tokens: Uint16Array; description: string } {
   if (options.data.synthetic) {
     const n = options.data.synthetic.sentences;
-    return { tokens: Uint16Array.from(gpt2Tokenizer.encode(new SyntheticCorpus(seed).text(n))), description: `synthetic corpus, ${n} sentences (seed ${seed})` };
+    return { tokens: Uint16Array.from(tokenizer.encode(new SyntheticCorpus(seed).text(n))), description: `synthetic corpus, ${n} sentences (seed ${seed})` };
   }
   const files = matchFiles(options.data.files!);
-  const parts = files.map((f) => fileTokens(f, ['data', 'files']));
+  const parts = files.map((f) => fileTokens(f, ['data', 'files'], tokenizer));
   const total = parts.reduce((a, p) => a + p.length, 0);
   const tokens = new Uint16Array(total);
   let at = 0;
@@ -35,8 +35,8 @@ export function loadTokens(options: TrainOptions, seed: number): { tokens: Uint1
   return { tokens, description: `${files.length} file${files.length === 1 ? '' : 's'}` };
 }
 
-export function buildDataset(options: TrainOptions, seed: number): Dataset {
-  const { tokens, description } = loadTokens(options, seed);
+export function buildDataset(options: TrainOptions, seed: number, tokenizer: Tokenizer): Dataset {
+  const { tokens, description } = loadTokens(options, seed, tokenizer);
   const window = options.batch.tokens + 1;
   if (tokens.length < 2 * window) {
     throw new DataError(

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fg from 'fast-glob';
-import { gpt2Tokenizer, writeFileAtomic } from '@repscope/core';
+import { writeFileAtomic, type Tokenizer } from '@repscope/core';
 
 /** A data problem found before training: one line, at a config path. */
 export class DataError extends Error {
@@ -32,19 +32,18 @@ export function tokenCacheDir(): string {
   return path.join(process.env['REPSCOPE_CACHE'] || path.join(os.homedir(), '.cache', 'repscope'), 'tokens');
 }
 
-const TOKENIZER_KEY = 'gpt2-r50k';
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * A file's GPT-2 tokens, cached by the SHA-256 of its bytes: an unchanged file is never
+ * A file's tokens (the model's tokenizer), cached by the SHA-256 of its bytes: an unchanged file is never
  * tokenised twice, a changed one never served stale tokens. The file must be UTF-8 and
  * non-empty. Ids < 65536, so the cache stores uint16.
  */
-export function fileTokens(file: string, configPath: (string | number)[]): Uint16Array {
+export function fileTokens(file: string, configPath: (string | number)[], tokenizer: Tokenizer): Uint16Array {
   const bytes = fs.readFileSync(file);
   if (bytes.length === 0) throw new DataError(configPath, `${file} is empty`);
   const hash = createHash('sha256').update(bytes).digest('hex');
-  const cached = path.join(tokenCacheDir(), `${TOKENIZER_KEY}-${hash}.u16`);
+  const cached = path.join(tokenCacheDir(), `${tokenizer.name.replace(/[^A-Za-z0-9]+/g, '-')}-${hash}.u16`);
   if (fs.existsSync(cached)) {
     const raw = fs.readFileSync(cached);
     if (raw.length % 2 === 0) return new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
@@ -56,7 +55,7 @@ export function fileTokens(file: string, configPath: (string | number)[]): Uint1
     throw new DataError(configPath, `${file} is not valid UTF-8 text; convert it (e.g. iconv -t UTF-8) or leave it out of data.files`);
   }
   if (!text.trim()) throw new DataError(configPath, `${file} holds only whitespace`);
-  const tokens = Uint16Array.from(gpt2Tokenizer.encode(text));
+  const tokens = Uint16Array.from(tokenizer.encode(text));
   try {
     writeFileAtomic(cached, new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength));
   } catch {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeSafetensors, Gpt2Config, readSafetensorsHeader, readTensorF32, tf } from '@repscope/core';
+import { encodeSafetensors, readSafetensorsHeader, readTensorF32, tf } from '@repscope/core';
 
 /** What a checkpoint records besides the weights, so training continues exactly from it. */
 export interface TrainState {
@@ -13,31 +13,6 @@ export interface TrainState {
   evalLoss: number | null;
   /** Hash of the resolved config (minus where it runs): resuming with another config is refused. */
   configHash: string;
-}
-
-/** HF `GPT2Config` for config.json: loadable by transformers' GPT2LMHeadModel and by repscope. */
-export function hfGpt2Config(c: Gpt2Config, tiedHead = true): Record<string, unknown> {
-  return {
-    architectures: ['GPT2LMHeadModel'],
-    model_type: 'gpt2',
-    vocab_size: c.vocabSize,
-    n_positions: c.nPositions,
-    n_ctx: c.nPositions,
-    n_embd: c.nEmbd,
-    n_layer: c.nLayer,
-    n_head: c.nHead,
-    n_inner: null,
-    activation_function: 'gelu_new',
-    layer_norm_epsilon: c.layerNormEpsilon,
-    resid_pdrop: 0.0,
-    embd_pdrop: 0.0,
-    attn_pdrop: 0.0,
-    initializer_range: 0.02,
-    bos_token_id: 50256,
-    eos_token_id: 50256,
-    tie_word_embeddings: tiedHead,
-    torch_dtype: 'float32',
-  };
 }
 
 async function hostTensors(tensors: Map<string, tf.Tensor>): Promise<Record<string, { shape: number[]; data: Float32Array }>> {
@@ -53,7 +28,7 @@ async function hostTensors(tensors: Map<string, tf.Tensor>): Promise<Record<stri
  */
 export async function writeCheckpoint(
   dir: string,
-  config: Gpt2Config,
+  hfConfig: Record<string, unknown>,
   params: Map<string, tf.Tensor>,
   optimizerState: Record<string, { shape: number[]; data: Float32Array }>,
   state: TrainState,
@@ -66,7 +41,7 @@ export async function writeCheckpoint(
   // A tied head is not stored (HF's GPT2LMHeadModel ties lm_head to wte on load); an untied one, from a fine-tuned start, is.
   const weights = await hostTensors(params);
   fs.writeFileSync(path.join(tmp, 'model.safetensors'), encodeSafetensors(weights, 'F32', { format: 'pt' }));
-  fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(hfGpt2Config(config, !params.has('lm_head.weight')), null, 2) + '\n');
+  fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
   fs.writeFileSync(path.join(tmp, 'optimizer.safetensors'), encodeSafetensors(optimizerState, 'F32', { format: 'pt' }));
   fs.writeFileSync(path.join(tmp, 'train-state.json'), JSON.stringify(state, null, 2) + '\n');
   fs.rmSync(dir, { recursive: true, force: true });

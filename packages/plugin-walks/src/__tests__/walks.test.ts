@@ -1,4 +1,5 @@
-import { assertPluginConformance, runPluginConfig, selectBackend, tf, type Plugin } from '@repscope/core';
+import { tf, type Plugin } from '@repscope/core';
+import { assertPluginConformance, runPluginConfig, selectBackend } from '@repscope/core/testing';
 import walks from '../index';
 import { nullSpaceBasis, orthogonalityResidual } from '../null-space';
 import { clampMasks } from '../run-clamped';

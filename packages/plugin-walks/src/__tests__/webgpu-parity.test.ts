@@ -1,4 +1,5 @@
-import { releaseWebGpu, runPluginConfig, summaryMismatches, webgpuForTests, type Plugin } from '@repscope/core';
+import { type Plugin } from '@repscope/core';
+import { releaseWebGpu, runPluginConfig, summaryMismatches, webgpuForTests } from '@repscope/core/testing';
 import walks from '../index';
 
 const plugin = walks as unknown as Plugin<Record<string, unknown>>;

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readSafetensorsHeader, readTensorF32 } from '../../model/safetensors/read';
-import { compare, GPT2_TINY, readExpected, VIT_TINY } from '../../test-support/fixtures';
-import { runCli } from '../../test-support/cli';
-import { tempDir } from '../../test-support/plugin-packages';
-import { encodePng } from '../../util/png';
+import { readSafetensorsHeader, readTensorF32 } from '@repscope/models';
+import { compare, GPT2_TINY, readExpected, VIT_TINY } from '@repscope/test-support';
+import { runCli } from '../../../test-support/cli';
+import { tempDir } from '../../../test-support/plugin-packages';
+import { encodePng } from '@repscope/models';
 
 function readAll(file: string): Map<string, { shape: number[]; data: Float32Array }> {
   const header = readSafetensorsHeader(file);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../test-support/plugin-packages';
-import { runCli, startCli, waitFor } from '../../test-support/cli';
+import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../../test-support/plugin-packages';
+import { runCli, startCli, waitFor } from '../../../test-support/cli';
 
 /** A temp project with the quadratic plugin installed in node_modules (compiled JS). */
 function project(config: string): { dir: string; file: string } {

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Plugin } from '../../plugin/types';
 import { assertPluginConformance } from '../../testing/conformance';
-import { GPT2_TINY } from '../../test-support/fixtures';
-import { runCli } from '../../test-support/cli';
-import { tempDir, writeConfig } from '../../test-support/plugin-packages';
+import { GPT2_TINY } from '@repscope/test-support';
+import { runCli } from '../../../test-support/cli';
+import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
 
 const EXAMPLE = path.resolve(__dirname, '..', '..', '..', '..', '..', 'examples', 'plugin-logit-lens');
 

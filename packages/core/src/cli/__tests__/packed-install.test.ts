@@ -1,7 +1,7 @@
 import { spawnSync, SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from '../../test-support/plugin-packages';
+import { tempDir } from '../../../test-support/plugin-packages';
 
 /**
  * The packages as a plugin author outside this repository gets them: `pnpm pack` the core and

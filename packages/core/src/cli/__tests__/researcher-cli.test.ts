@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../test-support/plugin-packages';
-import { runCli } from '../../test-support/cli';
+import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../../test-support/plugin-packages';
+import { runCli } from '../../../test-support/cli';
 
 const SHIM = path.resolve(__dirname, '..', '..', '..', 'bin', 'repscope.js');
 

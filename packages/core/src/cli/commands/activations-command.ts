@@ -1,18 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendChoice } from '../../backend/select-backend';
-import { describeBackend, selectBackend } from '../../backend/select-backend';
-import { createBuiltinRegistries } from '../../builtins';
-import { fetchHubWeights, withLocalWeights } from '../../hub/config-weights';
+import type { BackendChoice } from '@repscope/models';
+import { describeBackend, selectBackend } from '@repscope/models';
+import { createBuiltinRegistries } from '../../registry/builtins';
+import { fetchHubWeights, withLocalWeights } from '../../weights/config-weights';
 import { ConfigError } from '../../config/config-error';
 import { LocationMap } from '../../config/location';
 import { validateModelBlock } from '../../config/validate-model';
-import { matchHookPatterns } from '../../model/hooks';
-import { writeSafetensors } from '../../model/safetensors/write';
-import { isImageModel, isTokenModel, Model, ModelSpec } from '../../model/types';
-import { gpt2Tokenizer } from '../../tokenizer/gpt2-tokenizer';
-import { InvalidInputError } from '../../util/errors';
-import { readImageFile } from '../../util/image-file';
-import { Rng } from '../../util/rng';
+import { matchHookPatterns } from '@repscope/models';
+import { writeSafetensors } from '@repscope/models';
+import { isImageModel, isTokenModel, Model, ModelSpec } from '@repscope/models';
+import { gpt2Tokenizer } from '@repscope/models';
+import { InvalidInputError } from '@repscope/models';
+import { readImageFile } from '@repscope/models';
+import { Rng } from '@repscope/models';
 
 export interface ActivationsOptions {
   model: string;

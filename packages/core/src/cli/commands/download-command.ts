@@ -1,8 +1,8 @@
-import { createDownloadReporter, defaultDownloadMode, DownloadProgressMode, formatBytes } from '../../hub/download-progress';
-import { HubError } from '../../hub/hub-error';
-import { ensureHubModel, hubModelRecord } from '../../hub/hub-model';
-import { HUB_PREFIX, hubRefProblem, parseHubRef } from '../../hub/hub-ref';
-import { hubSettings } from '../../hub/hub-settings';
+import { createDownloadReporter, defaultDownloadMode, DownloadProgressMode, formatDecimalBytes } from '@repscope/models';
+import { HubError } from '@repscope/models';
+import { ensureHubModel, hubModelRecord } from '@repscope/models';
+import { HUB_PREFIX, hubRefProblem, parseHubRef } from '@repscope/models';
+import { hubSettings } from '@repscope/models';
 
 export interface DownloadCommandOptions {
   progress?: DownloadProgressMode;
@@ -23,7 +23,7 @@ export async function downloadCommand(refs: string[], opts: DownloadCommandOptio
     const { commit, dir } = await ensureHubModel(ref, { settings, reporter, refresh: true });
     const record = hubModelRecord(ref, settings);
     const bytes = record?.files.reduce((sum, f) => sum + f.size, 0) ?? 0;
-    process.stdout.write(`${text}: commit ${commit}, ${record?.files.length ?? 0} files, ${formatBytes(bytes)}\n  ${dir}\n`);
+    process.stdout.write(`${text}: commit ${commit}, ${record?.files.length ?? 0} files, ${formatDecimalBytes(bytes)}\n  ${dir}\n`);
   }
   return 0;
 }

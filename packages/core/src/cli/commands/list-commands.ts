@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { createBuiltinRegistries } from '../../builtins';
-import { InvalidInputError } from '../../util/errors';
+import { createBuiltinRegistries } from '../../registry/builtins';
+import { InvalidInputError } from '@repscope/models';
 import { PluginCatalog } from '../../plugin/catalog';
 import { textTable } from '../format';
 

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repscopeVersion } from '../../run/env-info';
-import { writeFileAtomic } from '../../util/atomic-write';
-import { InvalidInputError } from '../../util/errors';
+import { writeFileAtomic } from '@repscope/models';
+import { InvalidInputError } from '@repscope/models';
 import { pluginTemplate } from '../scaffold/plugin-template';
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;

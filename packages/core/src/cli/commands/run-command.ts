@@ -1,7 +1,8 @@
-import type { BackendChoice } from '../../backend/select-backend';
-import { createDefaultEnvironment } from '../../builtins';
+import type { BackendChoice } from '@repscope/models';
+import { createDefaultEnvironment } from '../../config/resolve';
 import { parseOverrides } from '../../config/overrides';
 import { loadRawConfig, resolveExperiment } from '../../config/resolve';
+import { prepareJobs } from '../../config/prepare';
 import { installInterruptHandler, signalExitCode } from '../../run/interrupt';
 import type { ProgressMode } from '../../run/progress';
 import { runExperiment } from '../../run/runner';
@@ -17,6 +18,7 @@ export interface RunCommandOptions {
 export async function runCommand(file: string, args: string[], opts: RunCommandOptions): Promise<number> {
   const raw = loadRawConfig(file, parseOverrides(args));
   const resolved = await resolveExperiment(raw, createDefaultEnvironment());
+  await prepareJobs([{ exp: resolved }], 'download');
   const interrupt = installInterruptHandler((sig) => process.stderr.write(`\ninterrupting (${sig}): finishing the current step (Ctrl-C again to quit at once)\n`));
   try {
     const outcome = await runExperiment(resolved, { outDir: opts.out, backend: opts.backend, progress: opts.progress, signal: interrupt.signal });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findPastRuns, flattenConfig, isRunDirectory, keySummaryFields, PastRun, readPastRun } from '../../run/past-runs';
 import { formatSeconds } from '../../run/progress';
-import { InvalidInputError } from '../../util/errors';
+import { InvalidInputError } from '@repscope/models';
 import { formatScalar, textTable } from '../format';
 
 function shortTime(iso: string | undefined): string {

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
-import type { BackendChoice } from '../../backend/select-backend';
-import { createDefaultEnvironment } from '../../builtins';
+import type { BackendChoice } from '@repscope/models';
+import { createDefaultEnvironment } from '../../config/resolve';
 import { parseSweepArguments } from '../../config/overrides';
 import { loadRawConfig } from '../../config/resolve';
 import { countSweepJobs, SWEEP_CONFIRM_JOBS } from '../../sweep/expand';
-import { InvalidInputError } from '../../util/errors';
+import { InvalidInputError } from '@repscope/models';
 import { installInterruptHandler } from '../../run/interrupt';
 import type { ProgressMode } from '../../run/progress';
 import { LauncherSettings } from '../../sweep/launcher';

@@ -1,8 +1,8 @@
 import { ConfigError } from '../config-error';
 import { parseOverrides } from '../overrides';
 import { loadRawConfig, resolveExperiment } from '../resolve';
-import { tempDir, writeConfig } from '../../test-support/plugin-packages';
-import { testEnvironment } from '../../test-support/environment';
+import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
+import { testEnvironment } from '../../../test-support/environment';
 
 async function errorsOf(text: string, overrides: string[] = [], file = 'x.yaml'): Promise<string[]> {
   const dir = tempDir();

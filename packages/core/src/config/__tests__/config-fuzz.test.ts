@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startCli } from '../../test-support/cli';
-import { FuzzCase, fixedCases, fuzzCases } from '../../test-support/config-fuzz';
-import { quadraticEntry, tempDir, writePluginPackage } from '../../test-support/plugin-packages';
+import { startCli } from '../../../test-support/cli';
+import { FuzzCase, fixedCases, fuzzCases } from '@repscope/test-support';
+import { quadraticEntry, tempDir, writePluginPackage } from '../../../test-support/plugin-packages';
 
 /**
  * Seeded fuzz of malformed configs and overrides through the built CLI (dist/). For every

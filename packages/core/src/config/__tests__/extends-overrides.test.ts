@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { ConfigError } from '../config-error';
 import { parseOverrides, parseSweepArguments } from '../overrides';
 import { loadRawConfig, resolveExperiment } from '../resolve';
-import { tempDir, writeConfig } from '../../test-support/plugin-packages';
-import { testEnvironment } from '../../test-support/environment';
+import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
+import { testEnvironment } from '../../../test-support/environment';
 
 describe('extends and overrides', () => {
   test('bases merge beneath the file in list order; lists replace, mappings merge', () => {

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../cli/main';
-import { openCheckpoint } from '../../model/checkpoint/checkpoint';
-import { checkParameterMemory } from '../../model/limits';
-import { runCli } from '../../test-support/cli';
-import { GPT2_TINY } from '../../test-support/fixtures';
-import { tempDir, writePluginPackage } from '../../test-support/plugin-packages';
+import { openCheckpoint } from '@repscope/models';
+import { checkParameterMemory } from '@repscope/models';
+import { runCli } from '../../../test-support/cli';
+import { GPT2_TINY } from '@repscope/test-support';
+import { tempDir, writePluginPackage, testPluginEntry } from '../../../test-support/plugin-packages';
 
 /**
  * Everything a run would trip over that its config and the checkpoint headers already show is
@@ -15,7 +15,7 @@ import { tempDir, writePluginPackage } from '../../test-support/plugin-packages'
 
 const dir = tempDir('pre-run-');
 const probe = path.join(dir, 'probe');
-writePluginPackage(probe, { packageName: 'repscope-plugin-model-probe', entry: path.resolve(__dirname, '..', '..', '..', 'dist', 'test-support', 'model-probe-plugin.js') });
+writePluginPackage(probe, { packageName: 'repscope-plugin-model-probe', entry: testPluginEntry('model-probe-plugin') });
 const junk = path.join(dir, 'junk');
 fs.mkdirSync(junk);
 fs.writeFileSync(path.join(junk, 'notes.txt'), 'not a checkpoint');
@@ -115,6 +115,6 @@ describe('checkpoint folders', () => {
   test('the memory estimate counts float32 parameters plus the largest one in transit', () => {
     const shapes = [{ shape: [1000, 10] }, { shape: [10] }];
     expect(checkParameterMemory(shapes, 'm', 1e9)).toEqual({ count: 10010, bytes: 4 * (10010 + 10000) });
-    expect(() => checkParameterMemory(shapes, 'tiny model', 80_000)).toThrow(/^tiny model needs about 78\.2 KB for 10\.0 k float32 parameters, but this machine has 78\.1 KB of memory/);
+    expect(() => checkParameterMemory(shapes, 'tiny model', 80_000)).toThrow(/^tiny model needs about 78\.2 KiB for 10\.0 k float32 parameters, but this machine has 78\.1 KiB of memory/);
   });
 });

@@ -9,9 +9,9 @@ import { parseOverrides, parseSweepArguments } from '../overrides';
 import { MAX_CONFIG_BYTES } from '../read-config-file';
 import { loadRawConfig, resolveExperiment } from '../resolve';
 import { expandSweep } from '../../sweep/expand';
-import { tempDir, writeConfig } from '../../test-support/plugin-packages';
-import { configErrorOf } from '../../test-support/config-errors';
-import { testEnvironment } from '../../test-support/environment';
+import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
+import { configErrorOf } from '../../../test-support/config-errors';
+import { testEnvironment } from '../../../test-support/environment';
 
 const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
 

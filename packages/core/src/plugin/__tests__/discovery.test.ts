@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../config/config-error';
 import { loadRawConfig, resolveExperiment } from '../../config/resolve';
-import { createBuiltinRegistries } from '../../builtins';
+import { createBuiltinRegistries } from '../../registry/builtins';
 import { PluginCatalog } from '../catalog';
-import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../test-support/plugin-packages';
+import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../../test-support/plugin-packages';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
 

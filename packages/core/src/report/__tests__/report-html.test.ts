@@ -1,4 +1,4 @@
-import type { MetricPlotData, MetricPoint } from '../../run/metrics-description';
+import type { MetricPlotData, MetricPoint } from '../metric-plot-data';
 import { isNoisy, metricsChartSpec, movingAverage } from '../metrics-chart';
 import { renderReportHtml } from '../render-html';
 import { summaryValueHtml } from '../summary-html';

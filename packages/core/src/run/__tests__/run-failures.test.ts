@@ -6,10 +6,10 @@ import { definePlugin, Plugin } from '../../plugin/types';
 import { runExperiment } from '../runner';
 import { RunDirectory } from '../run-directory';
 import { frozenLoss } from '../frozen-loss';
-import { tempDir, writeConfig } from '../../test-support/plugin-packages';
-import { testEnvironment } from '../../test-support/environment';
-import saturatingPlugin from '../../test-support/saturating-plugin';
-import { tmpfsUnavailable, withTmpfs } from '../../test-support/tmpfs';
+import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
+import { testEnvironment } from '../../../test-support/environment';
+import saturatingPlugin from '../../../test-support/plugins/saturating-plugin';
+import { tmpfsUnavailable, withTmpfs } from '@repscope/test-support';
 
 const quiet = { progress: 'silent' as const, log: () => {} };
 
@@ -108,8 +108,8 @@ describe('the report step', () => {
   });
 
   test('a report that cannot render fails the run: status failed, no summary.json, the numbers kept in status.json', async () => {
-    // A section that passes the call-time checks but breaks the renderer (the sections array is public).
-    const plugin = brokenReport('bad-render', (ctx) => ctx.report.sections.push({ type: 'text', title: 'x', text: undefined as never }));
+    // A plot that passes the call-time checks (an object) but that vega-lite cannot compile.
+    const plugin = brokenReport('bad-render', (ctx) => ctx.report.addPlot('x', { mark: { type: 'no-such-mark' }, data: { values: [{ a: 1 }] } }));
     const { outcome, has, json } = await run('experiment: bad-render\nbackend: cpu\n', [], [plugin]);
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toMatch(/^report\.html could not be rendered: /);

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { quadraticEntry, tempDir, writeConfig, writePluginPackage } from '../../test-support/plugin-packages';
-import { runCli, startCli, waitFor } from '../../test-support/cli';
-import { tmpfsUnavailable, withTmpfs } from '../../test-support/tmpfs';
+import { quadraticEntry, tempDir, writeConfig, writePluginPackage, testPluginEntry } from '../../../test-support/plugin-packages';
+import { runCli, startCli, waitFor } from '../../../test-support/cli';
+import { tmpfsUnavailable, withTmpfs } from '@repscope/test-support';
 
 /** A temp project with the quadratic and saturating test plugins installed (compiled JS). */
 function project(config: string): { dir: string; file: string } {
@@ -10,7 +10,7 @@ function project(config: string): { dir: string; file: string } {
   writePluginPackage(path.join(dir, 'node_modules', 'repscope-plugin-quadratic'), { packageName: 'repscope-plugin-quadratic', entry: quadraticEntry(true) });
   writePluginPackage(path.join(dir, 'node_modules', 'repscope-plugin-saturating'), {
     packageName: 'repscope-plugin-saturating',
-    entry: path.join(path.dirname(quadraticEntry(true)), 'saturating-plugin.js'),
+    entry: testPluginEntry('saturating-plugin'),
   });
   return { dir, file: writeConfig(dir, 'exp.yaml', config) };
 }

@@ -7,8 +7,8 @@ import { loadRawConfig, resolveExperiment } from '../../config/resolve';
 import { definePlugin, Plugin } from '../../plugin/types';
 import { l1Metric } from '../../metric/builtin-metrics';
 import { runExperiment } from '../runner';
-import { tempDir, writeConfig } from '../../test-support/plugin-packages';
-import { testEnvironment } from '../../test-support/environment';
+import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
+import { testEnvironment } from '../../../test-support/environment';
 
 const quiet = { progress: 'silent' as const, log: () => {} };
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { ConfigError } from '../../config/config-error';
-import { tempDir, writeConfig } from '../../test-support/plugin-packages';
-import { testEnvironment } from '../../test-support/environment';
+import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
+import { testEnvironment } from '../../../test-support/environment';
 import { mergeLauncherFlags } from '../launcher';
 import { planSweep } from '../plan';
 import { arraySpec } from '../slurm/array-spec';

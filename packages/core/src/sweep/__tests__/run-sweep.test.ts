@@ -6,8 +6,8 @@ import { acquireFolderLock } from '../../util/folder-lock';
 import { readJobState } from '../job-state';
 import { writeSweepFiles } from '../collect';
 import { runSweep } from '../run-sweep';
-import { tempDir, writeConfig } from '../../test-support/plugin-packages';
-import { testEnvironment } from '../../test-support/environment';
+import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
+import { testEnvironment } from '../../../test-support/environment';
 
 const quiet = { progress: 'silent' as const, log: () => {} };
 const SWEEP = 'experiment: quadratic\nbackend: cpu\nsteps: 5\nsweep:\n  grid:\n    dim: [2, 3]\n    optimizer.lr: [0.1, 0.2]\n';

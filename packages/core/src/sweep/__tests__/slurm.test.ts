@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { quadraticProject } from '../../test-support/plugin-packages';
-import { runCli, waitFor } from '../../test-support/cli';
+import { quadraticProject } from '../../../test-support/plugin-packages';
+import { runCli, waitFor } from '../../../test-support/cli';
 import { hasSlurm, slurmCommand } from '../slurm/slurm-commands';
 
 /*

@@ -1,4 +1,4 @@
-import { configErrorOf as errorOf } from '../../test-support/config-errors';
+import { configErrorOf as errorOf } from '../../../test-support/config-errors';
 import { parseYamlText } from '../../config/load-yaml';
 import { applyOverrides, parseSweepArguments } from '../../config/overrides';
 import { countSweepJobs, expandSweep, MAX_SWEEP_JOBS } from '../expand';

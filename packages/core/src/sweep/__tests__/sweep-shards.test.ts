@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { quadraticProject } from '../../test-support/plugin-packages';
-import { runCli, startCli, waitFor } from '../../test-support/cli';
+import { quadraticProject } from '../../../test-support/plugin-packages';
+import { runCli, startCli, waitFor } from '../../../test-support/cli';
 
 const project = quadraticProject;
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeJsonAtomic } from '../../util/atomic-write';
+import { writeJsonAtomic } from '@repscope/models';
 
 export interface Submission {
   jobId: string;

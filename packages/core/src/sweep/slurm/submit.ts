@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ResolveEnvironment } from '../../config/resolve';
-import { writeFileAtomic } from '../../util/atomic-write';
-import { InvalidInputError, UserFacingError } from '../../util/errors';
+import { writeFileAtomic } from '@repscope/models';
+import { InvalidInputError, UserFacingError } from '@repscope/models';
 import { folderLockHolder } from '../../util/folder-lock';
 import { SweepFiles } from '../aggregate';
 import { jobLockDir } from '../job-state';

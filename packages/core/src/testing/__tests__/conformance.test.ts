@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { definePlugin, Plugin } from '../../plugin/types';
-import quadraticPlugin from '../../test-support/quadratic-plugin';
+import quadraticPlugin from '../../../test-support/plugins/quadratic-plugin';
 import { assertPluginConformance, checkPluginConformance } from '../conformance';
 
 describe('the plugin conformance kit', () => {

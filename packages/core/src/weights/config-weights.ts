@@ -1,0 +1,53 @@
+import { HubError } from '@repscope/models';
+import { ensureHubModel, EnsureOptions, hubModelRecord, HubModelRecord } from '@repscope/models';
+import { HubRef, isHubRef, parseHubRef } from '@repscope/models';
+import { CachedRepo } from '@repscope/models';
+import { hubSettings } from '@repscope/models';
+
+/** Every `weights: hf:…` in a config, wherever its model blocks nest (hybrid parts, judges, embeddings). */
+export function hubRefsIn(value: unknown, found = new Map<string, HubRef>()): Map<string, HubRef> {
+  if (Array.isArray(value)) for (const v of value) hubRefsIn(v, found);
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'weights' && isHubRef(v)) found.set(v, parseHubRef(v));
+      else hubRefsIn(v, found);
+    }
+  }
+  return found;
+}
+
+/**
+ * Download what the configs' `hf:` weights need (each distinct model once), before any run
+ * directory exists: a failure here is one line and exit 2, with nothing written.
+ */
+export async function fetchHubWeights(configs: unknown[], options: EnsureOptions = {}): Promise<void> {
+  const refs = new Map<string, HubRef>();
+  for (const c of configs) hubRefsIn(c, refs);
+  for (const ref of refs.values()) await ensureHubModel(ref, options);
+}
+
+/** Where the files of an `hf:` model are on this machine; throws HubError when they are not. */
+export type WeightsFolder = (ref: HubRef) => string;
+
+/**
+ * The spec with each `hf:` reference replaced by a local folder — by default its snapshot in
+ * the cache, which fetchHubWeights has filled: model kinds only ever open local folders.
+ */
+export function withLocalWeights<T>(spec: T, folderFor: WeightsFolder = snapshotFolder): T {
+  if (Array.isArray(spec)) return spec.map((s) => withLocalWeights(s, folderFor)) as T;
+  if (!spec || typeof spec !== 'object') return spec;
+  return Object.fromEntries(Object.entries(spec).map(([key, v]) => [key, key === 'weights' && isHubRef(v) ? folderFor(parseHubRef(v)) : withLocalWeights(v, folderFor)])) as T;
+}
+
+/** The model's complete snapshot in the Hugging Face cache. */
+export function snapshotFolder(ref: HubRef): string {
+  const cache = new CachedRepo(hubSettings().cacheDir, ref.repo);
+  const commit = cache.commitFor(ref.revision);
+  if (!commit) throw new HubError(`${ref.text}: not in the cache (${cache.dir}); fetch it with \`repscope download ${ref.text}\``, 'E_HUB_OFFLINE');
+  return cache.snapshotDir(commit);
+}
+
+/** env.json's `models`: repo, revision, resolved commit and each file's sha256, per hub model the config uses. */
+export function hubModelRecords(config: unknown): HubModelRecord[] {
+  return [...hubRefsIn(config).values()].map((ref) => hubModelRecord(ref)).filter((r): r is HubModelRecord => r !== undefined);
+}

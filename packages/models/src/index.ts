@@ -1,0 +1,72 @@
+// Public API of @repscope/models: the model library on its own — model kinds with hook
+// points, Hugging Face checkpoints and Hub cache, tokenizers, decoders, backends. It knows
+// nothing of configs, runs or plugins (@repscope/core builds on it). No side effects here.
+
+// Loading a model without the framework
+export { loadModel, writeActivations } from './load-model';
+export type { LoadModelOptions } from './load-model';
+
+// The model interface and kinds
+export type { Model, TokenModel, ImageModel, TrainableTokenModel, InputSpace, ModelKind, ModelShape, ModelSpec, ModelBuildDeps, ModelCreateOptions, ForwardOptions, HookFn, NextPositionStates } from './model/types';
+export { isTokenModel, isImageModel, isCausal, isTrainableTokenModel } from './model/types';
+export { BUILTIN_MODEL_KINDS, builtinModelKind } from './model/builtin-kinds';
+export { applyModelOptions, findModelKind, modelBlockSchema } from './model/model-options';
+export { ModelCheckError } from './model/model-check';
+export { MODEL_LIMITS, checkParameterMemory } from './model/limits';
+export { matchHookPatterns } from './model/hooks';
+export { isTrainable } from './model/trainable';
+export { gpt2Kind, buildGpt2 } from './model/gpt2/kind';
+export type { Gpt2Spec } from './model/gpt2/kind';
+export { Gpt2Model } from './model/gpt2/gpt2-model';
+export { GPT2_SIZES, gpt2ConfigFromHf, hfGpt2Config } from './model/gpt2/config';
+export type { Gpt2Config } from './model/gpt2/config';
+export { vitKind } from './model/vit/kind';
+export { hybridKind } from './model/hybrid/kind';
+export { fcnetKind, mlpKind } from './model/mlp/kind';
+
+// Checkpoints and safetensors
+export { openCheckpoint, CheckpointError } from './model/checkpoint/checkpoint';
+export type { Checkpoint } from './model/checkpoint/checkpoint';
+export { readSafetensorsHeader, readTensorF32 } from './model/safetensors/read';
+export type { SafetensorsHeader, TensorEntry } from './model/safetensors/read';
+export { writeSafetensors, encodeSafetensors } from './model/safetensors/write';
+
+// The Hugging Face Hub (Python's cache layout)
+export { ensureHubModel, hubModelRecord } from './hub/hub-model';
+export type { EnsureOptions, HubModelRecord, HubFileRecord } from './hub/hub-model';
+export { HUB_PREFIX, isHubRef, parseHubRef, hubRefProblem } from './hub/hub-ref';
+export type { HubRef } from './hub/hub-ref';
+export { hubSettings } from './hub/hub-settings';
+export type { HubSettings } from './hub/hub-settings';
+export { HubError } from './hub/hub-error';
+export { CachedRepo } from './hub/hub-cache';
+export { fetchHubHeaders } from './hub/hub-headers';
+export type { HubHeaders } from './hub/hub-headers';
+export { listCachedModels } from './hub/cache-listing';
+export type { CachedModel } from './hub/cache-listing';
+export { createDownloadReporter, defaultDownloadMode } from './hub/download-progress';
+export type { DownloadProgressMode, DownloadReporter } from './hub/download-progress';
+
+// Tokenizers
+export { gpt2Tokenizer, displayToken, displayTokens, displayBytes, decodeText } from './tokenizer/gpt2-tokenizer';
+export type { Tokenizer } from './tokenizer/gpt2-tokenizer';
+
+// Embedding → token decoders
+export type { Decoder, DecoderKind, DecodeResult, TokenCandidate } from './decode/types';
+export { BUILTIN_DECODERS } from './decode/builtin-decoder-kinds';
+
+// Backends
+export { selectBackend, describeBackend, BACKEND_CHOICES, BackendUnavailableError } from './backend/select-backend';
+export type { BackendInfo, BackendChoice } from './backend/select-backend';
+
+// Helpers the framework shares
+export { UserFacingError, InvalidInputError, errorMessage } from './util/errors';
+export { writeFileAtomic, writeJsonAtomic, jsonReplacer } from './util/atomic-write';
+export { Rng } from './util/rng';
+export { Registry, DuplicateRegistrationError } from './util/registry';
+export { didYouMean, suggestionSuffix } from './util/suggest';
+export { formatBinaryBytes, formatDecimalBytes } from './util/format-bytes';
+export type { JsonSchema } from './util/json-schema';
+export { encodePng, decodePng } from './util/png';
+export type { FloatImage } from './util/png';
+export { readImageFile } from './util/image-file';

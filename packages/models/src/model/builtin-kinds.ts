@@ -1,0 +1,13 @@
+import { gpt2Kind } from './gpt2/kind';
+import { hybridKind } from './hybrid/kind';
+import { fcnetKind, mlpKind } from './mlp/kind';
+import type { ModelKind } from './types';
+import { vitKind } from './vit/kind';
+
+/** Every model kind this library ships, in the order `repscope models` lists them. */
+export const BUILTIN_MODEL_KINDS: readonly ModelKind[] = [gpt2Kind, fcnetKind, mlpKind, vitKind, hybridKind] as ModelKind[];
+
+/** The built-in kind named `kind`, or undefined. */
+export function builtinModelKind(kind: string): ModelKind | undefined {
+  return BUILTIN_MODEL_KINDS.find((k) => k.kind === kind);
+}

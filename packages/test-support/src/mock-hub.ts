@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { readSafetensorsHeader, readTensorF32 } from '@repscope/models';
+import { encodeSafetensors } from '@repscope/models';
+
+/**
+ * A small Hugging Face Hub on 127.0.0.1 for tests (point HF_ENDPOINT at `url`). It speaks the
+ * part of the hub's protocol that @huggingface/hub and huggingface_hub use to fetch a model:
+ *   GET  /api/models/{repo}/revision/{rev}     → { id, sha, siblings: [{ rfilename }] }
+ *   POST /api/models/{repo}/paths-info/{rev}   → [{ path, type, oid, size, lfs?: { oid, size } }]
+ *   GET|HEAD /{repo}/resolve/{rev}/{file}      → small files directly (ETag = git blob sha1);
+ *        LFS files (*.safetensors, *.bin) by a 302 to /cdn/{sha256}, with X-Linked-Etag
+ *        (the sha256), X-Linked-Size and X-Repo-Commit, as the real hub does
+ *   GET  /cdn/{sha256}                          → the bytes, honouring Range
+ * plus 307 redirects for renamed repos (gpt2 → openai-community/gpt2), 401 for private repos
+ * without the token, 404s with the hub's X-Error-Code, and injectable faults.
+ */
+export interface MockHub {
+  url: string;
+  /** Every request served, in order. */
+  requests: { method: string; path: string; range?: string }[];
+  addRepo(name: string, repo: MockRepo): void;
+  /** Make a repo name redirect to another, as the hub does for renamed repos. */
+  alias(from: string, to: string): void;
+  /** The next `count` requests whose path matches answer `status`. */
+  failNext(pattern: RegExp, status: number, count?: number): void;
+  /** The next response whose path matches sends `bytes` bytes of its body, then drops the connection. */
+  dropAfter(pattern: RegExp, bytes: number): void;
+  /** Responses whose path matches have one byte flipped (until cleared). */
+  corrupt(pattern: RegExp | undefined): void;
+  /** Send file bodies in `chunk`-byte pieces `delayMs` apart (to make downloads overlap). */
+  throttle(chunk: number, delayMs: number): void;
+  close(): Promise<void>;
+}
+
+export interface MockRepo {
+  /** Branch or tag → commit. `main` must be there. */
+  refs: Record<string, string>;
+  /** Commit → file path → contents. */
+  commits: Record<string, Record<string, Buffer>>;
+  /** Needs `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+const isLfs = (file: string) => /\.(safetensors|bin)$/.test(file);
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+
+/** A fake commit id, stable per label. */
+export function commitId(label: string): string {
+  return createHash('sha1').update(label).digest('hex');
+}
+
+/** The files of a fixture checkpoint folder (config.json, model.safetensors, preprocessor…; not the expected.* test data). */
+export function checkpointFiles(dir: string, extra: Record<string, Buffer | string> = {}): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const f of fs.readdirSync(dir)) if (!f.startsWith('expected')) out[f] = fs.readFileSync(path.join(dir, f));
+  for (const [f, v] of Object.entries(extra)) out[f] = Buffer.from(v);
+  return out;
+}
+
+/** The same checkpoint split into `count` safetensors shards plus model.safetensors.index.json. */
+export function shardedCheckpointFiles(dir: string, count: number): Record<string, Buffer> {
+  const header = readSafetensorsHeader(path.join(dir, 'model.safetensors'));
+  const names = [...header.entries.keys()];
+  const out: Record<string, Buffer> = { 'config.json': fs.readFileSync(path.join(dir, 'config.json')) };
+  const weightMap: Record<string, string> = {};
+  for (let s = 0; s < count; s++) {
+    const shard = `model-${String(s + 1).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.safetensors`;
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    names.forEach((name, i) => {
+      if (i % count !== s) return;
+      const entry = header.entries.get(name)!;
+      tensors[name] = { shape: entry.shape, data: readTensorF32(header, entry) };
+      weightMap[name] = shard;
+    });
+    out[shard] = encodeSafetensors(tensors);
+  }
+  out['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2));
+  return out;
+}
+
+export async function startMockHub(): Promise<MockHub> {
+  const repos = new Map<string, MockRepo>();
+  const aliases = new Map<string, string>();
+  const blobs = new Map<string, Buffer>();
+  const requests: MockHub['requests'] = [];
+  const failures: { pattern: RegExp; status: number; left: number }[] = [];
+  const drops: { pattern: RegExp; bytes: number }[] = [];
+  let corruptPattern: RegExp | undefined;
+  let throttle: { chunk: number; delayMs: number } | undefined;
+
+  const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const notFound = (res: http.ServerResponse, code: string, message: string) => json(res, 404, { error: message }, { 'X-Error-Code': code });
+
+  /** Resolve `{repo}/{rest}` where repo is one or two segments; returns the repo or a redirect target. */
+  const findRepo = (segments: string[]): { name: string; repo: MockRepo; rest: string[] } | { redirect: string; rest: string[] } | undefined => {
+    for (const n of [2, 1]) {
+      const name = segments.slice(0, n).join('/');
+      const rest = segments.slice(n);
+      if (aliases.has(name)) return { redirect: aliases.get(name)!, rest };
+      const repo = repos.get(name);
+      if (repo) return { name, repo, rest };
+    }
+    return undefined;
+  };
+
+  const authorised = (req: http.IncomingMessage, repo: MockRepo) => !repo.token || req.headers.authorization === `Bearer ${repo.token}`;
+
+  const commitOf = (repo: MockRepo, rev: string) => (repo.commits[rev] ? rev : repo.refs[rev]);
+
+  async function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, headers: Record<string, string>, urlPath: string): Promise<void> {
+    let body = data;
+    if (corruptPattern?.test(urlPath) && body.length) {
+      body = Buffer.from(body);
+      body[body.length >> 1] ^= 0xff;
+    }
+    let start = 0;
+    let end = body.length - 1;
+    let status = 200;
+    const range = req.headers.range && /^bytes=(\d+)-(\d*)$/.exec(req.headers.range);
+    if (range) {
+      start = Number(range[1]);
+      end = range[2] ? Math.min(Number(range[2]), end) : end;
+      if (start > end && body.length > 0) {
+        res.writeHead(416, { 'Content-Range': `bytes */${body.length}` });
+        res.end();
+        return;
+      }
+      status = 206;
+      headers['Content-Range'] = `bytes ${start}-${end}/${body.length}`;
+    }
+    const slice = body.subarray(start, end + 1);
+    res.writeHead(status, { 'Content-Length': String(slice.length), 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream', ...headers });
+    if (req.method === 'HEAD') return void res.end();
+    const drop = drops.findIndex((d) => d.pattern.test(urlPath));
+    const limit = drop >= 0 ? drops.splice(drop, 1)[0]!.bytes : Infinity;
+    const chunk = throttle?.chunk ?? 64 * 1024;
+    for (let sent = 0; sent < slice.length; sent += chunk) {
+      const piece = slice.subarray(sent, Math.min(sent + chunk, limit, slice.length));
+      await new Promise((r) => res.write(piece, r));
+      if (sent + piece.length >= limit) {
+        // The headers promised more: the client sees the connection end mid-file, after exactly `limit` bytes.
+        res.socket?.destroySoon();
+        return;
+      }
+      if (throttle) await new Promise((r) => setTimeout(r, throttle!.delayMs));
+    }
+    res.end();
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const urlPath = decodeURIComponent(url.pathname);
+    requests.push({ method: req.method ?? 'GET', path: urlPath, ...(req.headers.range ? { range: req.headers.range } : {}) });
+    const failure = failures.find((f) => f.left > 0 && f.pattern.test(urlPath));
+    if (failure) {
+      failure.left--;
+      return json(res, failure.status, { error: `injected HTTP ${failure.status}` });
+    }
+    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+
+    if (segments[0] === 'cdn' && segments.length === 2) {
+      const blob = blobs.get(segments[1]!);
+      if (!blob) return notFound(res, 'EntryNotFound', 'no such blob');
+      return sendBytes(req, res, blob, { ETag: `"${segments[1]}"` }, urlPath);
+    }
+
+    const api = segments[0] === 'api' && segments[1] === 'models';
+    const found = findRepo(api ? segments.slice(2) : segments);
+    if (!found) return notFound(res, 'RepoNotFound', 'Repository not found');
+    if ('redirect' in found) {
+      const target = (api ? ['api', 'models'] : []).concat(found.redirect.split('/'), found.rest).map(encodeURIComponent).join('/');
+      res.writeHead(307, { Location: `/${target}${url.search}` });
+      return void res.end();
+    }
+    const { name, repo, rest } = found;
+    if (!authorised(req, repo)) return json(res, 401, { error: 'Access to this repo is restricted. You must be authenticated.' }, { 'X-Error-Code': 'GatedRepo' });
+
+    if (api && rest[0] === 'revision' && rest.length >= 2 && req.method === 'GET') {
+      const rev = rest.slice(1).join('/');
+      const commit = commitOf(repo, rev);
+      if (!commit) return notFound(res, 'RevisionNotFound', `Invalid rev id: ${rev}`);
+      return json(res, 200, {
+        _id: commitId(name),
+        id: name,
+        sha: commit,
+        private: Boolean(repo.token),
+        gated: false,
+        downloads: 0,
+        likes: 0,
+        lastModified: '2024-01-01T00:00:00.000Z',
+        siblings: Object.keys(repo.commits[commit]!).map((rfilename) => ({ rfilename })),
+      });
+    }
+
+    if (api && rest[0] === 'paths-info' && rest.length >= 2 && req.method === 'POST') {
+      const rev = rest.slice(1).join('/');
+      const commit = commitOf(repo, rev);
+      if (!commit) return notFound(res, 'RevisionNotFound', `Invalid rev id: ${rev}`);
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const wanted = (JSON.parse(body) as { paths: string[] }).paths;
+      const files = repo.commits[commit]!;
+      return json(
+        res,
+        200,
+        wanted
+          .filter((p) => files[p])
+          .map((p) => {
+            const data = files[p]!;
+            const entry: Record<string, unknown> = { type: 'file', path: p, size: data.length, oid: gitSha1(data) };
+            if (isLfs(p)) entry['lfs'] = { oid: sha256(data), size: data.length, pointerSize: 134 };
+            return entry;
+          }),
+      );
+    }
+
+    if (!api && rest[0] === 'resolve' && rest.length >= 3 && (req.method === 'GET' || req.method === 'HEAD')) {
+      const rev = rest[1]!;
+      const commit = commitOf(repo, rev);
+      if (!commit) return notFound(res, 'RevisionNotFound', `Invalid rev id: ${rev}`);
+      const file = rest.slice(2).join('/');
+      const data = repo.commits[commit]![file];
+      if (!data) return notFound(res, 'EntryNotFound', `${file} does not exist`);
+      if (isLfs(file)) {
+        const hash = sha256(data);
+        blobs.set(hash, data);
+        res.writeHead(302, { Location: `/cdn/${hash}`, 'X-Repo-Commit': commit, 'X-Linked-Etag': `"${hash}"`, 'X-Linked-Size': String(data.length), ETag: `"${gitSha1(data)}"` });
+        return void res.end();
+      }
+      return sendBytes(req, res, data, { ETag: `"${gitSha1(data)}"`, 'X-Repo-Commit': commit }, urlPath);
+    }
+    return notFound(res, 'EntryNotFound', 'not found');
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent) json(res, 500, { error: String(err) });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    addRepo: (name, repo) => void repos.set(name, repo),
+    alias: (from, to) => void aliases.set(from, to),
+    failNext: (pattern, status, count = 1) => void failures.push({ pattern, status, left: count }),
+    dropAfter: (pattern, bytes) => void drops.push({ pattern, bytes }),
+    corrupt: (pattern) => void (corruptPattern = pattern),
+    throttle: (chunk, delayMs) => void (throttle = { chunk, delayMs }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
