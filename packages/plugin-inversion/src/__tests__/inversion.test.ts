@@ -23,7 +23,9 @@ describe('inversion plugin', () => {
     );
     expect(await attempt({ model: TINY, input: { image: path.join(VIT_FIXTURE, 'nope.png') } })).toMatch(/input\.image: needs a model taking an image, but model kind "gpt2" takes tokens/);
     expect(await attempt({ model: { kind: 'vit', weights: VIT_FIXTURE }, input: { text: 'hi' } })).toMatch(/input\.text: needs a model taking tokens \(text or token ids\), but model kind "vit" takes an image/);
-    expect(await attempt({ model: TINY, input: { text: 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen' } })).toMatch(/input\.text: the input is 17 tokens long, but the model takes at most 16/);
+    // The tokenizer is the model's: a custom 300-token vocabulary has none, so text is refused before the run.
+    expect(await attempt({ model: TINY, input: { text: 'one two three' } })).toMatch(/input\.text: the model's vocabulary has no known tokenizer; give input\.tokens instead/);
+    expect(await attempt({ model: TINY, input: { tokens: Array.from({ length: 17 }, (_, i) => i + 1) } })).toMatch(/input\.tokens: the input is 17 tokens long, but the model takes at most 16/);
     expect(await attempt({ model: TINY, input: { tokens: [1, 300] } })).toMatch(/input\.tokens: token id 300 \(position 1\) is outside the model's vocabulary of 300/);
     expect(await attempt({ model: { kind: 'gpt2', weights: FIXTURE }, input: { tokens: [1, 400] }, nextToken: { judge: TINY } })).toMatch(/input\.tokens: token id 400 \(position 1\) is outside the model's vocabulary of 300/);
   });

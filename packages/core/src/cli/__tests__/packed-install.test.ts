@@ -13,6 +13,7 @@ import { tempDir } from '../../../test-support/plugin-packages';
 const PACKAGES = path.resolve(__dirname, '..', '..', '..', '..');
 const CORE = path.join(PACKAGES, 'core');
 const WALKS = path.join(PACKAGES, 'plugin-walks');
+const MODELS = path.join(PACKAGES, 'models');
 
 /** The parent's pnpm/npm script variables would change how npm and the bin behave in the child. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -46,15 +47,15 @@ online('packed tarballs installed with npm outside the monorepo', () => {
 
   beforeAll(() => {
     if (!fs.existsSync(path.join(CORE, 'dist', 'index.js'))) throw new Error('packages/core/dist is missing: run `pnpm build` first (`pnpm test` does)');
-    for (const dir of [CORE, WALKS]) {
+    for (const dir of [MODELS, CORE, WALKS]) {
       expectOk(sh('npx', ['-y', 'pnpm@9', 'pack', '--pack-destination', packs], dir));
     }
-    for (const f of fs.readdirSync(packs)) tarballs[f.includes('plugin-walks') ? 'walks' : 'core'] = path.join(packs, f);
+    for (const f of fs.readdirSync(packs)) tarballs[f.includes('plugin-walks') ? 'walks' : f.includes('models') ? 'models' : 'core'] = path.join(packs, f);
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
     // --omit=optional: tfjs-node's install script downloads a native library from Google's
     // storage, which CI cannot reach; repscope runs on WebAssembly without it.
-    expectOk(sh('npm', ['install', '--omit=optional', '--no-audit', '--no-fund', '--prefer-offline', tarballs['core']!, tarballs['walks']!], project, 300_000));
+    expectOk(sh('npm', ['install', '--omit=optional', '--no-audit', '--no-fund', '--prefer-offline', tarballs['models']!, tarballs['core']!, tarballs['walks']!], project, 300_000));
   }, 420_000);
 
   // the project holds ~400 MB of node_modules
