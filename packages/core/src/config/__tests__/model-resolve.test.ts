@@ -63,7 +63,7 @@ describe('resolving model shapes before a run', () => {
     const spec = { kind: 'fcnet', head: false, positionIds: 'sequential', hiddenMultiplier: 4, embeddings: { config: { nPositions: 65536 } }, sequenceLength: 65536 };
     const { key, detail } = failure(fcnetKind as never, spec);
     expect(key).toBe('sequenceLength');
-    expect(detail).toMatch(/^fcnet \(50331648 → 201326592 → 201326592\) needs about [\d.]+ PB for [\d.]+ (B|T) float32 parameters, but this machine has/);
+    expect(detail).toMatch(/^fcnet \(50331648 → 201326592 → 201326592\) needs about [\d.]+ PiB for [\d.]+ (B|T) float32 parameters, but this machine has/);
   });
 
   test('activations: a checkpoint reaching outside its folder exits 2 naming the entry', async () => {

@@ -51,7 +51,7 @@ const cases: [string, string, RegExp][] = [
   ['weights that are not a checkpoint', `model: { kind: gpt2, weights: ./junk }\n`, /^\S+\.yaml:4:\d+ model\.weights: \S+junk: no model\.safetensors$/],
   ['a token vocabulary the checkpoint contradicts', `model: { kind: gpt2, weights: ${GPT2_TINY}, config: { vocabSize: 100 } }\n`, /^\S+\.yaml:4:\d+ model\.config: the weights \S+ are vocabSize=512 but the config asks for vocabSize=100/],
   ['a YAML nLayer of 1e8', `model: { kind: gpt2, config: { nLayer: 100000000 } }\n`, /^\S+\.yaml:4:\d+ model\.config\.nLayer: must be <= 1024 \(got 100000000\)$/],
-  ['a model larger than the machine', `model: { kind: gpt2, config: { nLayer: 1024, nEmbd: 65536, nHead: 64 } }\n`, /^\S+\.yaml:4:\d+ model\.config: gpt2 \(1024 blocks, width 65536, vocabulary 50257\) needs about \d+ TB for [\d.]+ T float32 parameters, but this machine has [\d.]+ \wB of memory \([\d.]+ \wB free\)$/],
+  ['a model larger than the machine', `model: { kind: gpt2, config: { nLayer: 1024, nEmbd: 65536, nHead: 64 } }\n`, /^\S+\.yaml:4:\d+ model\.config: gpt2 \(1024 blocks, width 65536, vocabulary 50257\) needs about \d+ TiB for [\d.]+ T float32 parameters, but this machine has [\d.]+ \wiB of memory \([\d.]+ \wiB free\)$/],
   ['an fcnet wider than its embeddings', `model: { kind: fcnet, embeddings: { config: ${TINY} }, sequenceLength: 9 }\n`, /^\S+\.yaml:4:\d+ model\.sequenceLength: must be <= 4, the embeddings' positions \(got 9\)$/],
 ];
 
