@@ -21,7 +21,8 @@ const option = (name, fallback) => {
 const steps = option('--steps', 150);
 const repeats = option('--repeats', 1);
 const root = path.resolve(__dirname, '..');
-const cli = path.join(root, 'packages', 'core', 'dist', 'cli', 'bin.js');
+// The `repscope` command as @repscope/core installs it (its bin), found by package name.
+const cli = path.join(path.dirname(require.resolve('@repscope/core/package.json')), require('@repscope/core/package.json').bin.repscope);
 const cores = os.availableParallelism();
 const JOBS = 4;
 

@@ -1,13 +1,13 @@
 /* TF.js side of `pnpm bench`: one case in a fresh process, so peak RSS is that case's own. */
-const core = require('@repscope/core');
+const { tf, descentStep, descentStepAsync } = require('@repscope/core');
+const { selectBackend, createBuiltinRegistries } = require('@repscope/core/testing');
 const { caseModel } = require('./case-model');
-const { tf } = core;
 
 async function main() {
   const c = JSON.parse(process.argv[2]);
-  const backend = await core.selectBackend(c.backend || 'auto');
-  const { model, shape } = await caseModel(core, c);
-  const registries = core.createBuiltinRegistries();
+  const backend = await selectBackend(c.backend || 'auto');
+  const { model, shape } = await caseModel(c);
+  const registries = createBuiltinRegistries();
   const start = c.model === 'gpt2' ? tf.randomNormal(shape, 0, 1, 'float32', 1) : tf.randomUniform(shape, 0, 1, 'float32', 1);
   const x = tf.variable(start);
   const target = tf.tidy(() => model.forward(c.model === 'gpt2' ? tf.randomNormal(shape, 0, 1, 'float32', 2) : tf.randomUniform(shape, 0, 1, 'float32', 2)));
@@ -15,7 +15,7 @@ async function main() {
   const optimizer = registries.optimizers.get('sgd').create({ kind: 'sgd', lr: 0.01 }, 1000, () => 0.01);
   const objective = (inp) => l1.perItem(model.forward(inp), target);
   // WebGPU in Node has no synchronous read; the async step is what a GPU run uses.
-  const step = backend.name === 'webgpu' ? () => core.descentStepAsync(x, objective, optimizer) : async () => core.descentStep(x, objective, optimizer);
+  const step = backend.name === 'webgpu' ? () => descentStepAsync(x, objective, optimizer) : async () => descentStep(x, objective, optimizer);
   for (let i = 0; i < c.warmup; i++) await step();
   const times = [];
   const deadline = performance.now() + (c.minSeconds ?? 2) * 1000;

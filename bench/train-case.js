@@ -2,12 +2,13 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const core = require('@repscope/core');
+const { tf } = require('@repscope/core');
+const { runPluginConfig } = require('@repscope/core/testing');
 const train = require('@repscope/plugin-train').default;
 
 async function main() {
   const c = JSON.parse(process.argv[2]);
-  const run = await core.runPluginConfig(
+  const run = await runPluginConfig(
     train,
     {
       model: { kind: 'gpt2', config: { nLayer: c.layers, nEmbd: c.width, nHead: c.heads, nPositions: c.tokens } },
@@ -25,7 +26,7 @@ async function main() {
   const times = run.metrics.filter((m) => typeof m.msPerStep === 'number' && m.step > 1).map((m) => m.msPerStep).sort((a, b) => a - b);
   fs.rmSync(path.dirname(run.dir), { recursive: true, force: true });
   const rssMB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ msPerStep: times[times.length >> 1], steps: times.length, peakRssMB: rssMB, backend: core.tf.getBackend(), loss: run.summary.trainLoss, cpus: os.cpus().length }) + '\n');
+  process.stdout.write(JSON.stringify({ msPerStep: times[times.length >> 1], steps: times.length, peakRssMB: rssMB, backend: tf.getBackend(), loss: run.summary.trainLoss, cpus: os.cpus().length }) + '\n');
 }
 
 main().catch((err) => {

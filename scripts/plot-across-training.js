@@ -7,7 +7,21 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { renderVegaLiteSvg } = require('@repscope/core');
+// vega and vega-lite are @repscope/core's dependencies (it renders its reports with them); its
+// public entry does not export the renderer, so this script renders the same way itself.
+const corePackage = path.dirname(require.resolve('@repscope/core/package.json'));
+const vega = require(require.resolve('vega', { paths: [corePackage] }));
+const vegaLite = require(require.resolve('vega-lite', { paths: [corePackage] }));
+
+/** A vega-lite spec as an SVG string, headless (as @repscope/core's report does). */
+async function renderVegaLiteSvg(spec) {
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
 
 // A run continued from another run's weights counts its steps from 0: STEP_OFFSETS="run-folder-name=150,…" adds the steps before it.
 const OFFSETS = Object.fromEntries((process.env.STEP_OFFSETS || '').split(',').filter(Boolean).map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])]));

@@ -20,7 +20,7 @@ module.exports = {
         additionalProperties: false,
         minProperties: 1,
         maxProperties: 1,
-        description: 'exactly one of text (GPT-2 tokenizer) or tokens (ids)',
+        description: 'exactly one of text (read by the model\'s tokenizer) or tokens (ids)',
         properties: {
           text: { type: 'string', minLength: 1 },
           tokens: { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 },
@@ -43,6 +43,8 @@ module.exports = {
   async run(ctx) {
     const { tf, options } = ctx;
     const model = await ctx.models.create(); // the config's model: block; disposed by core
+    // Text goes through the model's own tokenizer; a model without one (a custom vocabulary) needs ids.
+    if (!options.input.tokens && !ctx.tokenizer) throw new Error("input.text: this model's vocabulary has no tokenizer; give input.tokens");
     const ids = options.input.tokens ?? ctx.tokenizer.encode(options.input.text);
     const input = model.embed([ids]);
     const layers = model.hookPoints().filter((h) => h === 'blocks.0.hook_resid_pre' || h.endsWith('.hook_resid_post'));

@@ -116,53 +116,86 @@ async function runPlugin(
   startedAt: Date,
   env: Record<string, unknown>,
 ): Promise<RunOutcome> {
-  const plugin = exp.plugin.plugin;
   const signal = options.signal ?? new AbortController().signal;
   const progress = createProgress(options.progress ?? defaultProgressMode(), prefix);
   const tensorsBefore = tf.memory().numTensors;
-  let status: RunStatus = 'completed';
+  const decided = await decideOutcome(exp, dir, backend, signal, progress, (line) => log(`${prefix} ${line}`));
+  const leakedTensors = tf.memory().numTensors - tensorsBefore;
+  return writeOutcome(exp, dir, backend, decided, { startedAt, env, leakedTensors, log: (line) => log(`${prefix} ${line}`) });
+}
+
+/** What the plugin's run came to, before anything about it is written. */
+interface DecidedOutcome {
+  status: RunStatus;
+  fields: Record<string, unknown>;
+  error?: string;
+  invalidInput: boolean;
+  interruptedBy?: string;
+  storageError?: RunStorageError;
+  metrics?: MetricsLogger;
+  report?: ReportBuilder;
+}
+
+/** Run the plugin and classify how it ended; disposes what the run built. Writes nothing but what the plugin itself writes. */
+async function decideOutcome(exp: ResolvedExperiment, dir: RunDirectory, backend: BackendInfo, signal: AbortSignal, progress: ProgressReporter, log: Logger): Promise<DecidedOutcome> {
   let fields: Record<string, unknown> = {};
-  let error: string | undefined;
-  let invalidInput = false;
-  let interruptedBy: string | undefined;
   let metrics: MetricsLogger | undefined;
   let report: ReportBuilder | undefined;
   let child: DependencyContainer | undefined;
-  const finished = new RunFinisher();
   try {
-    child = buildContainer(exp, dir, backend, signal, progress, (line) => log(`${prefix} ${line}`));
+    child = buildContainer(exp, dir, backend, signal, progress, log);
     metrics = child.resolve<MetricsLogger>(TOKENS.Metrics);
     report = child.resolve<ReportBuilder>(TOKENS.Report);
-    fields = (await plugin.run(child.resolve<RunContext>(TOKENS.Context))) ?? {};
+    fields = (await exp.plugin.plugin.run(child.resolve<RunContext>(TOKENS.Context))) ?? {};
     const plot = metrics.allSeries();
     // Only a loss logged against its step, one line, can be read as frozen from step 1.
     const byStep = !plot.groupTitle && plot.x.title === 'step' ? plot.series.get('loss') : undefined;
     const frozen = frozenLoss(byStep?.map((p) => ({ step: Number(p.x), value: p.value })));
     if (frozen) throw frozen;
+    return { status: 'completed', fields, invalidInput: false, metrics, report };
   } catch (err) {
-    if (err instanceof RunDivergedError) {
-      status = 'diverged';
-      fields = { ...fields, diverged: { step: err.step, key: err.key, value: String(err.value) } };
-      error = err.message;
-    } else if (err instanceof RunInterruptedError || signal.aborted) {
-      status = 'interrupted';
-      interruptedBy = String(signal.reason ?? (err as RunInterruptedError).signalName ?? 'SIGINT');
-      error = err instanceof RunInterruptedError ? err.message : `interrupted (${errorMessage(err)})`;
-    } else {
-      status = 'failed';
-      invalidInput = err instanceof InvalidInputError;
-      // A full disk stays the reported cause; the writes after it are skipped.
-      if (err instanceof RunStorageError) finished.storageError = err;
-      error = errorMessage(err);
-      if (!(err instanceof Error && 'exitCode' in err)) error += `\n${(err as Error)?.stack ?? ''}`;
-    }
+    return { ...classifyFailure(err, signal, fields), metrics, report };
   } finally {
     progress.stop();
     metrics?.close();
     child?.resolve<RunModelFactory>(TOKENS.Models).disposeAll();
     child?.resolve<RunOptimizerFactory>(TOKENS.Optimizers).disposeAll();
   }
-  const leakedTensors = tf.memory().numTensors - tensorsBefore;
+}
+
+/** One owner per way a run can fail (docs/architecture.md, "A run, end to end"). */
+function classifyFailure(err: unknown, signal: AbortSignal, fields: Record<string, unknown>): Omit<DecidedOutcome, 'metrics' | 'report'> {
+  if (err instanceof RunDivergedError) {
+    return { status: 'diverged', fields: { ...fields, diverged: { step: err.step, key: err.key, value: String(err.value) } }, error: err.message, invalidInput: false };
+  }
+  if (err instanceof RunInterruptedError || signal.aborted) {
+    return {
+      status: 'interrupted',
+      fields,
+      interruptedBy: String(signal.reason ?? (err as RunInterruptedError).signalName ?? 'SIGINT'),
+      error: err instanceof RunInterruptedError ? err.message : `interrupted (${errorMessage(err)})`,
+      invalidInput: false,
+    };
+  }
+  let error = errorMessage(err);
+  if (!(err instanceof Error && 'exitCode' in err)) error += `\n${(err as Error)?.stack ?? ''}`;
+  // A full disk stays the reported cause; the writes after it are skipped.
+  return { status: 'failed', fields, error, invalidInput: err instanceof InvalidInputError, ...(err instanceof RunStorageError ? { storageError: err } : {}) };
+}
+
+/** env.json's end, report.html, summary.json (completed or diverged runs only), then the final status.json. */
+async function writeOutcome(
+  exp: ResolvedExperiment,
+  dir: RunDirectory,
+  backend: BackendInfo,
+  decided: DecidedOutcome,
+  run: { startedAt: Date; env: Record<string, unknown>; leakedTensors: number; log: Logger },
+): Promise<RunOutcome> {
+  let { status, error } = decided;
+  const { fields, invalidInput, interruptedBy, metrics, report } = decided;
+  const { startedAt, env, leakedTensors } = run;
+  const finished = new RunFinisher();
+  finished.storageError = decided.storageError;
   const endedAt = new Date();
   const durationSeconds = (endedAt.getTime() - startedAt.getTime()) / 1000;
   finished.attempt(() => dir.writeRunJson('env.json', { ...env, endedAt: endedAt.toISOString(), durationSeconds, leakedTensors }));
@@ -194,7 +227,7 @@ async function runPlugin(
     // The plugin's numbers are fine but its report is not: the run fails (exit 1) so nobody
     // takes a run without its report for a finished one, and summary.json is not written.
     const reportError = `report.html could not be rendered: ${errorMessage(err)}`;
-    log(`${prefix} ${reportError}`);
+    run.log(reportError);
     if (status === 'completed' || status === 'diverged') {
       status = 'failed';
       error = reportError;

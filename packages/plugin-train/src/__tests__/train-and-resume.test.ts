@@ -93,7 +93,7 @@ describe('the checkpoint is a Hugging Face GPT-2 folder', () => {
     const acts = path.join(dir, 'acts.safetensors');
     const a = spawnSync(process.execPath, [CLI, 'activations', '--model', 'gpt2', '--weights', path.join(straight, 'final'), '--tokens', ids, '--hooks', 'logits', '--out', acts], { encoding: 'utf8' });
     expect(a.status).toBe(0);
-    const r = spawnSync(TORCH_PYTHON!, [path.join(BENCH, 'check_hf_checkpoint.py'), path.join(straight, 'final'), acts, ids], { encoding: 'utf8' });
+    const r = spawnSync(TORCH_PYTHON!, [path.join(BENCH, 'parity', 'check_hf_checkpoint.py'), path.join(straight, 'final'), acts, ids], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, tokens: 6 });
   }, 300_000);
@@ -101,7 +101,7 @@ describe('the checkpoint is a Hugging Face GPT-2 folder', () => {
 
 describe('training matches PyTorch', () => {
   (TORCH_PYTHON ? test : test.skip)('first-step gradients of every tensor equal torch autograd\'s on the same weights and batch (skipped without python3-torch)', () => {
-    const r = spawnSync(process.execPath, [path.join(BENCH, 'train-parity.js'), TORCH_PYTHON!], { encoding: 'utf8', cwd: path.resolve(BENCH, '..') });
+    const r = spawnSync(process.execPath, [path.join(BENCH, 'parity', 'train-parity.js'), TORCH_PYTHON!], { encoding: 'utf8', cwd: path.resolve(BENCH, '..') });
     const result = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(result).toMatchObject({ ok: true, steps: 4 });
     expect(result.gradientMaxRelDiff).toBeLessThan(1e-4);

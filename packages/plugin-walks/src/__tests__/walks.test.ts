@@ -43,7 +43,9 @@ describe('walks plugin', () => {
       (e: Error) => e.message,
     );
     expect(await attempt({ tokens: Array.from({ length: 17 }, (_, i) => i) })).toMatch(/input\.tokens: the input is 17 tokens long, but the model takes at most 16/);
-    expect(await attempt({ text: 'hello' })).toMatch(/input\.text: token id \d+ \(position 0\) is outside the model's vocabulary of 300/);
+    // The tokenizer is the model's: a custom 300-token vocabulary has none, so text is refused before the run.
+    expect(await attempt({ text: 'hello' })).toMatch(/input\.text: the model's vocabulary has no known tokenizer; give input\.tokens instead/);
+    expect(await attempt({ tokens: [1, 300] })).toMatch(/input\.tokens: token id 300 \(position 1\) is outside the model's vocabulary of 300/);
   });
 
   test('passes the conformance kit', async () => {

@@ -18,7 +18,7 @@ export function pluginTemplate(name: string, coreVersion: string): Record<string
   return {
     'package.json': JSON.stringify(pkg, null, 2) + '\n',
     'index.js': `'use strict';
-const { InvalidInputError } = require('@repscope/core');
+const { InvalidInputError, promptTokenIds } = require('@repscope/core');
 
 /**
  * ${name}: the mean size of the residual stream after each block of a token model.
@@ -56,7 +56,8 @@ module.exports = {
   async run(ctx) {
     const { tf, options } = ctx;
     const model = await ctx.models.create();
-    const ids = options.input.tokens ?? ctx.tokenizer.encode(options.input.text);
+    // text goes through the model's own tokenizer (ctx.tokenizer); a model without one needs token ids
+    const ids = promptTokenIds(options.input, ctx.tokenizer);
     const tooLarge = ids.find((id) => id >= model.vocabSize);
     if (tooLarge !== undefined) throw new InvalidInputError(\`input.tokens: \${tooLarge} is not below the model's vocabulary size \${model.vocabSize}\`);
     const hooks = model.hookPoints().filter((h) => h.endsWith('.hook_resid_post'));
@@ -94,7 +95,7 @@ input: { text: "The sky is blue." }
     'test/plugin.test.js': `'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { assertPluginConformance, runPluginConfig } = require('@repscope/core');
+const { assertPluginConformance, runPluginConfig } = require('@repscope/core/testing');
 const plugin = require('..');
 
 test('passes the repscope conformance kit', async () => {

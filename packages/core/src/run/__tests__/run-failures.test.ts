@@ -108,8 +108,9 @@ describe('the report step', () => {
   });
 
   test('a report that cannot render fails the run: status failed, no summary.json, the numbers kept in status.json', async () => {
-    // A plot that passes the call-time checks (an object) but that vega-lite cannot compile.
-    const plugin = brokenReport('bad-render', (ctx) => ctx.report.addPlot('x', { mark: { type: 'no-such-mark' }, data: { values: [{ a: 1 }] } }));
+    // Through the plugin API every section is checked at the call (and a bad plot renders as a
+    // note), so a renderer failure is core's own bug: simulate one by reaching past the interface.
+    const plugin = brokenReport('bad-render', (ctx) => (ctx.report as unknown as { sections: unknown[] }).sections.push({ type: 'text', title: 'x', text: undefined }));
     const { outcome, has, json } = await run('experiment: bad-render\nbackend: cpu\n', [], [plugin]);
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toMatch(/^report\.html could not be rendered: /);

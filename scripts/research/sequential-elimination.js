@@ -7,15 +7,15 @@
  * slope that would have kept the true token (max e_v / ‖w_v − w_true‖). Results and why the
  * idea was not shipped: packages/plugin-inversion/README.md ("Tried and not shipped").
  *
- *   node bench/sequential-elimination.js runs/train-tiny/final [depth] [head]
+ *   node scripts/research/sequential-elimination.js runs/train-tiny/final [depth] [head]
  */
 const path = require('node:path');
-const core = require('../packages/core/dist/index.js');
-const { tf, runPluginConfig, gpt2Tokenizer, definePlugin } = core;
+const { tf, definePlugin } = require('@repscope/core');
+const { runPluginConfig, gpt2Tokenizer } = require('@repscope/core/testing');
 
 const [weightsArg, depthArg = '1', headArg] = process.argv.slice(2);
 if (!weightsArg) {
-  console.error('usage: node bench/sequential-elimination.js <checkpoint folder> [depth] [head]');
+  console.error('usage: node scripts/research/sequential-elimination.js <checkpoint folder> [depth] [head]');
   process.exit(2);
 }
 const EPSILON = 1e-3;

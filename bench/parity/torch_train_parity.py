@@ -1,4 +1,4 @@
-"""PyTorch side of bench/train-parity.js: train the initial weights on the same batches with
+"""PyTorch side of bench/parity/train-parity.js: train the initial weights on the same batches with
 torch.optim.AdamW (decay on linear weights only), global-norm clipping and the same learning
 rates, using an independent GPT-2 written from the HF key names.
 

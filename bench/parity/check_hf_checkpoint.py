@@ -6,7 +6,7 @@ builds GPT2LMHeadModel's computation in PyTorch from the HF key names — Conv1D
 logits on the given token ids with the logits repscope wrote (`repscope activations
 --hooks logits`). Prints one JSON line; exit 1 when they differ by more than 1e-4 (relative).
 
-  /usr/bin/python3 bench/check_hf_checkpoint.py CHECKPOINT_DIR ACTIVATIONS.safetensors 464,3797,…
+  /usr/bin/python3 bench/parity/check_hf_checkpoint.py CHECKPOINT_DIR ACTIVATIONS.safetensors 464,3797,…
 """
 import json
 import math

@@ -1,18 +1,19 @@
 /*
  * Per-kernel time of one training step of the train plugin (forward, full-vocabulary
- * cross-entropy, backward): `node bench/profile-train.js '{"layers":4,"width":256,"sequences":16,"tokens":128}'`.
+ * cross-entropy, backward): `node bench/profile/profile-train.js '{"layers":4,"width":256,"sequences":16,"tokens":128}'`.
  * Two warm-up steps, then one step under tf.profile; prints ms per kernel summed over calls,
  * largest first, and with --shapes the most expensive kernel × input-shape pairs.
  */
-const core = require('@repscope/core');
-const { modelLoss } = require('@repscope/plugin-train/dist/train/model-loss');
-const { tf } = core;
+const { tf } = require('@repscope/core');
+const { selectBackend } = require('@repscope/core/testing');
+const { buildGpt2 } = require('@repscope/models');
+const { modelLoss } = require('@repscope/plugin-train/train/model-loss');
 
 async function main() {
   const c = { backend: 'wasm', layers: 4, width: 256, heads: 4, sequences: 16, tokens: 128, ...JSON.parse(process.argv[2] || '{}') };
-  await core.selectBackend(c.backend);
+  await selectBackend(c.backend);
   const spec = { kind: 'gpt2', config: { nLayer: c.layers, nEmbd: c.width, nHead: c.heads, nPositions: c.tokens }, head: true, positionIds: 'sequential' };
-  const model = await core.buildGpt2(spec, 0, () => undefined, { trainable: true });
+  const model = await buildGpt2(spec, 0, () => undefined, { trainable: true });
   const vars = [...model.namedParameters().values()];
   const ids = Array.from({ length: c.sequences }, (_, s) => Array.from({ length: c.tokens }, (_, t) => (s * 7919 + t * 104729) % 50257));
   const targets = tf.tensor1d(ids.flat().map((v) => (v + 1) % 50257), 'int32');

@@ -1,30 +1,30 @@
 /*
- * Per-kernel time of one bench step: `node bench/profile-step.js '{"model":"hybrid","depth":4}'`
- * (fields as in run-bench.js's CASES, plus `backend`). Runs two warm-up steps, then profiles
+ * Per-kernel time of one bench step: `node bench/profile/profile-step.js '{"model":"hybrid","depth":4}'`
+ * (fields as in bench/run-bench.js's CASES, plus `backend`). Runs two warm-up steps, then profiles
  * one step with tf.profile and prints milliseconds per kernel, summed over calls, largest
  * first, with the input shapes of the most expensive call. The wasm backend's kernels are
  * synchronous, so its per-kernel wall time is the kernel's own time.
  */
-const core = require('@repscope/core');
-const { caseModel } = require('./case-model');
-const { tf } = core;
+const { tf, descentStep } = require('@repscope/core');
+const { selectBackend, createBuiltinRegistries } = require('@repscope/core/testing');
+const { caseModel } = require('../case-model');
 
 async function main() {
   const c = { backend: 'wasm', batch: 1, tokens: 5, head: false, ...JSON.parse(process.argv[2] || '{"model":"hybrid","depth":4}') };
-  await core.selectBackend(c.backend);
-  const { model, shape } = await caseModel(core, c);
-  const registries = core.createBuiltinRegistries();
+  await selectBackend(c.backend);
+  const { model, shape } = await caseModel(c);
+  const registries = createBuiltinRegistries();
   const x = tf.variable(tf.randomUniform(shape, 0, 1, 'float32', 1));
   const target = tf.tidy(() => model.forward(tf.randomUniform(shape, 0, 1, 'float32', 2)));
   const l1 = registries.metrics.get('l1');
   const optimizer = registries.optimizers.get('sgd').create({ kind: 'sgd', lr: 0.01 }, 1000, () => 0.01);
   const objective = (inp) => l1.perItem(model.forward(inp), target);
-  for (let i = 0; i < 2; i++) core.descentStep(x, objective, optimizer);
+  for (let i = 0; i < 2; i++) descentStep(x, objective, optimizer);
   const t0 = performance.now();
-  core.descentStep(x, objective, optimizer);
+  descentStep(x, objective, optimizer);
   const stepMs = performance.now() - t0;
   const info = await tf.profile(() => {
-    core.descentStep(x, objective, optimizer);
+    descentStep(x, objective, optimizer);
   });
   const byKernel = new Map();
   const backendName = tf.getBackend();
