@@ -5,15 +5,12 @@ import { initialInput } from './init';
 import { canJudge, nextTokens } from './next-token';
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
+import { median } from './stats';
 
 async function standardDeviation(t: tf.Tensor): Promise<number> {
   return Math.sqrt(await readFirst(tf.tidy(() => tf.moments(t).variance)));
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : NaN;
-}
 
 /**
  * The seed's inversion: from noise, descend ‖O_l(x) − O_l(e)‖ (scaled) on the input

@@ -3,6 +3,7 @@ import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
 import { acceptanceMargin, CandidateOrder, candidateScores, unvisited, verificationMacs } from './sequential-ranking';
 import { RankingPrior } from './sequential-prior';
+import { median } from './stats';
 
 export interface PositionRecord {
   position: number;
@@ -209,8 +210,3 @@ function verifyCandidates(next: NextPositionStates, wte: tf.Tensor2D, posT: tf.T
   return out;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}

@@ -28,7 +28,7 @@ export function loadDataOrExplain(options: TrainOptions, seed: number, tokenizer
 }
 
 /** Resuming is only sound with the same config; where the run folder lives does not matter. */
-function configHash(config: Record<string, unknown>): string {
+function resumeConfigHash(config: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
 }
 
@@ -41,7 +41,7 @@ export async function runTraining(ctx: RunContext<TrainOptions>): Promise<Summar
   const heldOutTokens = data.heldOut.reduce((a, p) => a + p.length, 0);
   ctx.log(`data: ${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held out; unigram entropy ${data.unigramEntropy.toFixed(3)} nats`);
 
-  const hash = configHash(ctx.config);
+  const hash = resumeConfigHash(ctx.config);
   const found = findCheckpoints(runDir);
   const resumeFrom = found.at(-1);
   if (resumeFrom && resumeFrom.state.configHash !== hash) {

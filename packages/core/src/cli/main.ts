@@ -11,7 +11,8 @@ import { downloadCommand } from './commands/download-command';
 import { cacheCommand } from './commands/cache-command';
 import { compareCommand, runsCommand } from './commands/runs-command';
 import { newPluginCommand } from './commands/new-plugin-command';
-import { reportCommand, statusCommand } from './commands/report-command';
+import { reportCommand } from './commands/report-command';
+import { statusCommand } from './commands/status-command';
 
 const backendOption = (description = 'TF.js backend, overriding the config') => new Option('--backend <name>', description).choices([...BACKEND_CHOICES]);
 const repeatable = (value: string, previous: string[]): string[] => [...previous, value];

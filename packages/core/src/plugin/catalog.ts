@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { UserFacingError, errorMessage } from '@repscope/models';
 import { suggestionSuffix } from '@repscope/models';
 import { discoverPlugins } from './discovery';
-import { PluginManifest, readManifest } from './manifest';
+import { PluginManifest, readPluginManifest } from './manifest';
 import { loadPluginModule } from './loader';
-import type { Plugin } from './types';
+import { PLUGIN_API_VERSION, type Plugin } from './types';
 
 export class PluginError extends UserFacingError {
   constructor(message: string, code: string) {
@@ -46,7 +46,7 @@ export class PluginCatalog {
       version: p.version,
       dir: `(in-memory:${p.name})`,
       entry: '',
-      apiVersion: p.apiVersion ?? 1,
+      apiVersion: p.apiVersion ?? PLUGIN_API_VERSION,
       source: 'path' as const,
     }));
     const catalog = new PluginCatalog([...(base?.manifests ?? []), ...manifests]);
@@ -67,7 +67,7 @@ export class PluginCatalog {
       const dir = p.endsWith('package.json') ? path.dirname(p) : p;
       if (!fs.existsSync(dir)) return problems.push({ index, message: `no such folder: ${p}` });
       if (!fs.existsSync(path.join(dir, 'package.json'))) return problems.push({ index, message: `not a plugin package: ${p} has no package.json` });
-      const m = readManifest(dir, 'path');
+      const m = readPluginManifest(dir, 'path');
       if (!m) return problems.push({ index, message: `not a plugin package: ${path.join(p, 'package.json')} has no "repscope": { "plugin": … } entry` });
       if (!this.manifests.some((x) => x.dir === m.dir) && !extra.some((x) => x.dir === m.dir)) extra.push(m);
       return undefined;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { PluginManifest, PluginSource, readManifest } from './manifest';
+import { PluginManifest, PluginSource, readPluginManifest } from './manifest';
 
 function findUp(start: string, marker: string): string | undefined {
   let dir = path.resolve(start);
@@ -82,7 +82,7 @@ export interface DiscoveryOptions {
 export function discoverPlugins(options: DiscoveryOptions): PluginManifest[] {
   const found = new Map<string, PluginManifest>();
   const add = (dir: string, source: PluginSource): void => {
-    const m = readManifest(dir, source);
+    const m = readPluginManifest(dir, source);
     if (m && !found.has(m.dir)) found.set(m.dir, m);
   };
   for (const root of options.roots) {

@@ -38,6 +38,8 @@ export async function loadPluginModule(manifest: PluginManifest): Promise<Plugin
     if (!candidate.optionsSchema || !['object', 'function'].includes(typeof candidate.optionsSchema))
       problems.push('"optionsSchema" must be a JSON schema object or a function returning one');
     if (typeof candidate.run !== 'function') problems.push('"run" must be a function');
+    if (candidate.apiVersion !== undefined && candidate.apiVersion !== PLUGIN_API_VERSION)
+      problems.push(`"apiVersion" is ${JSON.stringify(candidate.apiVersion)}, but this repscope supports ${PLUGIN_API_VERSION}`);
     if (candidate.register !== undefined && typeof candidate.register !== 'function') problems.push('"register" must be a function');
   }
   if (problems.length) throw new Error(`not a valid plugin object: ${problems.join('; ')}`);

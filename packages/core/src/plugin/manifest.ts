@@ -30,7 +30,7 @@ export function defaultPluginName(packageName: string): string {
 }
 
 /** Read a folder's package.json; undefined when it is not a repscope plugin package. */
-export function readManifest(dir: string, source: PluginSource): PluginManifest | undefined {
+export function readPluginManifest(dir: string, source: PluginSource): PluginManifest | undefined {
   const file = path.join(dir, 'package.json');
   let pkg: PackageJson;
   try {

@@ -45,6 +45,7 @@ export interface Plugin<O = Record<string, unknown>> {
   name: string;
   version: string;
   description: string;
+  /** The plugin API it was written for; optional (package.json's `repscope.apiVersion` is what discovery reads), refused at load when it is not PLUGIN_API_VERSION. */
   apiVersion?: number;
   /**
    * JSON schema of the plugin's own top-level keys (everything but the envelope keys).

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError } from '@repscope/models';
+import { readJsonObjectIfAny } from '../util/read-json';
 
 /** What `repscope runs` and `repscope compare` know about one run directory. */
 export interface PastRun {
@@ -20,15 +21,6 @@ const SUMMARY_BOOKKEEPING = new Set(['status', 'experiment', 'name', 'seed', 'ba
 /** Folders never searched for runs. */
 const SKIPPED = new Set(['node_modules', '.git']);
 const MAX_DEPTH = 8;
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function readYaml(file: string): Record<string, unknown> | undefined {
   try {
@@ -56,9 +48,9 @@ export function isRunDirectory(dir: string): boolean {
 /** Read one run directory; a file that cannot be parsed makes the run "unreadable", never an exception. */
 export function readPastRun(dir: string): PastRun {
   const config = readYaml(path.join(dir, 'config.yaml'));
-  const summary = readJson(path.join(dir, 'summary.json'));
-  const status = readJson(path.join(dir, 'status.json'));
-  const env = readJson(path.join(dir, 'env.json'));
+  const summary = readJsonObjectIfAny(path.join(dir, 'summary.json'));
+  const status = readJsonObjectIfAny(path.join(dir, 'status.json'));
+  const env = readJsonObjectIfAny(path.join(dir, 'env.json'));
   let state = typeof summary?.['status'] === 'string' ? (summary['status'] as string) : typeof status?.['status'] === 'string' ? (status['status'] as string) : 'unreadable';
   if (state === 'running' && !processAlive(status?.['pid'])) state = 'running (process gone)';
   if (!config) state = 'unreadable';

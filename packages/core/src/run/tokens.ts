@@ -5,7 +5,6 @@
 export const TOKENS = {
   Config: Symbol('repscope.Config'),
   PluginOptions: Symbol('repscope.PluginOptions'),
-  RunPath: Symbol('repscope.RunPath'),
   RunDirectory: Symbol('repscope.RunDirectory'),
   Registries: Symbol('repscope.Registries'),
   Rng: Symbol('repscope.Rng'),

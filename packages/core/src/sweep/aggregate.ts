@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { acquireFolderLock, FolderLock } from '../util/folder-lock';
 import { errorMessage, UserFacingError } from '@repscope/models';
-import { SweepRecord, writeSweepFiles } from './collect';
+import { SweepRecord, writeSweepFiles } from './write-sweep-files';
 import { readJobState } from './job-state';
 import type { SweepManifest } from './manifest';
 import { writeSweepReport } from './sweep-report';

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { InvalidInputError } from '@repscope/models';
 import { folderLockHolder } from '../util/folder-lock';
-import type { JobStatus } from './collect';
+import type { JobStatus } from './write-sweep-files';
 import type { PlannedJob } from './plan';
+import { readJsonObjectIfAny } from '../util/read-json';
 
 /** Per-job locks live beside the job folders, so clearing a job folder never drops its lock. */
 export function jobLockDir(outDir: string, dirName: string): string {
@@ -27,7 +28,7 @@ export function finishedSummary(p: PlannedJob): Record<string, unknown> | undefi
       'E_SWEEP_MISMATCH',
     );
   }
-  return readJson(summaryFile);
+  return readJsonObjectIfAny(summaryFile);
 }
 
 export interface JobDiskState {
@@ -46,9 +47,9 @@ export interface JobDiskState {
  */
 export function readJobState(outDir: string, dirName: string): JobDiskState {
   const dir = path.join(outDir, dirName);
-  const summary = readJson(path.join(dir, 'summary.json'));
+  const summary = readJsonObjectIfAny(path.join(dir, 'summary.json'));
   if (summary) return { status: (summary['status'] as JobStatus) ?? 'completed', summary };
-  const status = readJson(path.join(dir, 'status.json'));
+  const status = readJsonObjectIfAny(path.join(dir, 'status.json'));
   const holder = folderLockHolder(jobLockDir(outDir, dirName));
   const live = holder?.live ? `${holder.host}:${holder.pid}` : undefined;
   if (!status) return live ? { status: 'running', summary: null, runner: live } : { status: 'pending', summary: null };
@@ -58,13 +59,4 @@ export function readJobState(outDir: string, dirName: string): JobDiskState {
     return live ? { status: 'running', summary: null, runner: live } : { status: 'killed', summary: null, error: error ?? 'its process ended without recording a result (killed)' };
   }
   return { status: recorded, summary: null, error };
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

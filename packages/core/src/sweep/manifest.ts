@@ -28,7 +28,7 @@ export interface SweepManifest {
   jobs: ManifestJob[];
 }
 
-export function configHash(config: unknown): string {
+export function resolvedConfigHash(config: unknown): string {
   return createHash('sha256').update(toYaml(config, { lineWidth: 0 })).digest('hex');
 }
 
@@ -42,7 +42,7 @@ export function buildManifest(file: string, args: string[], jobs: PlannedJob[]):
       dir: p.job.dirName,
       label: p.job.label,
       overrides: Object.fromEntries(p.job.assignments.map((a) => [a.key, a.value])),
-      configHash: configHash(p.resolved.config),
+      configHash: resolvedConfigHash(p.resolved.config),
     })),
   };
 }
@@ -51,7 +51,7 @@ export function isSweepFolder(dir: string): boolean {
   return fs.existsSync(path.join(dir, MANIFEST_FILE));
 }
 
-export function readManifest(dir: string): SweepManifest {
+export function readSweepManifest(dir: string): SweepManifest {
   const file = path.join(dir, MANIFEST_FILE);
   let parsed: unknown;
   try {
@@ -80,7 +80,7 @@ function isSafeFolderName(name: string): boolean {
 export function writeManifest(dir: string, manifest: SweepManifest, role: 'coordinator' | 'shard'): void {
   const file = path.join(dir, MANIFEST_FILE);
   if (role === 'shard' && fs.existsSync(file)) {
-    const existing = readManifest(dir);
+    const existing = readSweepManifest(dir);
     if (JSON.stringify(existing.jobs) !== JSON.stringify(manifest.jobs)) {
       throw new InvalidInputError(`${dir} holds another sweep (its ${MANIFEST_FILE} lists different jobs); a shard must use the same config and arguments`, 'E_SWEEP_MISMATCH');
     }

@@ -10,9 +10,9 @@ import { runExperiment, RunOutcome } from '../run/runner';
 import { prepareJobs } from '../config/prepare';
 import type { ProgressMode } from '../run/progress';
 import { SweepFiles, sweepRecords } from './aggregate';
-import type { SweepRecord } from './collect';
+import type { SweepRecord } from './write-sweep-files';
 import { finishedSummary, jobLockDir, readJobState } from './job-state';
-import { buildManifest, configHash, isSweepFolder, readManifest, SweepManifest, writeManifest } from './manifest';
+import { buildManifest, resolvedConfigHash, isSweepFolder, readSweepManifest, SweepManifest, writeManifest } from './manifest';
 import { planSweep, PlannedJob, SweepPlan } from './plan';
 import { threadEnvironment } from './thread-share';
 import { runJobsInWorkers, WorkerJob } from './worker-pool';
@@ -84,7 +84,7 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
   if (!options.outDir) throw new InvalidInputError('--shard and --job-index need --out DIR (every shard must write into the same folder)', 'E_SWEEP_SHARD_OUT');
   const outDir = path.resolve(options.outDir);
   if (isSweepFolder(outDir)) {
-    const manifest = readManifest(outDir);
+    const manifest = readSweepManifest(outDir);
     const plan = await planSweep(file, options, env);
     requireSelected(plan);
     const listed = new Map(manifest.jobs.map((j) => [j.job, j]));
@@ -93,7 +93,7 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
       throw new InvalidInputError(`${outDir} holds another sweep (its jobs.json lists different jobs); use the same config and arguments, or \`repscope sweep ${outDir}\``, 'E_SWEEP_MISMATCH');
     }
     for (const p of plan.jobs) {
-      if (listed.get(p.job.index)!.configHash !== configHash(p.resolved.config)) {
+      if (listed.get(p.job.index)!.configHash !== resolvedConfigHash(p.resolved.config)) {
         throw new InvalidInputError(
           `job ${p.job.index} (${p.job.label}): its config changed since the sweep in ${outDir} was written (the config file or a file it extends was edited); re-run the whole sweep to rewrite jobs.json`,
           'E_SWEEP_CHANGED',
@@ -122,7 +122,7 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
 function refuseToOrphanFinishedJobs(plan: SweepPlan): void {
   if (!isSweepFolder(plan.outDir)) return;
   const planned = new Set(plan.all.map((j) => j.dirName));
-  const dropped = readManifest(plan.outDir).jobs.filter((j) => !planned.has(j.dir) && fs.existsSync(path.join(plan.outDir, j.dir, 'summary.json')));
+  const dropped = readSweepManifest(plan.outDir).jobs.filter((j) => !planned.has(j.dir) && fs.existsSync(path.join(plan.outDir, j.dir, 'summary.json')));
   if (dropped.length === 0) return;
   const names = dropped.slice(0, 3).map((j) => j.dir).join(', ') + (dropped.length > 3 ? `, … (${dropped.length} in all)` : '');
   throw new InvalidInputError(

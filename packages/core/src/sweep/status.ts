@@ -2,9 +2,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { folderLockHolder } from '../util/folder-lock';
 import { sweepRecords } from './aggregate';
-import type { SweepRecord } from './collect';
+import type { SweepRecord } from './write-sweep-files';
 import { jobLockDir } from './job-state';
-import { readManifest } from './manifest';
+import { readSweepManifest } from './manifest';
 import { accountedTasks, queuedTasks } from './slurm/slurm-commands';
 import { readSubmissions } from './slurm/submissions';
 
@@ -26,7 +26,7 @@ export function statusOf(row: JobStatusRow): StatusKey {
  * scancel that arrived as SIGKILL, a node failure).
  */
 export function sweepStatus(outDir: string): { rows: JobStatusRow[]; counts: Map<StatusKey, number> } {
-  const manifest = readManifest(outDir);
+  const manifest = readSweepManifest(outDir);
   const records = sweepRecords(outDir, manifest);
   const submissions = readSubmissions(outDir);
   const ids = submissions.map((s) => s.jobId);

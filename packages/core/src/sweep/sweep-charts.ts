@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { scalarFields, SweepRecord } from './collect';
+import { scalarFields, SweepRecord } from './write-sweep-files';
 
 /** Summary fields that say how a run went, not what it found: shown in the table, not charted. */
 const NOT_CHARTED = new Set(['seed', 'durationSeconds', 'steps']);

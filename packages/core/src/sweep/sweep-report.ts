@@ -4,7 +4,7 @@ import { renderVegaLiteSvg } from '../report/plot';
 import { escapeHtml, STYLE } from '../report/render-html';
 import { writeFileAtomic } from '@repscope/models';
 import { errorMessage } from '@repscope/models';
-import { scalarFields, SweepRecord } from './collect';
+import { scalarFields, SweepRecord } from './write-sweep-files';
 import type { SweepManifest } from './manifest';
 import { chartedFields, sweepCharts, valueLabel } from './sweep-charts';
 

@@ -8,7 +8,7 @@ import { InvalidInputError } from '@repscope/models';
 import { installInterruptHandler } from '../../run/interrupt';
 import type { ProgressMode } from '../../run/progress';
 import { LauncherSettings } from '../../sweep/launcher';
-import { readManifest } from '../../sweep/manifest';
+import { readSweepManifest } from '../../sweep/manifest';
 import { isDirectory } from '../../sweep/plan';
 import { runSweep, selectedRecords } from '../../sweep/run-sweep';
 import { submitSlurmSweep } from '../../sweep/slurm/submit';
@@ -44,7 +44,7 @@ export async function sweepCommand(target: string, args: string[], opts: SweepCo
   let outDir = opts.out;
   if (isDirectory(target)) {
     // A sweep folder stands for its config and arguments, fixed in its jobs.json.
-    const manifest = readManifest(target);
+    const manifest = readSweepManifest(target);
     if (args.length) throw new InvalidInputError(`${target} is a sweep folder: its overrides are fixed in jobs.json (${manifest.arguments.join(' ') || 'none'}); give the config file to sweep with other ones`);
     if (opts.out && path.resolve(opts.out) !== path.resolve(target)) throw new InvalidInputError(`--out ${opts.out}: a sweep folder runs into itself (${target})`);
     file = manifest.config;

@@ -73,6 +73,14 @@ describe('plugin discovery', () => {
     await expect(PluginCatalog.discover([dir]).load('quadratic')).rejects.toThrow('"repscope.apiVersion": 2, but this repscope supports 1');
   });
 
+  test('a plugin object declaring another API version than its manifest is refused at load', async () => {
+    const dir = tempDir();
+    const entry = path.join(dir, 'entry.js');
+    fs.writeFileSync(entry, `module.exports = { ...require(${JSON.stringify(quadraticEntry())}).default, apiVersion: 2 };`);
+    writePluginPackage(path.join(dir, 'node_modules', 'repscope-plugin-quadratic'), { packageName: 'repscope-plugin-quadratic', entry });
+    await expect(PluginCatalog.discover([dir]).load('quadratic')).rejects.toThrow('"apiVersion" is 2, but this repscope supports 1');
+  });
+
   test('`plugins:` paths that are not plugin packages are config errors', async () => {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'empty'));

@@ -4,7 +4,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { ConfigError } from '../../config/config-error';
 import { acquireFolderLock } from '../../util/folder-lock';
 import { readJobState } from '../job-state';
-import { writeSweepFiles } from '../collect';
+import { writeSweepFiles } from '../write-sweep-files';
 import { runSweep } from '../run-sweep';
 import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
 import { testEnvironment } from '../../../test-support/environment';

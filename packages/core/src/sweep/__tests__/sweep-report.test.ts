@@ -1,4 +1,4 @@
-import type { SweepRecord } from '../collect';
+import type { SweepRecord } from '../write-sweep-files';
 import { chartedFields, sweepCharts } from '../sweep-charts';
 import { renderSweepReport } from '../sweep-report';
 import type { SweepManifest } from '../manifest';
