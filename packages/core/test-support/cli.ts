@@ -13,6 +13,16 @@ export function runCli(args: string[], cwd: string, timeoutMs = 120_000, env: Re
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The built CLI in a subprocess without blocking this process (which may be serving a mock hub). */
+export function runCliAsync(args: string[], env: Record<string, string>, cwd?: string): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0', REPSCOPE_HUB_RETRY_MS: '5', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
 export function startCli(args: string[], cwd: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0', ...env } });
   let stdout = '';

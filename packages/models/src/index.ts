@@ -11,6 +11,7 @@ export type { Model, TokenModel, ImageModel, TrainableTokenModel, InputSpace, Mo
 export { isTokenModel, isImageModel, isCausal, isTrainableTokenModel } from './model/types';
 export { BUILTIN_MODEL_KINDS, builtinModelKind } from './model/builtin-kinds';
 export { applyModelOptions, findModelKind, modelBlockSchema } from './model/model-options';
+export { addModelKeywords } from './model/model-keywords';
 export { ModelCheckError } from './model/model-check';
 export { MODEL_LIMITS, checkParameterMemory } from './model/limits';
 export { matchHookPatterns } from './model/hooks';

@@ -1,6 +1,5 @@
-import * as path from 'node:path';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-import { hubRefProblem, isHubRef } from '../hub/hub-ref';
+import { addModelKeywords } from './model-keywords';
 import { InvalidInputError } from '../util/errors';
 import { suggestionSuffix } from '../util/suggest';
 import type { JsonSchema } from '../util/json-schema';
@@ -12,24 +11,7 @@ import type { ModelKind, ModelSpec } from './types';
  * validator resolves them against the file that set them instead, with its own ajv.
  */
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-ajv.addKeyword({
-  keyword: 'repscopePath',
-  type: 'string',
-  modifying: true,
-  schemaType: 'boolean',
-  errors: true,
-  validate: function checkPath(enabled: boolean, data: string, _parent?: unknown, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) {
-    if (!enabled) return true;
-    if (isHubRef(data)) {
-      const problem = hubRefProblem(data);
-      if (problem) (checkPath as { errors?: Partial<ErrorObject>[] }).errors = [{ keyword: 'repscopePath', message: problem, params: {} }];
-      return !problem;
-    }
-    if (cxt && data !== '' && !path.isAbsolute(data)) cxt.parentData[cxt.parentDataProperty] = path.resolve(data);
-    return true;
-  },
-});
-ajv.addKeyword({ keyword: 'repscopeModel', schemaType: 'boolean' });
+addModelKeywords(ajv, () => process.cwd());
 const compiled = new WeakMap<ModelKind, ValidateFunction>();
 const withKind = new WeakMap<ModelKind, JsonSchema>();
 

@@ -1,20 +1,11 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GPT2_TINY } from '@repscope/test-support';
 import { checkpointFiles, commitId, MockHub, startMockHub } from '@repscope/test-support';
-import { CLI_BIN, tempDir } from '../../../test-support/plugin-packages';
-import type { CliResult } from '../../../test-support/cli';
+import { tempDir } from '../../../test-support/plugin-packages';
+import { runCliAsync, type CliResult } from '../../../test-support/cli';
 
-/** The built CLI in a subprocess, without blocking this process (it serves the mock hub). */
-function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, FORCE_COLOR: '0', REPSCOPE_HUB_RETRY_MS: '5', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[], env: Record<string, string>): Promise<CliResult> => runCliAsync(args, env);
 
 jest.setTimeout(120_000);
 

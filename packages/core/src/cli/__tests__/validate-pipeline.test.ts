@@ -1,21 +1,13 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkpointFiles, commitId, GPT2_TINY, MockHub, startMockHub } from '@repscope/test-support';
-import type { CliResult } from '../../../test-support/cli';
-import { CLI_BIN, tempDir, testPluginEntry, writeConfig, writePluginPackage } from '../../../test-support/plugin-packages';
+import { runCliAsync, type CliResult } from '../../../test-support/cli';
+import { tempDir, testPluginEntry, writeConfig, writePluginPackage } from '../../../test-support/plugin-packages';
 
 // resolve → fetch weights → check every job → create folders → run: `validate` and `sweep`
 // find a bad job before any job runs, for `hf:` weights too, and `validate` downloads nothing.
 
-function cli(args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0', REPSCOPE_HUB_RETRY_MS: '5', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[], cwd: string, env: Record<string, string>): Promise<CliResult> => runCliAsync(args, env, cwd);
 
 jest.setTimeout(120_000);
 
