@@ -38,3 +38,4 @@ export type { ScheduleKind, ScheduleSpec, LearningRateSchedule } from './optimiz
 export { optimizerSchema } from './optimizer/schema';
 export { descentStep, descentStepAsync, inputGradient } from './optimizer/descent-step';
 export type { Metric } from './metric/types';
+export type { OptionsFromSchema, OptionsSchema } from './plugin/options-type';

@@ -1,55 +1,16 @@
-import type { JsonSchema } from '@repscope/core';
+import type { OptionsFromSchema, OptionsSchema } from '@repscope/core';
 
-export type ObjectiveKindName = 'neuron-all-patches' | 'patch-all-neurons' | 'neuron-at-patch' | 'direction';
+/** The options after validation, read off the schema below. */
+export type FeatureVizOptions = OptionsFromSchema<typeof featureVizSchema>;
 
-export interface ObjectiveSpec {
-  kind: ObjectiveKindName;
-  /** l1-to-constant: scale·Σ|C − a| over the selected activations (the seed's form); mean: −mean(a). */
-  form: 'l1-to-constant' | 'mean';
-  constant: number;
-  scale: number;
-  maximize: boolean;
-  weight: number;
-  neuron?: number;
-  patch?: number;
-  /** direction: a vector in activation space (length d), or a seeded random unit vector when absent. */
-  vector?: number[];
-  /** neuron-all-patches / direction: include the CLS token (the seed did). */
-  includeCls: boolean;
-}
-
-export interface OctaveSpec {
-  size: number;
-  steps: number;
-  lr: [number, number];
-  blur: [number, number];
-  crop: boolean;
-}
-
-export interface FeatureVizOptions {
-  hook?: string;
-  objective: ObjectiveSpec;
-  also: ObjectiveSpec[];
-  panels: { neurons?: number[]; patches?: number[]; directions?: number };
-  parameterization: 'pixels' | 'fourier';
-  init: { low: number; high: number; fourierStd: number };
-  steps: number;
-  lr: number;
-  octaves?: OctaveSpec[];
-  transforms: {
-    jitter: { enabled: boolean; kind: 'roll' | 'crop'; pixels: number };
-    blur: { enabled: boolean; kernel: number; sigma: [number, number] };
-    scale: { enabled: boolean; factors: number[] };
-    rotate: { enabled: boolean; degrees: number[] };
-  };
-  clip: boolean;
-  batch: number;
-  logEvery: number;
-  earlyFraction: number;
-}
+/** One objective: `objective`, or an entry of `also` (both read objectiveProps). */
+export type ObjectiveSpec = FeatureVizOptions['objective'];
+export type ObjectiveKindName = ObjectiveSpec['kind'];
+export type OctaveSpec = NonNullable<FeatureVizOptions['octaves']>[number];
 
 const objectiveProps = {
   kind: { type: 'string', enum: ['neuron-all-patches', 'patch-all-neurons', 'neuron-at-patch', 'direction'], default: 'neuron-all-patches' },
+  // l1-to-constant: scale·Σ|C − a| over the selected activations (the seed's form); mean: −mean(a).
   form: { type: 'string', enum: ['l1-to-constant', 'mean'], default: 'l1-to-constant' },
   constant: { type: 'number', default: 200, description: 'C of the seed\'s L1 distance to a large constant' },
   scale: { type: 'number', exclusiveMinimum: 0, default: 20, description: 'the seed scales its loss by 20' },
@@ -57,13 +18,15 @@ const objectiveProps = {
   weight: { type: 'number', default: 1 },
   neuron: { type: 'integer', minimum: 0 },
   patch: { type: 'integer', minimum: 0 },
+  // direction: a vector in activation space (length d), or a seeded random unit vector when absent.
   vector: { type: 'array', items: { type: 'number' }, minItems: 1 },
+  // neuron-all-patches / direction: include the CLS token (the seed did).
   includeCls: { type: 'boolean', default: true },
-};
+} as const satisfies Record<string, OptionsSchema>;
 
-const pair = { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 };
+const pair = { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 } as const satisfies OptionsSchema;
 
-export const featureVizSchema: JsonSchema = {
+export const featureVizSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -148,4 +111,4 @@ export const featureVizSchema: JsonSchema = {
     logEvery: { type: 'integer', minimum: 1, default: 1 },
     earlyFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.25, description: 'the "early patches" share used for earlyPatchChangeFraction' },
   },
-};
+} as const satisfies OptionsSchema;

@@ -1,44 +1,15 @@
-import type { RankingChoice } from './sequential-ranking';
-import { decodeSchema, optimizerSchema, type DecodeOptions, type JsonSchema, type ModelSpec, type OptimizerSpec, type Registries } from '@repscope/core';
+import { decodeSchema, optimizerSchema, type DecodeOptions, type OptimizerSpec, type OptionsFromSchema, type OptionsSchema, type Registries } from '@repscope/core';
 
-export interface InitOptions {
-  /** normal: e₀ ~ N(mean, std); mix: e₀ = s·N(0, std) + t·e (the seed's eq. with the true embedding). */
-  kind: 'normal' | 'mix';
-  mean: number;
-  std: number;
-  s: number;
-  t: number;
-}
+/**
+ * The options after validation, read off the schema below (`optimizer` and `decode` are core's
+ * optimizerSchema / decodeSchema fragments, typed by their own interfaces).
+ */
+export type InversionOptions = OptionsFromSchema<ReturnType<typeof inversionSchema>, { optimizer: OptimizerSpec; decode: DecodeOptions }>;
 
-export interface InversionOptions {
-  method: 'gradient' | 'sequential';
-  input: { text?: string; tokens?: number[]; image?: string };
-  init: InitOptions;
-  loss: { metric: string; scale: number };
-  optimizer: OptimizerSpec;
-  steps: number;
-  restarts: number;
-  decode: DecodeOptions;
-  baseline: { std: number; relativeStd: number };
-  nextToken: { enabled: boolean; judge?: ModelSpec };
-  logEvery: number;
-  sequential: {
-    epsilon: number;
-    acceptMargin: number;
-    proposalSteps: number;
-    proposalLr: number;
-    ranking: RankingChoice;
-    exhaustiveBudget: number;
-    firstBatch: number;
-    maxBatch: number;
-    maxCandidates?: number;
-    prior?: ModelSpec;
-    priorContext: number[];
-  };
-  image: { depths?: number[]; init: { mean: number; std: number }; clip: boolean };
-}
+/** The `init` block: how the optimised input starts. */
+export type InitOptions = InversionOptions['init'];
 
-export function inversionSchema(r: Registries): JsonSchema {
+export function inversionSchema(r: Registries) {
   return {
     type: 'object',
     additionalProperties: false,
@@ -62,6 +33,7 @@ export function inversionSchema(r: Registries): JsonSchema {
         additionalProperties: false,
         default: {},
         properties: {
+          // normal: e₀ ~ N(mean, std); mix: e₀ = s·N(0, std) + t·e (the seed's eq. with the true embedding).
           kind: { type: 'string', enum: ['normal', 'mix'], default: 'normal' },
           mean: { type: 'number', default: 0, description: 'normal: mean of e₀ (seed text: 0.5; seed code: 0)' },
           std: { type: 'number', minimum: 0, default: 1, description: 'normal: std of e₀ (seed text: 1/20; seed code: 1)' },
@@ -172,5 +144,5 @@ export function inversionSchema(r: Registries): JsonSchema {
         },
       },
     },
-  };
+  } as const satisfies OptionsSchema;
 }

@@ -1,27 +1,12 @@
-import type { JsonSchema } from '@repscope/core';
+import type { OptionsFromSchema, OptionsSchema } from '@repscope/core';
 
-export type DecayGroup = 'linear' | 'embeddings' | 'biases' | 'layer-norms';
+/** The options after validation, read off the schema below. */
+export type TrainOptions = OptionsFromSchema<typeof trainSchema>;
 
-export interface TrainOptions {
-  data: { files?: string[]; synthetic?: { sentences: number }; heldOut: number };
-  steps: number;
-  batch: { sequences: number; tokens: number; accumulate: number };
-  optimizer: {
-    kind: 'adamw';
-    lr: number;
-    betas: [number, number];
-    eps: number;
-    weightDecay: number;
-    weightDecayOn: DecayGroup[];
-    schedule: { kind: 'warmup-cosine' | 'constant'; warmup: number; finalFraction: number };
-  };
-  clipGradNorm: number;
-  eval: { every: number; batches: number; prompt: string; continuation: number };
-  checkpoints: { every: number };
-  logEvery: number;
-}
+/** A parameter group weight decay can apply to (optimizer.weightDecayOn). */
+export type DecayGroup = TrainOptions['optimizer']['weightDecayOn'][number];
 
-export const trainSchema: JsonSchema = {
+export const trainSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['data', 'steps'],
@@ -102,4 +87,4 @@ export const trainSchema: JsonSchema = {
     },
     logEvery: { type: 'integer', minimum: 1, default: 10, description: 'steps between metrics lines' },
   },
-};
+} as const satisfies OptionsSchema;

@@ -1,16 +1,9 @@
-import { decodeSchema, type DecodeOptions, type JsonSchema, type Registries } from '@repscope/core';
+import { decodeSchema, type DecodeOptions, type OptionsFromSchema, type OptionsSchema, type Registries } from '@repscope/core';
 
-export interface WalksOptions {
-  walk: 'tangent' | 'clamped';
-  input: { text?: string; tokens?: number[] };
-  steps: number;
-  tangent: { stepSize: number; direction: 'last' | 'first' | 'random-combination' };
-  clamped: { eta: number; noise: 'normal' | 'uniform'; innerSteps: number; epsilon: number; side: 'text' | 'code' };
-  decode: DecodeOptions;
-  logEvery: number;
-}
+/** The options after validation, read off the schema below (`decode` is core's decodeSchema fragment). */
+export type WalksOptions = OptionsFromSchema<ReturnType<typeof walksSchema>, { decode: DecodeOptions }>;
 
-export function walksSchema(r: Registries): JsonSchema {
+export function walksSchema(r: Registries) {
   return {
     type: 'object',
     additionalProperties: false,
@@ -59,5 +52,5 @@ export function walksSchema(r: Registries): JsonSchema {
       decode: decodeSchema(r),
       logEvery: { type: 'integer', minimum: 1, default: 1 },
     },
-  };
+  } as const satisfies OptionsSchema;
 }

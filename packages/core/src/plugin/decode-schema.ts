@@ -1,11 +1,11 @@
-import type { JsonSchema } from '@repscope/models';
+import type { OptionsFromSchema, OptionsSchema } from './options-type';
 import type { Registries } from '../registry/registries';
 
 /**
  * Schema fragment for a `decode:` block — which decoder, how many candidates per position, and
  * at which steps to take snapshots — so experiments that decode spell it the same way.
  */
-export function decodeSchema(r: Registries, defaults: { topK?: number } = {}): JsonSchema {
+export function decodeSchema(r: Registries, defaults: { topK?: number } = {}) {
   return {
     type: 'object',
     additionalProperties: false,
@@ -15,11 +15,8 @@ export function decodeSchema(r: Registries, defaults: { topK?: number } = {}): J
       topK: { type: 'integer', minimum: 1, maximum: 100, default: defaults.topK ?? 5 },
       at: { type: 'array', items: { type: 'integer', minimum: 0 }, default: [], description: 'steps at which to decode a snapshot (the final step always is)' },
     },
-  };
+  } as const satisfies OptionsSchema;
 }
 
-export interface DecodeOptions {
-  decoder: string;
-  topK: number;
-  at: number[];
-}
+/** A validated `decode:` block, read off the schema. */
+export type DecodeOptions = OptionsFromSchema<ReturnType<typeof decodeSchema>>;
