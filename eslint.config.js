@@ -43,6 +43,7 @@ module.exports = tseslint.config(
     ignores: ['**/__tests__/**'],
     plugins: { boundaries },
     settings: {
+      'boundaries/root-path': __dirname,
       'boundaries/elements': layering.elements,
       'boundaries/include': ['packages/models/src/**/*.ts', 'packages/core/src/**/*.ts'],
       'import/resolver': { node: { extensions: ['.ts', '.js', '.json'] } },

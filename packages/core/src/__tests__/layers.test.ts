@@ -6,18 +6,19 @@ import * as path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 const LAYER_RULES = ['boundaries/dependencies', 'no-restricted-imports'];
 
-function eslintChild(script: string, input: unknown): string[] {
-  const program = `const { ESLint } = require('eslint'); const eslint = new ESLint({ cwd: ${JSON.stringify(ROOT)} }); const input = JSON.parse(process.argv[1]); const keep = ${JSON.stringify(LAYER_RULES)};
+function eslintChild(script: string, input: unknown, cwd = ROOT): string[] {
+  const program = `const { ESLint } = require('eslint'); const eslint = new ESLint({ cwd: process.cwd() }); const input = JSON.parse(process.argv[1]); const keep = ${JSON.stringify(LAYER_RULES)};
     (async () => { ${script} })().then((out) => process.stdout.write(JSON.stringify(out)), (err) => { console.error(err); process.exit(1); });`;
-  const r = spawnSync(process.execPath, ['-e', program, JSON.stringify(input)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 << 20 });
+  const r = spawnSync(process.execPath, ['-e', program, JSON.stringify(input)], { cwd, encoding: 'utf8', maxBuffer: 16 << 20 });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as string[];
 }
 
-async function problems(file: string, code: string): Promise<string[]> {
+async function problems(file: string, code: string, cwd = ROOT): Promise<string[]> {
   return eslintChild(
-    "const [r] = await eslint.lintText(input.code, { filePath: require('path').join(process.cwd(), input.file) }); return r.messages.filter((m) => keep.includes(m.ruleId)).map((m) => m.ruleId + ': ' + m.message);",
-    { file, code },
+    "const [r] = await eslint.lintText(input.code, { filePath: input.file }); return r.messages.filter((m) => keep.includes(m.ruleId)).map((m) => m.ruleId + ': ' + m.message);",
+    { file: path.join(ROOT, file), code },
+    cwd,
   );
 }
 
@@ -26,6 +27,8 @@ describe('layers only point down (lint)', () => {
     expect(await problems('packages/core/src/util/new-helper.ts', "import { runExperiment } from '../run/runner';\nexport const x = runExperiment;\n")).toEqual([
       'boundaries/dependencies: core:util may not import core:run: layers only point down (docs/architecture.md)',
     ]);
+    // `pnpm lint` runs ESLint from each package's folder: the rule holds there too.
+    expect(await problems('packages/core/src/util/new-helper.ts', "import { runExperiment } from '../run/runner';\nexport const x = runExperiment;\n", path.join(ROOT, 'packages', 'core'))).toHaveLength(1);
     expect(await problems('packages/core/src/config/new-check.ts', "import { RunDirectory } from '../run/run-directory';\nexport const x = RunDirectory;\n")).toHaveLength(1);
     expect(await problems('packages/models/src/tokenizer/new.ts', "import { gpt2Kind } from '../model/gpt2/kind';\nexport const x = gpt2Kind;\n")).toHaveLength(1);
   });
