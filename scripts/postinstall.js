@@ -5,11 +5,12 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const core = path.join(__dirname, '..', 'packages', 'core');
+// The native backends are optional dependencies of the model library, which selects the backend.
+const models = path.join(__dirname, '..', 'packages', 'models');
 function hasBinding(pkg) {
   let json;
   try {
-    json = require.resolve(`${pkg}/package.json`, { paths: [core] });
+    json = require.resolve(`${pkg}/package.json`, { paths: [models] });
   } catch {
     return undefined; // not installed at all (e.g. --no-optional): nothing to explain
   }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ConfigError, ConfigIssue } from '../config/config-error';
 import { loadRawConfig, resolveExperiment, ResolveEnvironment, ResolvedExperiment } from '../config/resolve';
 import type { Override, SweepAxisOverride } from '../config/overrides';
+import type { PreparedJob } from '../config/prepare';
 import { defaultRunDir } from '../run/runner';
 import { expandSweep, SweepJob } from './expand';
 import { jobRawConfig } from './job-config';
@@ -62,6 +63,11 @@ export async function planSweep(file: string, options: PlanOptions, env: Resolve
   }
   outDir = path.resolve(outDir);
   return { file: raw.file, outDir, all, jobs: planned.map((p) => ({ ...p, dir: path.join(outDir!, p.job.dirName) })), launcher };
+}
+
+/** The planned jobs as the pipeline's check step takes them, each labelled for its issues. */
+export function checkableJobs(jobs: { job: SweepJob; resolved: ResolvedExperiment }[]): PreparedJob[] {
+  return jobs.map((p) => ({ exp: p.resolved, context: `job ${p.job.index} (${p.job.label}):` }));
 }
 
 function dedupeIssues(issues: ConfigIssue[]): ConfigIssue[] {

@@ -13,7 +13,7 @@ import { SweepFiles, sweepRecords } from './aggregate';
 import type { SweepRecord } from './write-sweep-files';
 import { finishedSummary, jobLockDir, readJobState } from './job-state';
 import { buildManifest, resolvedConfigHash, isSweepFolder, readSweepManifest, SweepManifest, writeManifest } from './manifest';
-import { planSweep, PlannedJob, SweepPlan } from './plan';
+import { checkableJobs, planSweep, PlannedJob, SweepPlan } from './plan';
 import { threadEnvironment } from './thread-share';
 import { runJobsInWorkers, WorkerJob } from './worker-pool';
 
@@ -67,7 +67,7 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
     const plan = await planSweep(file, options, env);
     // Every hub model the jobs need, once, and every job checked against it, before the sweep
     // folder exists (workers then hit the cache; a shape error in job 37 stops job 0 starting).
-    await prepareJobs(plan.jobs.map((p) => ({ exp: p.resolved, context: `job ${p.job.index} (${p.job.label}):` })), 'download');
+    await prepareJobs(checkableJobs(plan.jobs), 'download');
     fs.mkdirSync(plan.outDir, { recursive: true });
     const lock = acquireFolderLock(plan.outDir, 'sweep');
     try {
@@ -101,12 +101,15 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
       }
       finishedSummary(p);
     }
+    // This shard's jobs, all checked against their weights before its first job runs.
+    await prepareJobs(checkableJobs(plan.jobs), 'download');
     return { plan, manifest };
   }
   // No jobs.json yet: validate the whole sweep, as a coordinator would, and write it.
   const full = await planSweep(file, { ...options, select: undefined }, env);
   requireSelected({ ...full, jobs: full.jobs.filter((p) => options.select!(p.job.index)) });
   for (const p of full.jobs) finishedSummary(p);
+  await prepareJobs(checkableJobs(full.jobs), 'download');
   const manifest = buildManifest(full.file, args, full.jobs);
   fs.mkdirSync(full.outDir, { recursive: true });
   writeManifest(full.outDir, manifest, 'shard');

@@ -3,6 +3,7 @@ import { createDefaultEnvironment } from '../../config/resolve';
 import { parseSweepArguments } from '../../config/overrides';
 import { loadRawConfig, resolveExperiment } from '../../config/resolve';
 import { planSweep } from '../../sweep/run-sweep';
+import { checkableJobs } from '../../sweep/plan';
 import { prepareJobs } from '../../config/prepare';
 
 export interface ValidateOptions {
@@ -23,7 +24,7 @@ export async function validateCommand(file: string, args: string[], opts: Valida
   const raw = loadRawConfig(file, overrides);
   if (raw.data['sweep'] !== undefined || axes.length > 0) {
     const plan = await planSweep(file, { overrides, axes }, env);
-    for (const note of await prepareJobs(plan.jobs.map((p) => ({ exp: p.resolved, context: `job ${p.job.index} (${p.job.label}):` })), 'headers')) say(note + '\n');
+    for (const note of await prepareJobs(checkableJobs(plan.jobs), 'headers')) say(note + '\n');
     if (opts.jobsList) for (const { job } of plan.jobs) process.stdout.write(`${String(job.index).padStart(3)}  ${job.label}\n`);
     if (opts.print) process.stdout.write(`# job 0 of ${plan.jobs.length}: ${plan.jobs[0]!.job.label}\n${yaml(plan.jobs[0]!.resolved.config)}`);
     say(`${file}: valid sweep of ${plan.jobs.length} jobs (experiment "${plan.jobs[0]!.resolved.config.experiment}")\n`);
