@@ -43,6 +43,8 @@ export interface MockRepo {
   commits: Record<string, Record<string, Buffer>>;
   /** Needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** Sizes paths-info announces instead of the real ones (a hub that claims a 1 TB file). */
+  announcedSizes?: Record<string, number>;
 }
 
 const isLfs = (file: string) => /\.(safetensors|bin)$/.test(file);
@@ -215,8 +217,9 @@ export async function startMockHub(): Promise<MockHub> {
           .filter((p) => files[p])
           .map((p) => {
             const data = files[p]!;
-            const entry: Record<string, unknown> = { type: 'file', path: p, size: data.length, oid: gitSha1(data) };
-            if (isLfs(p)) entry['lfs'] = { oid: sha256(data), size: data.length, pointerSize: 134 };
+            const size = repo.announcedSizes?.[p] ?? data.length;
+            const entry: Record<string, unknown> = { type: 'file', path: p, size, oid: gitSha1(data) };
+            if (isLfs(p)) entry['lfs'] = { oid: sha256(data), size, pointerSize: 134 };
             return entry;
           }),
       );

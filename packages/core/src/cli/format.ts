@@ -1,5 +1,8 @@
-/** Fixed-width text table for terminal listings. */
-export function textTable(header: string[], rows: string[][]): string {
+import { terminalSafe } from '../util/terminal-text';
+
+/** Fixed-width text table for terminal listings; cells from run folders are made terminal-safe. */
+export function textTable(header: string[], unsafeRows: string[][]): string {
+  const rows = unsafeRows.map((r) => r.map(terminalSafe));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');

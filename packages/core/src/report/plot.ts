@@ -1,10 +1,23 @@
 import * as vega from 'vega';
 import { compile, TopLevelSpec } from 'vega-lite';
+import { externalLoad, withoutLinks } from './plot-safety';
 
-/** Render a vega-lite spec to an SVG string, headless (no canvas, no browser). */
+/** A vega loader that loads nothing: report plots carry their data inline (plot-safety.ts). */
+function inlineOnlyLoader(): ReturnType<typeof vega.loader> {
+  const loader = vega.loader();
+  const refuse = (what: string) => Promise.reject(new Error(`plots take inline data only; refused to load ${what}`));
+  loader.load = (uri: string) => refuse(uri);
+  loader.sanitize = (uri: string) => refuse(uri);
+  loader.http = (uri: string) => refuse(uri);
+  loader.file = (file: string) => refuse(file);
+  return loader;
+}
+
+/** Render a vega-lite spec to an SVG string, headless (no canvas, no browser); links dropped, nothing loaded. */
 export async function renderVegaLiteSvg(spec: TopLevelSpec): Promise<string> {
-  const compiled = compile(spec).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  if (externalLoad(spec)) throw new Error(`plots take inline data only (${externalLoad(spec)})`);
+  const compiled = compile(withoutLinks(spec)).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader: inlineOnlyLoader() });
   try {
     return await view.toSVG();
   } finally {

@@ -1,3 +1,5 @@
+import { externalLoad } from './plot-safety';
+
 /**
  * Checks on what a plugin passes to ctx.report.*, made when it calls, so a wrong call fails
  * at the line that made it — naming the plugin and the method — instead of breaking
@@ -29,6 +31,11 @@ export const must = {
   optionalWidth: ((v) => (v === undefined || (typeof v === 'number' && Number.isFinite(v) && v > 0) ? undefined : `must be a positive number of pixels or absent (got ${describe(v)})`)) as Check,
   stringArray: ((v) => (Array.isArray(v) && v.every((c) => typeof c === 'string') ? undefined : `must be an array of strings (got ${describe(v)})`)) as Check,
   object: ((v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : `must be an object (got ${describe(v)})`)) as Check,
+  inlinePlot: ((v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return `must be a vega-lite spec object (got ${describe(v)})`;
+    const load = externalLoad(v);
+    return load ? `must carry its data inline (data.values): ${load} would load a file or URL into the report` : undefined;
+  }) as Check,
   imageItems: ((v) => {
     if (!Array.isArray(v)) return `must be an array of { path, caption? } (got ${describe(v)})`;
     const bad = v.findIndex((i) => typeof i !== 'object' || i === null || typeof i.path !== 'string' || (i.caption !== undefined && typeof i.caption !== 'string'));

@@ -61,7 +61,7 @@ export class ReportBuilder implements ReportSections {
 
   /** A vega-lite chart, rendered to inline SVG when the report is written. */
   addPlot(title: string, spec: PlotSpec): void {
-    checkReportArguments(this.plugin, 'addPlot(title, spec)', [title, spec], [must.string, must.object]);
+    checkReportArguments(this.plugin, 'addPlot(title, spec)', [title, spec], [must.string, must.inlinePlot]);
     // vega-lite checks the spec when the report renders it; the plugin API stays free of its types.
     this.sections.push({ type: 'plot', title, spec: spec as unknown as TopLevelSpec });
   }

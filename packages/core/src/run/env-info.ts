@@ -1,33 +1,46 @@
-import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type { BackendInfo } from '@repscope/models';
 
-function gitCommit(): string | null {
+interface BuildInfo {
+  version: string;
+  /** The repscope commit the build was compiled from (`+dirty` with uncommitted package changes); null outside a checkout. */
+  commit: string | null;
+}
+
+/**
+ * repscope's own version and commit, stamped at build time (scripts/stamp-build.js). Never
+ * git in the current folder: a config bundle can ship a `.git` whose configuration runs
+ * commands (core.fsmonitor), and its commit is not repscope's.
+ */
+export function buildInfo(): BuildInfo {
+  const version = (require('../../package.json') as { version: string }).version;
   try {
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim();
-    return dirty ? `${sha}+dirty` : sha;
+    const stamp = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'build-info.json'), 'utf8')) as Partial<BuildInfo>;
+    return { version, commit: typeof stamp.commit === 'string' ? stamp.commit : null };
   } catch {
-    return null;
+    return { version, commit: null };
   }
 }
 
 export function repscopeVersion(): string {
-  return (require('../../package.json') as { version: string }).version;
+  return buildInfo().version;
 }
 
 /** What env.json records: enough to know how a number was obtained. */
 export function environmentInfo(backend: BackendInfo, plugin: { name: string; version: string }): Record<string, unknown> {
+  const build = buildInfo();
   return {
     backend: { name: backend.name, tfName: backend.tfName, version: backend.version, threads: backend.threads ?? null, skipped: backend.skipped, adapter: backend.adapter ?? null },
-    repscope: repscopeVersion(),
+    repscope: build.version,
+    repscopeCommit: build.commit,
     plugin,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? null,
     totalMemoryGB: Math.round(os.totalmem() / 2 ** 30),
-    gitCommit: gitCommit(),
     pid: process.pid,
   };
 }

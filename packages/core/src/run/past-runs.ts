@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError } from '@repscope/models';
-import { readJsonObjectIfAny } from '../util/read-json';
+import { FolderFileRead, readFolderJson, readFolderText } from '../util/read-json';
 
 /** What `repscope runs` and `repscope compare` know about one run directory. */
 export interface PastRun {
@@ -11,6 +11,8 @@ export interface PastRun {
   name: string;
   /** completed | diverged | failed | interrupted | running | running (process gone) | unreadable */
   status: string;
+  /** Why the folder is unreadable (a file that is a FIFO, a device, too large, not JSON, …). */
+  problem?: string;
   startedAt?: string;
   durationSeconds?: number;
   config: Record<string, unknown>;
@@ -22,12 +24,14 @@ const SUMMARY_BOOKKEEPING = new Set(['status', 'experiment', 'name', 'seed', 'ba
 const SKIPPED = new Set(['node_modules', '.git']);
 const MAX_DEPTH = 8;
 
-function readYaml(file: string): Record<string, unknown> | undefined {
+function readYaml(file: string): FolderFileRead<Record<string, unknown>> {
+  const text = readFolderText(file);
+  if (text.value === undefined) return { problem: text.problem };
   try {
-    const v = parseYaml(fs.readFileSync(file, 'utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
+    const v = parseYaml(text.value, { maxAliasCount: 100 }) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? { value: v as Record<string, unknown> } : { problem: `${file}: expected a mapping` };
+  } catch (err) {
+    return { problem: `${file}: not valid YAML (${(err as Error).message.split('\n')[0]})` };
   }
 }
 
@@ -47,13 +51,12 @@ export function isRunDirectory(dir: string): boolean {
 
 /** Read one run directory; a file that cannot be parsed makes the run "unreadable", never an exception. */
 export function readPastRun(dir: string): PastRun {
-  const config = readYaml(path.join(dir, 'config.yaml'));
-  const summary = readJsonObjectIfAny(path.join(dir, 'summary.json'));
-  const status = readJsonObjectIfAny(path.join(dir, 'status.json'));
-  const env = readJsonObjectIfAny(path.join(dir, 'env.json'));
+  const reads = [readYaml(path.join(dir, 'config.yaml')), ...['summary.json', 'status.json', 'env.json'].map((f) => readFolderJson(path.join(dir, f)))];
+  const [config, summary, status, env] = reads.map((r) => r.value);
+  const problem = reads.find((r) => r.problem)?.problem;
   let state = typeof summary?.['status'] === 'string' ? (summary['status'] as string) : typeof status?.['status'] === 'string' ? (status['status'] as string) : 'unreadable';
   if (state === 'running' && !processAlive(status?.['pid'])) state = 'running (process gone)';
-  if (!config) state = 'unreadable';
+  if (!config || problem) state = 'unreadable';
   const startedAt = [status?.['startedAt'], env?.['startedAt']].find((v): v is string => typeof v === 'string');
   const duration = [summary?.['durationSeconds'], env?.['durationSeconds']].find((v): v is number => typeof v === 'number');
   return {
@@ -61,6 +64,7 @@ export function readPastRun(dir: string): PastRun {
     experiment: String(config?.['experiment'] ?? summary?.['experiment'] ?? '?'),
     name: String(config?.['name'] ?? summary?.['name'] ?? path.basename(dir)),
     status: state,
+    ...(problem ? { problem } : !config ? { problem: `${path.join(dir, 'config.yaml')}: missing` } : {}),
     ...(startedAt ? { startedAt } : {}),
     ...(duration !== undefined ? { durationSeconds: duration } : {}),
     config: config ?? {},

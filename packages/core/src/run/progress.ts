@@ -117,6 +117,8 @@ export function createProgress(mode: ProgressMode, prefix: string, stream: NodeJ
       eta.reset();
     },
     update(done, values) {
+      // Metrics logged before the plugin starts its progress have no total and no start time.
+      if (finished) return;
       const step = Math.min(done, total);
       lastStep = step;
       eta.record(step);

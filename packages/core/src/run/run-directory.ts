@@ -4,7 +4,7 @@ import { stringify as toYaml } from 'yaml';
 import { InvalidInputError } from '@repscope/models';
 import { LOCK_FILE } from '../util/folder-lock';
 import { jsonReplacer, writeFileAtomic, writeJsonAtomic } from '@repscope/models';
-import { encodePng, FloatImage } from '@repscope/models';
+import { encodePng, FloatImage, makeFolder } from '@repscope/models';
 import { asStorageError, RunStorageError, writingTo } from './run-errors';
 
 import type { ArtifactKind, ArtifactWriter } from '../plugin/api';
@@ -64,13 +64,13 @@ export class RunDirectory implements ArtifactWriter {
     this.checkUsable();
     writingTo(this.path, () => {
       if (!options.keepUnfinished) for (const entry of this.ownEntries()) fs.rmSync(path.join(this.path, entry), { recursive: true, force: true });
-      mkdirWithTrueError(this.path);
+      makeFolder(this.path);
     });
   }
 
   /** Create the folder (and its parents), reporting a read-only or unwritable place as one line. */
   create(): void {
-    writingTo(this.path, () => mkdirWithTrueError(this.path));
+    writingTo(this.path, () => makeFolder(this.path));
   }
 
   /** The folder's entries other than the folder lock (which belongs to whoever holds it). */
@@ -165,18 +165,3 @@ export class RunDirectory implements ArtifactWriter {
   }
 }
 
-/**
- * mkdir -p, except that a failure carries its real cause: Node's recursive mkdir reports
- * ENOENT when a missing folder cannot be created on a read-only file system, where the
- * plain call says EROFS (or EACCES).
- */
-function mkdirWithTrueError(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    const parent = path.dirname(dir);
-    if (parent !== dir && !fs.existsSync(parent)) mkdirWithTrueError(parent);
-    fs.mkdirSync(dir);
-  }
-}

@@ -6,6 +6,7 @@ import { BackendChoice, BackendInfo, describeBackend, selectBackend } from '@rep
 import type { ResolvedExperiment } from '../config/resolve';
 import { ReportBuilder } from '../report/report-builder';
 import { renderReportHtml } from '../report/render-html';
+import { containStrayErrors } from '../util/contain-stray-errors';
 import { errorMessage, InvalidInputError } from '@repscope/models';
 import { Rng } from '@repscope/models';
 import type { RunContext } from '../plugin/api';
@@ -214,7 +215,7 @@ async function writeOutcome(
   };
   let html: string | undefined;
   try {
-    html = await renderReportHtml({
+    html = await containStrayErrors(() => renderReportHtml({
       title: `${exp.config.experiment} · ${exp.config.name}`,
       status,
       config: exp.config,
@@ -222,7 +223,7 @@ async function writeOutcome(
       series: metrics?.allSeries() ?? { series: new Map(), x: { title: 'step', categorical: false } },
       sections: report?.sections ?? [],
       env,
-    });
+    }));
   } catch (err) {
     // The plugin's numbers are fine but its report is not: the run fails (exit 1) so nobody
     // takes a run without its report for a finished one, and summary.json is not written.

@@ -5,7 +5,7 @@ import { InvalidInputError } from '@repscope/models';
 import { folderLockHolder } from '../util/folder-lock';
 import type { JobStatus } from './write-sweep-files';
 import type { PlannedJob } from './plan';
-import { readJsonObjectIfAny } from '../util/read-json';
+import { readFolderJson, readFolderText, readJsonObjectIfAny } from '../util/read-json';
 
 /** Per-job locks live beside the job folders, so clearing a job folder never drops its lock. */
 export function jobLockDir(outDir: string, dirName: string): string {
@@ -21,7 +21,7 @@ export function finishedSummary(p: PlannedJob): Record<string, unknown> | undefi
   const summaryFile = path.join(p.dir, 'summary.json');
   if (!fs.existsSync(summaryFile)) return undefined;
   const configFile = path.join(p.dir, 'config.yaml');
-  const existing = fs.existsSync(configFile) ? fs.readFileSync(configFile, 'utf8') : '';
+  const existing = readFolderText(configFile).value ?? '';
   if (existing !== toYaml(p.resolved.config, { lineWidth: 0 })) {
     throw new InvalidInputError(
       `${p.dir} holds a finished job run with a different config; this --out belongs to another sweep. Use a new --out, or delete that folder.`,
@@ -47,9 +47,13 @@ export interface JobDiskState {
  */
 export function readJobState(outDir: string, dirName: string): JobDiskState {
   const dir = path.join(outDir, dirName);
-  const summary = readJsonObjectIfAny(path.join(dir, 'summary.json'));
+  const summaryRead = readFolderJson(path.join(dir, 'summary.json'));
+  const statusRead = readFolderJson(path.join(dir, 'status.json'));
+  const problem = summaryRead.problem ?? statusRead.problem;
+  if (problem) return { status: 'unreadable', summary: null, error: problem };
+  const summary = summaryRead.value;
   if (summary) return { status: (summary['status'] as JobStatus) ?? 'completed', summary };
-  const status = readJsonObjectIfAny(path.join(dir, 'status.json'));
+  const status = statusRead.value;
   const holder = folderLockHolder(jobLockDir(outDir, dirName));
   const live = holder?.live ? `${holder.host}:${holder.pid}` : undefined;
   if (!status) return live ? { status: 'running', summary: null, runner: live } : { status: 'pending', summary: null };

@@ -5,6 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import { writeJsonAtomic } from '@repscope/models';
 import { InvalidInputError } from '@repscope/models';
 import type { PlannedJob } from './plan';
+import { readFolderJson } from '../util/read-json';
 
 /** The expanded job list every task and shard of a sweep reads: DIR/jobs.json. */
 export const MANIFEST_FILE = 'jobs.json';
@@ -53,14 +54,12 @@ export function isSweepFolder(dir: string): boolean {
 
 export function readSweepManifest(dir: string): SweepManifest {
   const file = path.join(dir, MANIFEST_FILE);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : 'not valid JSON';
-    throw new InvalidInputError(`${file}: ${why}; ${dir} is not a sweep folder (sweep folders hold the jobs.json a sweep writes)`, 'E_SWEEP_MANIFEST');
+  const read = readFolderJson(file);
+  if (!read.value) {
+    const why = read.problem ?? `${file}: not found`;
+    throw new InvalidInputError(`${why}; ${dir} is not a sweep folder (sweep folders hold the jobs.json a sweep writes)`, 'E_SWEEP_MANIFEST');
   }
-  const m = parsed as Partial<SweepManifest>;
+  const m = read.value as Partial<SweepManifest>;
   const ok =
     m && m.version === 1 && typeof m.config === 'string' && Array.isArray(m.arguments) && m.arguments.every((a) => typeof a === 'string') &&
     Array.isArray(m.jobs) && m.jobs.every((j) => j && Number.isInteger(j.job) && typeof j.dir === 'string' && isSafeFolderName(j.dir) && typeof j.configHash === 'string');

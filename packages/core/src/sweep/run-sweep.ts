@@ -16,6 +16,7 @@ import { buildManifest, resolvedConfigHash, isSweepFolder, readSweepManifest, Sw
 import { checkableJobs, planSweep, PlannedJob, SweepPlan } from './plan';
 import { threadEnvironment } from './thread-share';
 import { runJobsInWorkers, WorkerJob } from './worker-pool';
+import { readJsonObjectIfAny } from '../util/read-json';
 
 export { planSweep } from './plan';
 export type { PlannedJob, SweepPlan } from './plan';
@@ -34,6 +35,8 @@ export interface SweepOptions {
    * folder: no sweep lock (each job is locked instead), and the folder must hold this sweep.
    */
   select?: (index: number) => boolean;
+  /** Checks of the launcher's own (its settings, the folder's name), run after planning and before the sweep folder is created. */
+  checkPlan?: (plan: SweepPlan) => void;
 }
 
 export interface SweepResult {
@@ -67,6 +70,7 @@ export async function prepareSweep(file: string, options: SweepOptions, env: Res
     const plan = await planSweep(file, options, env);
     // Every hub model the jobs need, once, and every job checked against it, before the sweep
     // folder exists (workers then hit the cache; a shape error in job 37 stops job 0 starting).
+    options.checkPlan?.(plan);
     await prepareJobs(checkableJobs(plan.jobs), 'download');
     fs.mkdirSync(plan.outDir, { recursive: true });
     const lock = acquireFolderLock(plan.outDir, 'sweep');
@@ -253,12 +257,8 @@ async function runPlannedJobs(plan: SweepPlan, manifest: SweepManifest, options:
 function recordUnrecordedOutcome(p: PlannedJob, outcome: { status: string; error?: string }): void {
   if (outcome.status === 'completed' || outcome.status === 'diverged') return;
   const file = path.join(p.dir, 'status.json');
-  let recorded: string | undefined;
-  try {
-    recorded = (JSON.parse(fs.readFileSync(file, 'utf8')) as { status?: string }).status;
-  } catch {
-    recorded = undefined;
-  }
+  const status = readJsonObjectIfAny(file)?.['status'];
+  const recorded = typeof status === 'string' ? status : undefined;
   if (recorded !== undefined && recorded !== 'running') return;
   writeJsonAtomic(file, { status: outcome.status, endedAt: new Date().toISOString(), ...(outcome.error ? { error: outcome.error } : {}) });
 }

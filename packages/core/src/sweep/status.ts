@@ -1,3 +1,4 @@
+import { terminalSafe } from '../util/terminal-text';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { folderLockHolder } from '../util/folder-lock';
@@ -49,12 +50,12 @@ export function sweepStatus(outDir: string): { rows: JobStatusRow[]; counts: Map
   return { rows, counts };
 }
 
-const ORDER: StatusKey[] = ['completed', 'diverged', 'running', 'queued', 'pending', 'failed', 'killed', 'interrupted'];
+const ORDER: StatusKey[] = ['completed', 'diverged', 'running', 'queued', 'pending', 'failed', 'killed', 'interrupted', 'unreadable'];
 
 export function formatStatus(outDir: string, status: ReturnType<typeof sweepStatus>): string {
   const tally = ORDER.filter((s) => status.counts.get(s)).map((s) => `${status.counts.get(s)} ${s}`).join(', ');
   const header = ['job', 'status', 'slurm', 'folder', 'error'];
-  const lines = status.rows.map((r) => [String(r.job), statusOf(r), r.slurm ?? '', r.dir, r.error ?? '']);
+  const lines = status.rows.map((r) => [String(r.job), statusOf(r), r.slurm ?? '', r.dir, r.error ?? ''].map(terminalSafe));
   const showSlurm = lines.some((l) => l[2]);
   const columns = showSlurm ? [0, 1, 2, 3, 4] : [0, 1, 3, 4];
   const widths = columns.map((c) => Math.max(header[c]!.length, ...lines.map((l) => l[c]!.length)));

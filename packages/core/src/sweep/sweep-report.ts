@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderVegaLiteSvg } from '../report/plot';
+import { containStrayErrors } from '../util/contain-stray-errors';
 import { escapeHtml, STYLE } from '../report/render-html';
 import { writeFileAtomic } from '@repscope/models';
 import { errorMessage } from '@repscope/models';
@@ -30,7 +31,7 @@ export async function renderSweepReport(outDir: string, manifest: SweepManifest,
     for (const chart of charts) {
       let svg: string;
       try {
-        svg = await renderVegaLiteSvg(chart.spec);
+        svg = await containStrayErrors(() => renderVegaLiteSvg(chart.spec));
       } catch (err) {
         svg = `<p>(chart could not be rendered: ${escapeHtml(errorMessage(err))})</p>`;
       }

@@ -2,7 +2,8 @@ import { stringify as toCsv } from 'csv-stringify/sync';
 import { writeFileAtomic, writeJsonAtomic } from '@repscope/models';
 import * as path from 'node:path';
 
-export type JobStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'interrupted' | 'failed' | 'killed';
+/** `unreadable`: its folder's status or summary file is not a file repscope can read (a FIFO, a device, too large, not JSON). */
+export type JobStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'interrupted' | 'failed' | 'killed' | 'unreadable';
 
 export interface SweepRecord {
   job: number;
@@ -40,13 +41,22 @@ export function writeSweepFiles(dir: string, records: SweepRecord[]): void {
     return [r.job, r.dir, r.status, ...overrideKeys.map((k) => cell(r.overrides[k])), ...resultKeys.map((k) => cell(fields[k]))];
   });
   // csv-stringify writes false as an empty cell by default, indistinguishable from "missing".
-  writeFileAtomic(path.join(dir, 'sweep.csv'), toCsv([header, ...rows], { cast: { boolean: (b) => String(b) } }));
+  writeFileAtomic(path.join(dir, 'sweep.csv'), toCsv([header, ...rows], { cast: { boolean: (b) => String(b), string: spreadsheetSafe } }));
 }
 
 function cell(v: unknown): string | number | boolean {
   if (v === undefined || v === null) return '';
   if (typeof v === 'object') return JSON.stringify(v);
   return v as string | number | boolean;
+}
+
+/**
+ * A text cell a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a
+ * carriage return) gets a leading apostrophe, as OWASP recommends against CSV injection; the
+ * spreadsheet shows the text, and sweep.json keeps the exact value. Numbers are numbers, untouched.
+ */
+export function spreadsheetSafe(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
 function unique(items: string[]): string[] {

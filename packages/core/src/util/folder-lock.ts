@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidInputError } from '@repscope/models';
+import { readJsonObjectIfAny } from './read-json';
 
 /** The lock's file name; folders that hold one are being written by a live process. */
 export const LOCK_FILE = '.repscope.lock';
@@ -76,7 +77,7 @@ function ownLock(file: string, me: LockOwner): FolderLock {
 
 function readOwner(file: string): LockOwner | undefined {
   try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockOwner>;
+    const parsed = (readJsonObjectIfAny(file) ?? {}) as Partial<LockOwner>;
     if (typeof parsed.pid !== 'number' || typeof parsed.host !== 'string') return undefined;
     return { pid: parsed.pid, host: parsed.host, purpose: String(parsed.purpose ?? 'unknown'), since: String(parsed.since ?? '?') };
   } catch {

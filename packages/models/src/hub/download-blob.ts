@@ -6,6 +6,7 @@ import type { CachedRepo } from './hub-cache';
 import { HubError, isNetworkFailure } from './hub-error';
 import { HUB_ATTEMPTS, retryingFetch } from './hub-fetch';
 import type { DownloadReporter } from './download-progress';
+import { makeFolder } from '../util/make-folder';
 
 /** A file as the hub describes it: what its bytes must hash to, and where they are. */
 export interface HubFile {
@@ -44,7 +45,7 @@ function sizeOf(file: string): number {
 export async function downloadBlob(cache: CachedRepo, file: HubFile, token: string | undefined, reporter: DownloadReporter, label: string): Promise<void> {
   const blob = cache.blob(file.etag);
   if (fs.existsSync(blob)) return;
-  fs.mkdirSync(cache.blob(''), { recursive: true });
+  makeFolder(cache.blob(''));
   const lock = await acquireBlobLock(`${blob}.lock`, (owner) => reporter.note(`${label}: waiting for ${owner}, which is downloading it`));
   try {
     if (fs.existsSync(blob)) return;
@@ -55,6 +56,13 @@ export async function downloadBlob(cache: CachedRepo, file: HubFile, token: stri
         await fetchInto(partial, file, token, reporter, label);
         break;
       } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOSPC' || code === 'EDQUOT') {
+          // A full disk will not finish this file on a resume either: give the space back.
+          const had = sizeOf(partial);
+          fs.rmSync(partial, { force: true });
+          throw new HubError(`${label}: the disk filled up after ${had} of ${file.size} bytes (${code}); the partial file was removed to give the space back — free space, or point HF_HUB_CACHE at a larger disk, and run again`, 'E_HUB_DISK_FULL');
+        }
         if (attempt + 1 >= HUB_ATTEMPTS || !isNetworkFailure(err)) throw err;
         reporter.finish();
         reporter.note(`${label}: connection lost at ${sizeOf(partial)} of ${file.size} bytes; resuming`);

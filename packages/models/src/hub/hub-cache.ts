@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { getRepoFolderName } from '@huggingface/hub';
 import { writeFileAtomic } from '../util/atomic-write';
 import { COMMIT_PATTERN } from './hub-ref';
+import { makeFolder } from '../util/make-folder';
 
 /**
  * One model repo in the Hugging Face cache, laid out as Python's huggingface_hub does:
@@ -69,7 +70,7 @@ export class CachedRepo {
    */
   link(commit: string, file: string, etag: string): void {
     const entry = this.snapshotFile(commit, file);
-    fs.mkdirSync(path.dirname(entry), { recursive: true });
+    makeFolder(path.dirname(entry));
     const tmp = `${entry}.${process.pid}.link`;
     fs.rmSync(tmp, { force: true });
     try {

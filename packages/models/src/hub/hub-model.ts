@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { modelInfo, pathsInfo } from '@huggingface/hub';
 import { downloadBlob, HubFile } from './download-blob';
 import { createDownloadReporter, defaultDownloadMode, DownloadReporter } from './download-progress';
 import { CachedRepo } from './hub-cache';
+import { formatDecimalBytes } from '../util/format-bytes';
 import { HubError, hubFailure } from './hub-error';
 import { retryingFetch } from './hub-fetch';
 import { COMMIT_PATTERN, HubRef } from './hub-ref';
@@ -95,6 +97,7 @@ async function fetchFiles(cache: CachedRepo, ref: HubRef, commit: string, paths:
   const needed = paths.filter((p) => !cache.hasFile(commit, p));
   if (!needed.length) return;
   const infos = await pathsInfo({ repo: { type: 'model', name: ref.repo }, paths: needed, revision: commit, hubUrl: settings.endpoint, accessToken: settings.token, fetch: retryingFetch });
+  checkFreeSpace(cache.blob(''), ref.text, infos.filter((i) => needed.includes(i.path)).reduce((sum, i) => sum + (i.lfs?.size ?? i.size ?? 0), 0));
   for (const path of needed) {
     const info = infos.find((i) => i.path === path);
     if (!info) throw new HubError(`${ref.text}: ${path} is listed by the repo but the hub has no such file at commit ${commit}`, 'E_HUB_NOT_FOUND');
@@ -110,6 +113,31 @@ async function fetchFiles(cache: CachedRepo, ref: HubRef, commit: string, paths:
     };
     await downloadBlob(cache, file, settings.token, reporter, `${ref.text} ${path}`);
     cache.link(commit, path, etag);
+  }
+}
+
+/** Headroom beside the announced sizes: as much again, up to 256 MB (a disk that full is no place to finish a download). */
+const headroom = (bytes: number) => Math.min(bytes, 256 * 1024 * 1024);
+
+/**
+ * Before any byte is fetched: the disk holding the cache has room for what the hub announced
+ * (plus a margin). A 1 TB "model" is refused in a line instead of filling the disk.
+ */
+function checkFreeSpace(dir: string, label: string, bytes: number): void {
+  let probe = dir;
+  while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+  let free: number;
+  try {
+    const stat = fs.statfsSync(probe);
+    free = stat.bavail * stat.bsize;
+  } catch {
+    return; // no statfs here: the download's own ENOSPC handling still applies
+  }
+  if (bytes + headroom(bytes) > free) {
+    throw new HubError(
+      `${label}: needs ${formatDecimalBytes(bytes)} (and ${formatDecimalBytes(headroom(bytes))} to spare) but the disk of the Hugging Face cache (${dir}, HF_HUB_CACHE) has ${formatDecimalBytes(free)} free; free space or point HF_HUB_CACHE at a larger disk`,
+      'E_HUB_NO_SPACE',
+    );
   }
 }
 

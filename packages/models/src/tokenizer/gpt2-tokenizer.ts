@@ -13,10 +13,21 @@ export interface Tokenizer {
   readonly specialTokens?: Readonly<Record<string, number>>;
 }
 
+const END_OF_TEXT = '<|endoftext|>';
+
+/**
+ * As Hugging Face's GPT-2 tokenizer does, `<|endoftext|>` in the text is the special token
+ * (50256) and the text around it is tokenised on its own (gpt-tokenizer refuses it by default,
+ * and its allowedSpecial option does not take for r50k).
+ */
+function encodeWithSpecial(text: string): number[] {
+  return text.split(END_OF_TEXT).flatMap((part, i) => (i > 0 ? [50256, ...r50kEncode(part)] : r50kEncode(part)));
+}
+
 export const gpt2Tokenizer: Tokenizer = {
   name: 'gpt2 (r50k_base)',
   vocabSize: 50257,
-  encode: (text) => r50kEncode(text),
+  encode: encodeWithSpecial,
   decode: (ids) => r50kDecode(ids),
   piece: (id) => r50kRanks[id],
   specialTokens: { '<|endoftext|>': 50256 },

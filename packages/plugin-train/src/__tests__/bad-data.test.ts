@@ -12,11 +12,15 @@ describe('bad data is a one-line error before training', () => {
   fs.writeFileSync(path.join(dir, 'empty.txt'), '');
   fs.writeFileSync(path.join(dir, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x6e, 0x6f, 0x69, 0x72]));
   fs.writeFileSync(path.join(dir, 'short.txt'), 'Only a few words here.');
+  spawnSync('mkfifo', [path.join(dir, 'pipe.txt')]);
+  fs.symlinkSync('/dev/zero', path.join(dir, 'zero.txt'));
   const cases: [string, string, RegExp][] = [
     ['no file matches', 'data: { files: ["corpus/*.txt"] }', /yaml:3:\d+ data\.files\[0\]: no file matches ".*corpus\/\*\.txt"/],
     ['an empty file', 'data: { files: ["empty.txt"] }', /data\.files: .*empty\.txt is empty/],
     ['a file that is not UTF-8', 'data: { files: ["latin1.txt"] }', /data\.files: .*latin1\.txt is not valid UTF-8 text/],
     ['fewer tokens than a window', 'data: { files: ["short.txt"] }', /data: 1 file has 6 tokens, fewer than two windows of batch\.tokens \+ 1 = 33/],
+    ['a FIFO named as data', 'data: { files: ["pipe.txt"] }', /data\.files\[0\]: ".*pipe\.txt" is a FIFO \(named pipe\), not a text file/],
+    ['/dev/zero behind a symlink', 'data: { files: ["zero.txt"] }', /data\.files\[0\]: ".*zero\.txt" is a device, not a text file/],
     ['a synthetic corpus too small for the window', 'data: { synthetic: { sentences: 1 } }', /data: synthetic corpus, 1 sentences .* fewer than two windows/],
   ];
   test.each(cases)('%s', (_label, dataLine, expected) => {

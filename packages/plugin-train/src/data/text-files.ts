@@ -16,15 +16,42 @@ export class DataError extends Error {
   }
 }
 
-/** Files a run may read, in a stable order (a glob's order alone depends on the filesystem). */
+function kindOf(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Files a run may read, in a stable order (a glob's order alone depends on the filesystem).
+ * Each real file once: a symlink (or a symlink loop under the glob) that reaches a file already
+ * matched adds nothing, so training text is never counted twice — and never lands on both sides
+ * of the held-out split.
+ */
 export function matchFiles(patterns: string[]): string[] {
-  const found = new Set<string>();
+  const byIdentity = new Map<string, string>();
   patterns.forEach((pattern, i) => {
     const hits = fg.sync(pattern.replace(/\\/g, '/'), { onlyFiles: true, absolute: true, dot: false, followSymbolicLinks: true });
-    if (!hits.length) throw new DataError(['data', 'files', i], `no file matches "${pattern}"`);
-    for (const h of hits) found.add(h);
+    if (!hits.length) {
+      // A path that exists but is no regular file (a FIFO, /dev/zero): say what it is.
+      let stat: fs.Stats | undefined;
+      try {
+        stat = fs.statSync(pattern);
+      } catch {
+        stat = undefined;
+      }
+      throw new DataError(['data', 'files', i], stat && !stat.isFile() ? `"${pattern}" is ${kindOf(stat)}, not a text file` : `no file matches "${pattern}"`);
+    }
+    for (const h of hits.sort()) {
+      const stat = fs.statSync(h);
+      if (!stat.isFile()) continue;
+      const identity = `${stat.dev}:${stat.ino}`;
+      if (!byIdentity.has(identity)) byIdentity.set(identity, h);
+    }
   });
-  return [...found].sort();
+  return [...new Set(byIdentity.values())].sort();
 }
 
 /** Where tokenised files are cached: $REPSCOPE_CACHE, else ~/.cache/repscope. */
@@ -32,34 +59,106 @@ export function tokenCacheDir(): string {
   return path.join(process.env['REPSCOPE_CACHE'] || path.join(os.homedir(), '.cache', 'repscope'), 'tokens');
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+/** Read and tokenise this much text at a time, so memory follows the token count, not the file size. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
- * A file's tokens (the model's tokenizer), cached by the SHA-256 of its bytes: an unchanged file is never
- * tokenised twice, a changed one never served stale tokens. The file must be UTF-8 and
- * non-empty. Ids < 65536, so the cache stores uint16.
+ * Where a chunk may be cut so that tokenising the pieces gives the tokens of the whole: just
+ * before a newline that follows a non-space. No pre-token runs from a word, number or
+ * punctuation into a newline, and the whitespace token that starts there depends only on what
+ * comes after it. (After a newline would be wrong: "\n\n" at the end of a piece is one token,
+ * in "\n\nThe" two.)
+ */
+function safeCut(text: string): number {
+  for (let i = text.length - 1; i > 0; i--) if (text[i] === '\n' && !/\s/.test(text[i - 1]!)) return i;
+  return -1;
+}
+
+/** Token ids into a growing array that stays compact (2 bytes a token). */
+class TokenBuffer {
+  private data = new Uint16Array(1 << 16);
+  length = 0;
+  push(ids: number[]): void {
+    if (this.length + ids.length > this.data.length) {
+      const grown = new Uint16Array(Math.max(this.data.length * 2, this.length + ids.length));
+      grown.set(this.data.subarray(0, this.length));
+      this.data = grown;
+    }
+    this.data.set(ids, this.length);
+    this.length += ids.length;
+  }
+  take(): Uint16Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/**
+ * A file's tokens (the model's tokenizer), cached by the SHA-256 of its bytes: an unchanged
+ * file is never tokenised twice, a changed one never served stale tokens. The file must be
+ * UTF-8 and non-empty. It is read and tokenised in chunks cut where no token spans the cut,
+ * so a 200 MB file needs about its token array in memory. Ids < 65536: the cache stores uint16.
  */
 export function fileTokens(file: string, configPath: (string | number)[], tokenizer: Tokenizer): Uint16Array {
-  const bytes = fs.readFileSync(file);
-  if (bytes.length === 0) throw new DataError(configPath, `${file} is empty`);
-  const hash = createHash('sha256').update(bytes).digest('hex');
-  const cached = path.join(tokenCacheDir(), `${tokenizer.name.replace(/[^A-Za-z0-9]+/g, '-')}-${hash}.u16`);
-  if (fs.existsSync(cached)) {
-    const raw = fs.readFileSync(cached);
-    if (raw.length % 2 === 0) return new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-  }
-  let text: string;
+  if (tokenizer.vocabSize > 65536) throw new DataError(configPath, `the tokenizer's ${tokenizer.vocabSize} tokens do not fit the uint16 token store; training data supports vocabularies up to 65,536`);
+  const fd = fs.openSync(file, 'r');
   try {
-    text = decoder.decode(bytes);
-  } catch {
-    throw new DataError(configPath, `${file} is not valid UTF-8 text; convert it (e.g. iconv -t UTF-8) or leave it out of data.files`);
+    const hash = createHash('sha256');
+    const chunk = Buffer.alloc(CHUNK_BYTES);
+    for (let n; (n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, null)) > 0; ) hash.update(chunk.subarray(0, n));
+    const size = fs.fstatSync(fd).size;
+    if (size === 0) throw new DataError(configPath, `${file} is empty`);
+    const cached = path.join(tokenCacheDir(), `${tokenizer.name.replace(/[^A-Za-z0-9]+/g, '-')}-${hash.digest('hex')}.u16`);
+    if (fs.existsSync(cached)) {
+      const raw = fs.readFileSync(cached);
+      if (raw.length % 2 === 0) return new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+    }
+    const tokens = tokenizeFile(file, configPath, tokenizer);
+    try {
+      writeFileAtomic(cached, new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength));
+    } catch {
+      /* a read-only cache only costs re-tokenising next time */
+    }
+    return tokens;
+  } finally {
+    fs.closeSync(fd);
   }
-  if (!text.trim()) throw new DataError(configPath, `${file} holds only whitespace`);
-  const tokens = Uint16Array.from(tokenizer.encode(text));
+}
+
+/** The file's tokens, read and tokenised `chunkBytes` at a time (no cache). */
+export function tokenizeFile(file: string, configPath: (string | number)[], tokenizer: Tokenizer, chunkBytes = CHUNK_BYTES): Uint16Array {
+  const fd = fs.openSync(file, 'r');
   try {
-    writeFileAtomic(cached, new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength));
-  } catch {
-    /* a read-only cache only costs re-tokenising next time */
+    return tokenizeStream(fd, file, configPath, tokenizer, chunkBytes);
+  } finally {
+    fs.closeSync(fd);
   }
-  return tokens;
+}
+
+function tokenizeStream(fd: number, file: string, configPath: (string | number)[], tokenizer: Tokenizer, chunkBytes: number): Uint16Array {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const chunk = Buffer.alloc(chunkBytes);
+  const out = new TokenBuffer();
+  let pending = '';
+  let sawText = false;
+  const decode = (bytes: Uint8Array, stream: boolean): string => {
+    try {
+      return decoder.decode(bytes, { stream });
+    } catch {
+      throw new DataError(configPath, `${file} is not valid UTF-8 text; convert it (e.g. iconv -t UTF-8) or leave it out of data.files`);
+    }
+  };
+  for (let position = 0, n; (n = fs.readSync(fd, chunk, 0, chunkBytes, position)) > 0; position += n) {
+    pending += decode(chunk.subarray(0, n), true);
+    sawText ||= pending.trim().length > 0;
+    const cut = safeCut(pending);
+    if (cut > 0) {
+      out.push(tokenizer.encode(pending.slice(0, cut)));
+      pending = pending.slice(cut);
+    }
+  }
+  pending += decode(new Uint8Array(0), false);
+  sawText ||= pending.trim().length > 0;
+  if (!sawText) throw new DataError(configPath, `${file} holds only whitespace`);
+  if (pending) out.push(tokenizer.encode(pending));
+  return out.take();
 }

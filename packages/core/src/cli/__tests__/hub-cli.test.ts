@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GPT2_TINY } from '@repscope/test-support';
-import { checkpointFiles, commitId, MockHub, startMockHub } from '@repscope/test-support';
-import { tempDir } from '../../../test-support/plugin-packages';
+import { checkpointFiles, commitId, MockHub, startMockHub, tmpfsUnavailable, withTmpfs } from '@repscope/test-support';
+import { tempDir, testPluginEntry, writePluginPackage } from '../../../test-support/plugin-packages';
 import { runCliAsync, type CliResult } from '../../../test-support/cli';
 
 const cli = (args: string[], env: Record<string, string>): Promise<CliResult> => runCliAsync(args, env);
@@ -65,5 +65,34 @@ describe('repscope download / cache', () => {
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(pattern)]);
     }
+  });
+
+  test('a file the hub announces as 1 TB is refused before a byte is fetched, naming the cache and its free space', async () => {
+    hub.addRepo('org/huge', { refs: { main: MAIN }, commits: { [MAIN]: checkpointFiles(GPT2_TINY) }, announcedSizes: { 'model.safetensors': 1e12 } });
+    const r = await cli(['download', 'hf:org/huge'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^hf:org\/huge: needs 1\.0 TB \(and [\d.]+ MB to spare\) but the disk of the Hugging Face cache \(.*, HF_HUB_CACHE\) has [\d.]+ k?[MGT]?B free/)]);
+    expect(hub.requests.filter((q) => q.path.startsWith('/cdn/'))).toEqual([]);
+  });
+
+  const tmpfsProblem = tmpfsUnavailable();
+  (tmpfsProblem ? test.skip : test)(`a read-only HF_HUB_CACHE is one line naming it, for download and run${tmpfsProblem ? ` (skipped: ${tmpfsProblem})` : ''}`, async () => {
+    await withTmpfs(16 << 20, { readOnly: true }, async (ro) => {
+      // The cache folder itself on the read-only disk (it exists), then one to be created there.
+      for (const cacheDir of [ro, path.join(ro, 'hub')]) {
+      const cacheEnv = { ...env, HF_HUB_CACHE: cacheDir };
+      const project = tempDir('ro-cache-');
+      writePluginPackage(path.join(project, 'node_modules', 'repscope-plugin-model-probe'), { packageName: 'repscope-plugin-model-probe', entry: testPluginEntry('model-probe-plugin') });
+      fs.writeFileSync(path.join(project, 'exp.yaml'), 'experiment: model-probe\nbackend: cpu\nmodel: { kind: gpt2, weights: "hf:org/gpt2-tiny" }\n');
+      for (const args of [['download', 'hf:org/gpt2-tiny'], ['run', path.join(project, 'exp.yaml'), '--out', path.join(project, 'out')], ['activations', '--model', 'gpt2', '--weights', 'hf:org/gpt2-tiny', '--tokens', '1,2', '--out', path.join(project, 'a.safetensors')]]) {
+        const r = await runCliAsync(args, cacheEnv, project);
+        expect(r.code).toBe(2);
+        expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+        expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/cannot write to the cache .* \(EROFS\); make it writable or point HF_HUB_CACHE at a folder that is/)]);
+        expect(r.stderr).toContain(ro);
+      }
+      expect(fs.existsSync(path.join(project, 'out'))).toBe(false);
+      }
+    });
   });
 });

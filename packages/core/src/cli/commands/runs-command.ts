@@ -4,6 +4,7 @@ import { findPastRuns, flattenConfig, isRunDirectory, keySummaryFields, PastRun,
 import { formatSeconds } from '../../run/progress';
 import { InvalidInputError } from '@repscope/models';
 import { formatScalar, textTable } from '../format';
+import { terminalSafe } from '../../util/terminal-text';
 
 function shortTime(iso: string | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace(/Z$/, '') : '?';
@@ -15,6 +16,7 @@ function relative(p: string): string {
 }
 
 function headline(run: PastRun): string {
+  if (run.problem) return run.problem;
   return keySummaryFields(run.summary)
     .filter(([, v]) => typeof v === 'number' || typeof v === 'boolean')
     .slice(0, 3)
@@ -29,7 +31,7 @@ export async function runsCommand(dir: string | undefined, opts: { json?: boolea
   if (opts.json) {
     process.stdout.write(
       JSON.stringify(
-        runs.map((r) => ({ path: r.path, experiment: r.experiment, name: r.name, status: r.status, startedAt: r.startedAt ?? null, durationSeconds: r.durationSeconds ?? null, summary: Object.fromEntries(keySummaryFields(r.summary)) })),
+        runs.map((r) => ({ path: r.path, experiment: r.experiment, name: r.name, status: r.status, ...(r.problem ? { problem: r.problem } : {}), startedAt: r.startedAt ?? null, durationSeconds: r.durationSeconds ?? null, summary: Object.fromEntries(keySummaryFields(r.summary)) })),
         null,
         2,
       ) + '\n',
@@ -84,7 +86,7 @@ export async function compareCommand(dirs: string[], opts: { json?: boolean }): 
     return 0;
   }
   const labels = runs.map((_, i) => `#${i + 1}`);
-  const out: string[] = runs.map((r, i) => `${labels[i]}  ${r.experiment} · ${r.name}  ${relative(r.path)}`);
+  const out: string[] = runs.map((r, i) => terminalSafe(`${labels[i]}  ${r.experiment} · ${r.name}  ${relative(r.path)}`));
   out.push('');
   out.push(differs.length ? `config: ${differs.length} key(s) differ` : 'config: identical (apart from name)');
   if (differs.length) out.push(textTable(['key', ...labels], differs.map((k) => [k, ...configs.map((c) => cell(c.get(k), true))])));

@@ -54,4 +54,18 @@ describe('progress', () => {
     p.stop();
     expect(out.lines()).toEqual(['[run] step 3/10 loss 0.50000 elapsed 2s eta 4s', '[run] step 3/10 loss 0.50000 elapsed 2s stopped']);
   });
+
+  test('lines: metrics logged before the progress starts print nothing, and elapsed counts from the start', () => {
+    let t = 1_765_000_000_000; // a real clock: epoch milliseconds
+    const out = capture();
+    const p = createProgress('lines', '[run]', out.stream, 1000, () => t);
+    t += 5000;
+    p.update(1);
+    expect(out.lines()).toEqual([]);
+    p.start(4);
+    t += 2000;
+    p.update(2);
+    p.stop();
+    expect(out.lines()).toEqual(['[run] step 2/4 elapsed 2s eta 2s', '[run] step 2/4 elapsed 2s stopped']);
+  });
 });

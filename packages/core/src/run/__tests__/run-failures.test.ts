@@ -19,8 +19,9 @@ async function run(config: string, overrides: string[] = [], extra: Plugin<Recor
   const resolved = await resolveExperiment(loadRawConfig(file, parseOverrides(overrides)), testEnvironment(extra));
   const outcome = await runExperiment(resolved, { outDir: path.join(dir, 'run'), ...quiet });
   const has = (name: string) => fs.existsSync(path.join(outcome.dir, name));
-  const json = (name: string) => JSON.parse(fs.readFileSync(path.join(outcome.dir, name), 'utf8'));
-  return { outcome, has, json };
+  const read = (name: string) => fs.readFileSync(path.join(outcome.dir, name), 'utf8');
+  const json = (name: string) => JSON.parse(read(name));
+  return { outcome, has, json, read };
 }
 
 const saturating = [saturatingPlugin as unknown as Plugin<Record<string, unknown>>];
@@ -105,6 +106,24 @@ describe('the report step', () => {
     expect(outcome.error!.split('\n')[0]).toBe('plugin "bad-call": ctx.report.addText(title, text, preformatted?): text must be a string (got undefined)');
     expect(has('summary.json')).toBe(false);
     expect(json('status.json').status).toBe('failed');
+  });
+
+  test('a plot with a javascript: link renders without it; the run completes (vega used to crash the process)', async () => {
+    const spec = { data: { values: [{ a: 1 }] }, mark: { type: 'point', href: 'javascript:alert(1)' }, encoding: { x: { field: 'a', type: 'quantitative' }, href: { value: 'data:text/html,<script>x</script>' } } };
+    const plugin = brokenReport('linked-plot', (ctx) => ctx.report.addPlot('links', spec));
+    const { outcome, has, read } = await run('experiment: linked-plot\nbackend: cpu\n', [], [plugin]);
+    expect(outcome.status).toBe('completed');
+    expect(has('report.html')).toBe(true);
+    expect(read('report.html')).not.toMatch(/javascript:|data:text\/html/);
+    expect(read('report.html')).toContain('<svg');
+  });
+
+  test('a plot that would load a file into the report fails the run at the call, naming plugin and key', async () => {
+    const plugin = brokenReport('file-plot', (ctx) => ctx.report.addPlot('leak', { data: { url: 'file:///etc/hostname' }, mark: 'text', encoding: { text: { field: 'data' } } }));
+    const { outcome, has } = await run('experiment: file-plot\nbackend: cpu\n', [], [plugin]);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error!.split('\n')[0]).toBe('plugin "file-plot": ctx.report.addPlot(title, spec): spec must carry its data inline (data.values): spec.data.url would load a file or URL into the report');
+    expect(has('summary.json')).toBe(false);
   });
 
   test('a report that cannot render fails the run: status failed, no summary.json, the numbers kept in status.json', async () => {

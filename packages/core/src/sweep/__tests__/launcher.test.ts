@@ -1,4 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { submitSlurmSweep } from '../slurm/submit';
 import { ConfigError } from '../../config/config-error';
 import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
 import { testEnvironment } from '../../../test-support/environment';
@@ -23,6 +25,17 @@ describe('launcher settings and the Slurm batch script', () => {
     ]);
     expect(() => mergeLauncherFlags({}, { partition: 'cpu\n#SBATCH --uid=0' })).toThrow(/^option --partition launcher.partition: must match/);
     expect(mergeLauncherFlags({ partition: 'a', mem: '4G' }, { partition: 'b', cpusPerTask: 4 })).toEqual({ partition: 'b', mem: '4G', cpusPerTask: 4 });
+  });
+
+  test('a submission refused for its launcher settings or its folder name creates nothing', async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir, 's.yaml', BASE);
+    const badPartition = path.join(dir, 'out-a');
+    await expect(submitSlurmSweep(file, { overrides: [], axes: [], outDir: badPartition, flags: { partition: 'cpu\n#SBATCH --uid=0' }, dryRun: true }, testEnvironment())).rejects.toThrow(/--partition/);
+    expect(fs.existsSync(badPartition)).toBe(false);
+    const spaced = path.join(dir, 'out b');
+    await expect(submitSlurmSweep(file, { overrides: [], axes: [], outDir: spaced, flags: {}, dryRun: true }, testEnvironment())).rejects.toThrow(/must not contain spaces/);
+    expect(fs.existsSync(spaced)).toBe(false);
   });
 
   test('a job config leaves the launcher block out, so changing the partition keeps finished jobs finished', async () => {

@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '@repscope/models';
+import { readFolderText } from '../../util/read-json';
 
 export interface Submission {
   jobId: string;
@@ -15,8 +15,9 @@ export function slurmDir(outDir: string): string {
 
 /** DIR/slurm/submissions.json: every array submitted for this sweep, oldest first. */
 export function readSubmissions(outDir: string): Submission[] {
+  const text = readFolderText(path.join(slurmDir(outDir), 'submissions.json')).value;
   try {
-    const parsed = JSON.parse(fs.readFileSync(path.join(slurmDir(outDir), 'submissions.json'), 'utf8')) as unknown;
+    const parsed = text === undefined ? [] : (JSON.parse(text) as unknown);
     return Array.isArray(parsed) ? parsed.filter((s): s is Submission => !!s && typeof s.jobId === 'string' && /^\d+$/.test(s.jobId) && Array.isArray(s.jobs)) : [];
   } catch {
     return [];

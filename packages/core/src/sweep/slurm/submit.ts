@@ -7,7 +7,7 @@ import { folderLockHolder } from '../../util/folder-lock';
 import { SweepFiles } from '../aggregate';
 import { jobLockDir } from '../job-state';
 import { LauncherSettings, mergeLauncherFlags } from '../launcher';
-import { prepareSweep, SweepOptions } from '../run-sweep';
+import { prepareSweep, SweepOptions, SweepPlan } from '../run-sweep';
 import { arraySpec } from './array-spec';
 import { renderBatchScript } from './batch-script';
 import { queuedTasks, slurmCommand } from './slurm-commands';
@@ -40,12 +40,17 @@ export interface SlurmSubmitResult {
  */
 export async function submitSlurmSweep(file: string, options: SlurmSubmitOptions, env: ResolveEnvironment): Promise<SlurmSubmitResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const { plan, manifest, lock } = await prepareSweep(file, options, env);
-  try {
-    const settings = mergeLauncherFlags(plan.launcher, options.flags);
+  // Launcher settings and the folder's name are checked before the sweep folder exists: a
+  // refused submission leaves nothing behind.
+  const checkPlan = (plan: SweepPlan): void => {
+    mergeLauncherFlags(plan.launcher, options.flags);
     if (/[\s%]/.test(plan.outDir) || /\s/.test(process.cwd())) {
       throw new InvalidInputError(`${plan.outDir}: a Slurm sweep folder (and the current folder) must not contain spaces, newlines or %, which #SBATCH lines cannot carry`, 'E_SLURM_PATH');
     }
+  };
+  const { plan, manifest, lock } = await prepareSweep(file, { ...options, checkPlan }, env);
+  try {
+    const settings = mergeLauncherFlags(plan.launcher, options.flags);
     const submissions = readSubmissions(plan.outDir);
     const queued = queuedTasks(submissions.map((s) => s.jobId));
     const finished = plan.jobs.filter((p) => fs.existsSync(path.join(p.dir, 'summary.json'))).map((p) => p.job.index);

@@ -1,5 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { openRegularFile, readRegularFile, UnsafeFileError } from '../../util/regular-file';
+
+export { openRegularFile, UnsafeFileError };
 
 /**
  * File access for untrusted checkpoints: only regular files are opened (a FIFO or a device
@@ -7,55 +10,9 @@ import * as path from 'node:path';
  * file a checkpoint names must resolve — after symlinks — inside the checkpoint's folder.
  */
 
-export class UnsafeFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnsafeFileError';
-  }
-}
-
-function kindOf(stat: fs.Stats): string {
-  if (stat.isDirectory()) return 'a folder';
-  if (stat.isFIFO()) return 'a FIFO (named pipe)';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
-
-/**
- * Open for reading and refuse anything but a regular file. O_NONBLOCK makes opening a FIFO
- * return at once instead of waiting for a writer; fstat on the open descriptor then decides,
- * so a file swapped between a check and the open cannot slip through.
- */
-export function openRegularFile(file: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UnsafeFileError(`${file}: ${code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
-  }
-  const stat = fs.fstatSync(fd);
-  if (!stat.isFile()) {
-    fs.closeSync(fd);
-    throw new UnsafeFileError(`${file}: is ${kindOf(stat)}, expected a regular file`);
-  }
-  return fd;
-}
-
 /** A JSON object from a regular file of at most `maxBytes`. */
 export function readJsonObject(file: string, maxBytes: number): Record<string, unknown> {
-  const fd = openRegularFile(file);
-  let text: string;
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size > maxBytes) throw new UnsafeFileError(`${file}: ${size} bytes is more than the ${maxBytes} a checkpoint's JSON file may have`);
-    const buf = Buffer.alloc(size);
-    const read = fs.readSync(fd, buf, 0, size, 0);
-    text = buf.subarray(0, read).toString('utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
+  const text = readRegularFile(file, maxBytes, "checkpoint's JSON file").toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);

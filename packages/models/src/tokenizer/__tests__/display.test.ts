@@ -18,3 +18,12 @@ describe('token display', () => {
     expect(cut).toMatch(/^(⟨0x[0-9A-F]{2}⟩)+The$/);
   });
 });
+
+describe('GPT-2 special tokens in text', () => {
+  test('<|endoftext|> in text is the special token 50256, as Hugging Face tokenises it, not an error', () => {
+    expect(gpt2Tokenizer.encode('a <|endoftext|> b')).toEqual([64, 220, 50256, 275]);
+    expect(gpt2Tokenizer.encode('<|endoftext|>')).toEqual([50256]);
+    expect(gpt2Tokenizer.decode(gpt2Tokenizer.encode('x<|endoftext|>y'))).toBe('x<|endoftext|>y');
+    expect(gpt2Tokenizer.specialTokens).toEqual({ '<|endoftext|>': 50256 });
+  });
+});
