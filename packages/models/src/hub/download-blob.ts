@@ -59,9 +59,8 @@ export async function downloadBlob(cache: CachedRepo, file: HubFile, token: stri
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOSPC' || code === 'EDQUOT') {
           // A full disk will not finish this file on a resume either: give the space back.
-          const had = sizeOf(partial);
           fs.rmSync(partial, { force: true });
-          throw new HubError(`${label}: the disk filled up after ${had} of ${file.size} bytes (${code}); the partial file was removed to give the space back — free space, or point HF_HUB_CACHE at a larger disk, and run again`, 'E_HUB_DISK_FULL');
+          throw Object.assign(err as Error, { partialRemoved: true });
         }
         if (attempt + 1 >= HUB_ATTEMPTS || !isNetworkFailure(err)) throw err;
         reporter.finish();

@@ -42,7 +42,8 @@ export function hubFailure(err: unknown, ref: string, settings: HubSettings, wha
   }
   const code = networkCode(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new HubError(`${subject}: disk full while writing to ${settings.cacheDir}; free space or point HF_HUB_CACHE at a larger disk`, 'E_HUB_DISK_FULL');
+    const removed = (err as { partialRemoved?: boolean }).partialRemoved ? '; the partial download was removed to give the space back' : '';
+    return new HubError(`${subject}: disk full while writing to ${settings.cacheDir}${removed} — free space or point HF_HUB_CACHE at a larger disk`, 'E_HUB_DISK_FULL');
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new HubError(`${subject}: cannot write to the cache ${settings.cacheDir} (${code}); make it writable or point HF_HUB_CACHE at a folder that is`, 'E_HUB_CACHE_ACCESS');

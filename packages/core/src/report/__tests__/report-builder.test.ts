@@ -29,7 +29,7 @@ describe('ctx.report checks its arguments when called', () => {
     [() => report.addTable('t', ['a'], [[1], [{}]] as never), 'rows row 1 must be an array of strings, numbers, booleans or null (got an array of 1)'],
     [() => report.addImage('t', 'a.png', undefined, -1), 'width must be a positive number of pixels or absent (got number -1)'],
     [() => report.addImages('t', ['a.png'] as never), 'items item 0 must be { path: string, caption?: string } (got "a.png")'],
-    [() => report.addPlot('t', 'spec' as never), 'ctx.report.addPlot(title, spec): spec must be an object (got "spec")'],
+    [() => report.addPlot('t', 'spec' as never), 'ctx.report.addPlot(title, spec): spec must be a vega-lite spec object (got "spec")'],
   ])('a wrong call fails at once with a message naming plugin, method and argument (%#)', (fn, message) => {
     expect(call(fn)).toContain(message);
   });

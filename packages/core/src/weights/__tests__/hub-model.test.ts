@@ -219,8 +219,9 @@ describe('hf: models from the hub', () => {
     const blobs = path.join(settings.cacheDir, 'models--openai-community--gpt2-tiny', 'blobs');
     fs.mkdirSync(blobs, { recursive: true });
     fs.symlinkSync('/dev/full', path.join(blobs, `${sha256(weights)}.incomplete`));
-    await expectHubError(ensure('hf:openai-community/gpt2-tiny'), 'E_HUB_DISK_FULL', /^hf:openai-community\/gpt2-tiny: disk full while writing to .*; free space or point HF_HUB_CACHE at a larger disk$/);
+    await expectHubError(ensure('hf:openai-community/gpt2-tiny'), 'E_HUB_DISK_FULL', /^hf:openai-community\/gpt2-tiny: disk full while writing to .*; the partial download was removed to give the space back — free space or point HF_HUB_CACHE at a larger disk$/);
     expect(fs.existsSync(path.join(blobs, sha256(weights)))).toBe(false);
+    expect(fs.readdirSync(blobs).filter((f) => f.endsWith('.incomplete'))).toEqual([]);
   });
 
   test('config helpers: every nested weights: hf: is fetched once, then mapped to its snapshot folder', async () => {
