@@ -34,7 +34,8 @@ export function environmentInfo(backend: BackendInfo, plugin: { name: string; ve
   return {
     backend: { name: backend.name, tfName: backend.tfName, version: backend.version, threads: backend.threads ?? null, skipped: backend.skipped, adapter: backend.adapter ?? null },
     repscope: build.version,
-    repscopeCommit: build.commit,
+    // repscope's own commit (the key the run-directory contract names), never the run folder's.
+    gitCommit: build.commit,
     plugin,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
