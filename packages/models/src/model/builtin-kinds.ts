@@ -3,9 +3,10 @@ import { hybridKind } from './hybrid/kind';
 import { fcnetKind, mlpKind } from './mlp/kind';
 import type { ModelKind } from './types';
 import { vitKind } from './vit/kind';
+import { llamaFamilyKind, qwen2Kind, qwen3Kind } from './llama/kind';
 
 /** Every model kind this library ships, in the order `repscope models` lists them. */
-export const BUILTIN_MODEL_KINDS: readonly ModelKind[] = [gpt2Kind, fcnetKind, mlpKind, vitKind, hybridKind] as ModelKind[];
+export const BUILTIN_MODEL_KINDS: readonly ModelKind[] = [gpt2Kind, fcnetKind, mlpKind, vitKind, hybridKind, llamaFamilyKind, qwen2Kind, qwen3Kind] as ModelKind[];
 
 /** The built-in kind named `kind`, or undefined. */
 export function builtinModelKind(kind: string): ModelKind | undefined {
