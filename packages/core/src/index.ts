@@ -28,7 +28,7 @@ export { isTokenModel, isImageModel, isCausal, isTrainableTokenModel, ModelCheck
 export { displayToken, displayTokens, displayBytes, decodeText } from '@repscope/models';
 export { readSafetensorsHeader, readTensorF32, writeSafetensors, encodeSafetensors } from '@repscope/models';
 export { encodePng, decodePng, readImageFile } from '@repscope/models';
-export { Rng, Registry, UserFacingError, InvalidInputError, writeFileAtomic, writeJsonAtomic } from '@repscope/models';
+export { Rng, Registry, UserFacingError, InvalidInputError, writeFileAtomic, writeJsonAtomic, describeFileKind } from '@repscope/models';
 /** The TensorFlow.js instance repscope runs on; plugins should use this one (one engine, one backend). */
 export * as tf from '@tensorflow/tfjs';
 

@@ -71,5 +71,5 @@ export type { JsonSchema } from './util/json-schema';
 export { encodePng, decodePng } from './util/png';
 export type { FloatImage } from './util/png';
 export { readImageFile } from './util/image-file';
-export { openRegularFile, readRegularFile, UnsafeFileError } from './util/regular-file';
+export { describeFileKind, openRegularFile, readRegularFile, UnsafeFileError } from './util/regular-file';
 export { makeFolder } from './util/make-folder';

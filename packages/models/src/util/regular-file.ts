@@ -13,7 +13,8 @@ export class UnsafeFileError extends Error {
   }
 }
 
-function kindOf(stat: fs.Stats): string {
+/** What a path that is not a regular file is, in words ("a FIFO (named pipe)", "a device", …). */
+export function describeFileKind(stat: fs.Stats): string {
   if (stat.isDirectory()) return 'a folder';
   if (stat.isFIFO()) return 'a FIFO (named pipe)';
   if (stat.isSocket()) return 'a socket';
@@ -37,7 +38,7 @@ export function openRegularFile(file: string): number {
   const stat = fs.fstatSync(fd);
   if (!stat.isFile()) {
     fs.closeSync(fd);
-    throw new UnsafeFileError(`${file}: is ${kindOf(stat)}, expected a regular file`);
+    throw new UnsafeFileError(`${file}: is ${describeFileKind(stat)}, expected a regular file`);
   }
   return fd;
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fg from 'fast-glob';
-import { writeFileAtomic, type Tokenizer } from '@repscope/core';
+import { describeFileKind, writeFileAtomic, type Tokenizer } from '@repscope/core';
 
 /** A data problem found before training: one line, at a config path. */
 export class DataError extends Error {
@@ -14,14 +14,6 @@ export class DataError extends Error {
     super(message);
     this.name = 'DataError';
   }
-}
-
-function kindOf(stat: fs.Stats): string {
-  if (stat.isDirectory()) return 'a folder';
-  if (stat.isFIFO()) return 'a FIFO (named pipe)';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
-  return 'not a regular file';
 }
 
 /**
@@ -42,7 +34,7 @@ export function matchFiles(patterns: string[]): string[] {
       } catch {
         stat = undefined;
       }
-      throw new DataError(['data', 'files', i], stat && !stat.isFile() ? `"${pattern}" is ${kindOf(stat)}, not a text file` : `no file matches "${pattern}"`);
+      throw new DataError(['data', 'files', i], stat && !stat.isFile() ? `"${pattern}" is ${describeFileKind(stat)}, not a text file` : `no file matches "${pattern}"`);
     }
     for (const h of hits.sort()) {
       const stat = fs.statSync(h);
