@@ -3,3 +3,4 @@ export * from './mock-hub';
 export * from './tmpfs';
 export * from './config-fuzz';
 export * from './temp-dir';
+export * from './peak-rss';

@@ -8,7 +8,7 @@ import { PluginCatalog } from '../../plugin/catalog';
 import type { Plugin } from '../../plugin/types';
 import { CLI_BIN, tempDir, writePluginPackage, testPluginEntry } from '../../../test-support/plugin-packages';
 import modelProbePlugin from '../../../test-support/plugins/model-probe-plugin';
-import { GPT2_TINY, useBackend } from '@repscope/test-support';
+import { GPT2_TINY, PEAK_RSS_KIB_SOURCE, useBackend } from '@repscope/test-support';
 import { InvalidInputError } from '@repscope/models';
 import { Rng } from '@repscope/models';
 import { readSafetensorsHeader, readTensorF32 } from '@repscope/models';
@@ -247,7 +247,7 @@ describe('seeded checkpoint fuzzing', () => {
 
   test('the CLI: exit 2, one line, no run folder, bounded memory, nothing read outside (one case per kind)', async () => {
     const probe = path.join(root, 'rss-probe.js');
-    fs.writeFileSync(probe, "process.on('exit', () => require('fs').writeFileSync(process.env.RSS_OUT, String(process.resourceUsage().maxRSS)));\n");
+    fs.writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(process.env.RSS_OUT, String(${PEAK_RSS_KIB_SOURCE})));\n`);
     const chosen = ['header', 'index', 'traversal', 'config'].flatMap((k) => cases.filter((c) => c.category === k).slice(-1));
     chosen.push(...cases.filter((c) => /too big for memory|17 MB|model.safetensors is a FIFO/.test(c.name)));
     const results = await Promise.all(

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startCli } from '../../../test-support/cli';
-import { FuzzCase, fixedCases, fuzzCases } from '@repscope/test-support';
+import { FuzzCase, fixedCases, fuzzCases, PEAK_RSS_KIB_SOURCE } from '@repscope/test-support';
 import { quadraticEntry, tempDir, writePluginPackage } from '../../../test-support/plugin-packages';
 
 /**
@@ -23,7 +23,7 @@ const before = Object.getOwnPropertyNames(Object.prototype).sort().join(',');
 process.on('exit', () => {
   const probe = {};
   const polluted = Object.getOwnPropertyNames(Object.prototype).sort().join(',') !== before || probe.polluted !== undefined || probe.x !== undefined;
-  fs.writeFileSync(process.env.REPSCOPE_PROBE_OUT, JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024, polluted }));
+  fs.writeFileSync(process.env.REPSCOPE_PROBE_OUT, JSON.stringify({ maxRssMb: ${PEAK_RSS_KIB_SOURCE} / 1024, polluted }));
 });
 `;
 

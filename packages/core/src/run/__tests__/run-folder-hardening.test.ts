@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from '../../../test-support/cli';
 import { quadraticProject } from '../../../test-support/plugin-packages';
+import { PEAK_RSS_KIB_SOURCE } from '@repscope/test-support';
 import { spreadsheetSafe, writeSweepFiles } from '../../sweep/write-sweep-files';
 import { terminalSafe } from '../../util/terminal-text';
 
@@ -24,7 +25,7 @@ function twoRuns(): string {
 function measured(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string; peakMB: number; ms: number } {
   const rssFile = path.join(cwd, `rss-${Date.now()}`);
   const probe = path.join(cwd, 'rss-probe.js');
-  fs.writeFileSync(probe, "process.on('exit', () => require('fs').writeFileSync(process.env.RSS_OUT, String(process.resourceUsage().maxRSS)));\n");
+  fs.writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(process.env.RSS_OUT, String(${PEAK_RSS_KIB_SOURCE})));\n`);
   const started = Date.now();
   const r = spawnSync(process.execPath, ['--require', probe, path.resolve(__dirname, '..', '..', '..', 'dist', 'cli', 'bin.js'), ...args], {
     cwd,
