@@ -10,7 +10,8 @@ import { retryingFetch } from './hub-fetch';
 import type { HubRef } from './hub-ref';
 import { COMMIT_PATTERN } from './hub-ref';
 import { hubSettings, HubSettings } from './hub-settings';
-import { CONFIG_FILE, filesToFetch, PREPROCESSOR, SHARD_INDEX, shardsOf, SINGLE_WEIGHTS } from './model-files';
+import { CONFIG_FILE, filesToFetch, PREPROCESSOR, SHARD_INDEX, shardsOf, SINGLE_WEIGHTS, TOKENIZER_FILES } from './model-files';
+import { MAX_TOKENIZER_JSON_BYTES } from '../tokenizer/hf-tokenizer';
 
 export interface HubHeaders {
   /** A folder laid out like the snapshot: JSON files whole, each safetensors file as its header with the data left sparse. */
@@ -43,8 +44,9 @@ export async function fetchHubHeaders(ref: HubRef, settings: HubSettings = hubSe
     let bytesFetched = 0;
     let bytesInModel = 0;
     const files = filesToFetch(info.filePaths ?? [], ref.text);
-    for (const file of files.filter((f) => f === CONFIG_FILE || f === SHARD_INDEX || f === PREPROCESSOR)) {
-      const body = await getRange(url(file), headers(), MAX_CHECKPOINT_JSON_BYTES, `${ref.text} ${file}`);
+    // JSON side files whole: config, index, preprocessor, and the tokenizer (plugins measure text with it).
+    for (const file of files.filter((f) => f === CONFIG_FILE || f === SHARD_INDEX || f === PREPROCESSOR || TOKENIZER_FILES.includes(f))) {
+      const body = await getRange(url(file), headers(), TOKENIZER_FILES.includes(file) ? MAX_TOKENIZER_JSON_BYTES : MAX_CHECKPOINT_JSON_BYTES, `${ref.text} ${file}`);
       fs.writeFileSync(path.join(dir, file), body.bytes);
       bytesFetched += body.bytes.length;
       bytesInModel += body.bytes.length;

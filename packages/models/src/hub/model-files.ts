@@ -5,6 +5,8 @@ export const CONFIG_FILE = 'config.json';
 export const SINGLE_WEIGHTS = 'model.safetensors';
 export const SHARD_INDEX = 'model.safetensors.index.json';
 export const PREPROCESSOR = 'preprocessor_config.json';
+/** The tokenizer a model ships, fetched when the repo has it (text input goes through it). */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 
 /** Index files are small; a larger one is not an index (and would be read whole). */
 const MAX_INDEX_BYTES = 64 << 20;
@@ -32,6 +34,7 @@ export function filesToFetch(siblings: string[], ref: string): string[] {
     );
   }
   if (has.has(PREPROCESSOR)) files.push(PREPROCESSOR);
+  for (const f of TOKENIZER_FILES) if (has.has(f)) files.push(f);
   return files;
 }
 

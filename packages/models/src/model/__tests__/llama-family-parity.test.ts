@@ -70,6 +70,26 @@ describe.each(FAMILIES)('%s matches the reference implementation', (family) => {
   });
 });
 
+describe('the tokenizer comes with the checkpoint (tokenizer.json through tokenizers.js)', () => {
+  test.each(['llama', 'qwen3'])('%s: the sentence encodes to the ids the reference used, and decodes back', async (family) => {
+    const meta = JSON.parse(fs.readFileSync(path.join(dirOf(family), 'expected.json'), 'utf8')) as { sentence: string; token_ids: number[] };
+    const shape = builtinModelKind(family)!.resolve!({ kind: family, weights: dirOf(family), head: false });
+    expect(shape.tokenizer).toBeDefined();
+    expect(shape.tokenizer!.encode(meta.sentence)).toEqual(meta.token_ids);
+    expect(shape.tokenizer!.decode(meta.token_ids)).toBe(meta.sentence);
+    const model = await load(family, false);
+    try {
+      expect(model.tokenizer!.encode(meta.sentence)).toEqual(meta.token_ids);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('a folder without tokenizer.json has no tokenizer (text is then refused before a run)', () => {
+    expect(builtinModelKind('qwen2')!.resolve!({ kind: 'qwen2', weights: dirOf('qwen2'), head: false }).tokenizer).toBeUndefined();
+  });
+});
+
 describe('Llama-shaped kinds refuse what they do not compute', () => {
   test('an unknown rope_scaling type, softcapping and a checkpoint of another family are one line each', () => {
     const kind = builtinModelKind('llama')!;

@@ -1,4 +1,8 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { checkpointTokenizer } from '../../tokenizer/hf-tokenizer';
+import type { Tokenizer } from '../../tokenizer/gpt2-tokenizer';
+import { optionalInside, trustRoot } from '../checkpoint/safe-files';
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { matchTensors } from '../checkpoint/checkpoint';
 import { openWithConfig } from '../checkpoint/open-with-config';
@@ -36,7 +40,27 @@ function optionsSchema(family: LlamaFamily) {
   };
 }
 
+/** Parsed tokenizers by file and modification time: a sweep resolves the same checkpoint once per job. */
+const tokenizers = new Map<string, Tokenizer>();
+
+/** The tokenizer.json beside the weights (inside the checkpoint's folder), if there is one. */
+function folderTokenizer(weights: string): Tokenizer | undefined {
+  const dir = fs.statSync(weights).isDirectory() ? weights : path.dirname(weights);
+  const root = trustRoot(dir);
+  const file = optionalInside(dir, 'tokenizer.json', root);
+  if (!file) return undefined;
+  const config = optionalInside(dir, 'tokenizer_config.json', root);
+  const key = [file, config].map((f) => (f ? `${fs.realpathSync(f)}@${fs.statSync(f).mtimeMs}` : '-')).join('|');
+  let tokenizer = tokenizers.get(key);
+  if (!tokenizer) {
+    tokenizer = checkpointTokenizer(file, config);
+    tokenizers.set(key, tokenizer);
+  }
+  return tokenizer;
+}
+
 interface LlamaPlan {
+  tokenizer?: Tokenizer;
   config: LlamaConfig;
   depth: number;
   ckpt?: Checkpoint;
@@ -63,12 +87,14 @@ function plan(family: LlamaFamily, spec: LlamaSpec): LlamaPlan {
       })
     : undefined;
   if (names && spec.head && !config.tieWordEmbeddings && !names.has('lm_head.weight')) throw new ModelCheckError(['weights'], `${spec.weights}: config.json says the LM head is untied, but there is no lm_head.weight`);
+  const tokenizer = spec.weights ? about(['weights'], () => folderTokenizer(spec.weights!)) : undefined;
   return {
     config,
     depth,
     ckpt,
     names,
-    shape: { kind: family, inputSpace: 'embeddings', dModel: config.hidden, depth, layers: config.layers, vocabSize: config.vocabSize, maxPositions: config.maxPositions, parameterCount: memory.count, parameterBytes: memory.bytes },
+    tokenizer,
+    shape: { kind: family, inputSpace: 'embeddings', dModel: config.hidden, depth, layers: config.layers, vocabSize: config.vocabSize, tokenizer, maxPositions: config.maxPositions, parameterCount: memory.count, parameterBytes: memory.bytes },
   };
 }
 
@@ -113,6 +139,7 @@ function llamaKind(family: LlamaFamily, description: string): ModelKind<LlamaSpe
         finalNorm: spec.finalNorm ?? true,
         description: `${family} ${spec.weights ? `weights ${spec.weights}` : `untrained (seed ${seed})`}, ${p.depth}/${p.config.layers} blocks, ${head}`,
         embeddingId: identity,
+        tokenizer: p.tokenizer,
       });
       deps.log(`model: ${model.description} (${((Date.now() - started) / 1000).toFixed(1)}s to ${p.ckpt ? 'load' : 'initialise'})`);
       return model;
