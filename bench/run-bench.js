@@ -54,8 +54,20 @@ function findTorchPython() {
   return undefined;
 }
 
+/**
+ * PyTorch at its best on this machine: OpenBLAS picks its own kernel core. Some machines here
+ * set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (older OpenBLAS builds misdetect their CPUs); they
+ * slow a current OpenBLAS down, so they are unset for the PyTorch commands alone.
+ */
+function torchEnv() {
+  const env = { ...process.env };
+  delete env['OPENBLAS_CORETYPE'];
+  delete env['OPENBLAS_L2_SIZE'];
+  return env;
+}
+
 function runCase(cmd, argv) {
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 30 * 60 * 1000 });
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 30 * 60 * 1000, ...(cmd === process.execPath ? {} : { env: torchEnv() }) });
   if (r.status !== 0) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-1)[0] };
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -83,12 +95,15 @@ function main() {
     );
   }
   const blas = rows.find((r) => r.pt?.blas)?.pt.blas;
+  const core = rows.find((r) => r.pt?.openblasCore)?.pt.openblasCore;
+  const forced = rows.find((r) => r.pt?.forcedCore)?.pt.forcedCore;
+  if (torch) console.log(forced ? `\x1b[31mPyTorch ran with OPENBLAS_CORETYPE=${forced}: ratios not judged\x1b[0m` : `OpenBLAS core selected: ${core ?? 'not OpenBLAS'}`);
   const backendName = rows.find((r) => r.js.backend)?.js.backend ?? backend;
   const threads = rows.find((r) => r.js.threads)?.js.threads;
   const adapter = rows.find((r) => r.js.adapter)?.js.adapter;
   const table = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end.`,
-    `TF.js backend: ${backendName}${threads ? ` (${threads} threads)` : ''}${adapter ? ` on ${adapter.vendor} ${adapter.architecture}, ${adapter.device}, driver ${adapter.driver}` : ''}. ${torch ? `PyTorch ${torch.version} CPU, 2 threads, parameters frozen, BLAS: ${blas ?? 'unknown'}.` : 'PyTorch not available.'}`,
+    `TF.js backend: ${backendName}${threads ? ` (${threads} threads)` : ''}${adapter ? ` on ${adapter.vendor} ${adapter.architecture}, ${adapter.device}, driver ${adapter.driver}` : ''}. ${torch ? `PyTorch ${torch.version} CPU, 2 threads, parameters frozen, BLAS: ${blas ?? 'unknown'}, OpenBLAS core ${core ?? 'n/a'} (its own choice: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for PyTorch).` : 'PyTorch not available.'}`,
     'Median ms per step (forward to O_l, L1 to a target, input gradient, SGD update); 5-token input; peak RSS of the case\'s process.',
     '',
     '| case | TF.js ms/step | PyTorch ms/step | ratio | target | TF.js peak RSS | PyTorch peak RSS |',

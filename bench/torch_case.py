@@ -4,6 +4,7 @@ An independent minimal GPT-2 / ViT-stem implementation (random weights, frozen),
 benchmark needs nothing but Debian's python3-torch. Prints one JSON line.
 """
 import json
+import os
 import math
 import resource
 import sys
@@ -105,6 +106,21 @@ def blas_library():
         return 'unknown'
 
 
+def openblas_core():
+    """The kernel core OpenBLAS selected for this CPU (openblas_get_corename), or None without OpenBLAS."""
+    import ctypes
+    try:
+        with open('/proc/self/maps') as maps:
+            paths = sorted({line.split()[-1] for line in maps if 'openblas' in line.lower() and '/' in line})
+        for lib in paths:
+            fn = ctypes.CDLL(lib).openblas_get_corename
+            fn.restype = ctypes.c_char_p
+            return fn().decode()
+    except (OSError, AttributeError):
+        pass
+    return None
+
+
 def main():
     case = json.loads(sys.argv[1])
     torch.manual_seed(0)
@@ -139,7 +155,7 @@ def main():
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({'msPerStep': times[len(times) // 2], 'steps': len(times), 'peakRssMB': rss_mb, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_library()}))
+    print(json.dumps({'msPerStep': times[len(times) // 2], 'steps': len(times), 'peakRssMB': rss_mb, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_library(), 'openblasCore': openblas_core(), 'forcedCore': os.environ.get('OPENBLAS_CORETYPE')}))
 
 
 if __name__ == '__main__':

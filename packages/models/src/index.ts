@@ -33,7 +33,7 @@ export type { SafetensorsHeader, TensorEntry } from './model/safetensors/read';
 export { writeSafetensors, encodeSafetensors } from './model/safetensors/write';
 
 // The Hugging Face Hub (Python's cache layout)
-export { ensureHubModel, hubModelRecord } from './hub/hub-model';
+export { ensureHubModel, hubModelRecord, isCompleteInCache } from './hub/hub-model';
 export type { EnsureOptions, HubModelRecord, HubFileRecord } from './hub/hub-model';
 export { HUB_PREFIX, isHubRef, parseHubRef, hubRefProblem } from './hub/hub-ref';
 export type { HubRef } from './hub/hub-ref';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { InvalidInputError, isTrainableTokenModel, RunDivergedError, tf, type RunContext, type SummaryFields, type Tokenizer, type TrainableTokenModel } from '@repscope/core';
 import { buildDataset, evalBatches, trainBatches, type Batch, type Dataset } from './data/dataset';
+import { heldOutOverlap } from './data/overlap';
 import { DataError } from './data/text-files';
 import type { TrainOptions } from './options';
 import { AdamW } from './train/adamw';
@@ -47,8 +48,10 @@ export async function runTraining(ctx: RunContext<TrainOptions>): Promise<Summar
   const data = loadDataOrExplain(o, ctx.seed, tokenizer);
   const heldOutTokens = data.heldOut.reduce((a, p) => a + p.length, 0);
   ctx.log(`data: ${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held out; unigram entropy ${data.unigramEntropy.toFixed(3)} nats`);
-  if (o.data.files && data.heldOutOverlap > HELD_OUT_OVERLAP_WARNING) {
-    ctx.log(`warning: ${(100 * data.heldOutOverlap).toFixed(0)}% of the held-out text also appears verbatim in the training text (the same text in two files?); the held-out loss then overstates generalisation`);
+  // Measured here, once: `check` builds the dataset too, on every validate and sweep job.
+  const overlap = heldOutOverlap(data.train, data.heldOut);
+  if (o.data.files && overlap > HELD_OUT_OVERLAP_WARNING) {
+    ctx.log(`warning: ${(100 * overlap).toFixed(0)}% of the held-out text also appears verbatim in the training text (the same text in two files?); the held-out loss then overstates generalisation`);
   }
 
   const hash = resumeConfigHash(ctx.config);
@@ -66,7 +69,7 @@ export async function runTraining(ctx: RunContext<TrainOptions>): Promise<Summar
   const params = model.namedParameters() as Map<string, tf.Variable>;
   const adam = new AdamW(params, { betas: o.optimizer.betas, eps: o.optimizer.eps, weightDecay: o.optimizer.weightDecay, decayOn: o.optimizer.weightDecayOn });
   try {
-    return await train(ctx, model, params, adam, data, hash, found, heldOutTokens);
+    return { ...(await train(ctx, model, params, adam, data, hash, found, heldOutTokens)), heldOutOverlap: overlap };
   } finally {
     adam.dispose();
   }
@@ -184,7 +187,6 @@ async function train(
     evalLoss: final?.evalLoss ?? null,
     evalPerplexity: final?.evalPerplexity ?? null,
     unigramEntropy: data.unigramEntropy,
-    heldOutOverlap: data.heldOutOverlap,
     beatsUnigram: final ? final.evalLoss < data.unigramEntropy : null,
     tokensSeen,
     tokensPerSecond: trainingMs > 0 ? (sessionSteps * tokensPerStep * 1000) / trainingMs : null,

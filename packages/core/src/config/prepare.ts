@@ -1,4 +1,4 @@
-import { CachedRepo, EnsureOptions, fetchHubHeaders, formatDecimalBytes, HubError, HubHeaders, HubRef, hubSettings } from '@repscope/models';
+import { EnsureOptions, fetchHubHeaders, formatDecimalBytes, HubHeaders, HubRef, isCompleteInCache } from '@repscope/models';
 import { fetchHubWeights, hubRefsIn, snapshotFolder } from '../weights/config-weights';
 import { ConfigError, ConfigIssue } from './config-error';
 import { checkExperiment, ResolvedExperiment } from './resolve';
@@ -38,7 +38,7 @@ export async function prepareJobs(jobs: PreparedJob[], mode: WeightsMode, option
       if (unchecked.length) await fetchHubWeights(unchecked.map((j) => j.exp.config), options.hub);
     } else {
       for (const ref of refs.values()) {
-        if (cachedCommit(ref)) {
+        if (isCompleteInCache(ref, options.hub?.settings)) {
           notes.push(`${ref.text}: checked from the Hugging Face cache`);
           continue;
         }
@@ -57,16 +57,5 @@ export async function prepareJobs(jobs: PreparedJob[], mode: WeightsMode, option
     return notes;
   } finally {
     for (const h of headerFolders.values()) h.dispose();
-  }
-}
-
-/** The commit a complete snapshot of `ref` has in the cache, or undefined. */
-function cachedCommit(ref: HubRef): string | undefined {
-  try {
-    snapshotFolder(ref);
-    return new CachedRepo(hubSettings().cacheDir, ref.repo).commitFor(ref.revision);
-  } catch (err) {
-    if (err instanceof HubError) return undefined;
-    throw err;
   }
 }

@@ -57,6 +57,12 @@ function cachedSnapshot(cache: CachedRepo, ref: HubRef): CachedSnapshot | undefi
   return { commit, files, missing };
 }
 
+/** Whether the cache holds every file `ref` needs (then nothing is asked of the hub). */
+export function isCompleteInCache(ref: HubRef, settings: HubSettings = hubSettings()): boolean {
+  const cached = cachedSnapshot(new CachedRepo(settings.cacheDir, ref.repo), ref);
+  return cached !== undefined && cached.missing.length === 0;
+}
+
 /**
  * Make `ref` available in the cache and return its snapshot folder. A complete cached
  * snapshot is used without a single request (so the second run, and every sweep job after

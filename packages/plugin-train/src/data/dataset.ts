@@ -3,7 +3,6 @@ import type { Tokenizer } from '@repscope/core';
 import type { TrainOptions } from '../options';
 import { SyntheticCorpus } from './synthetic-corpus';
 import { DataError, fileTokens, matchFiles } from './text-files';
-import { heldOutOverlap } from './overlap';
 
 /**
  * The token stream cut into equal segments; a seeded choice of segments is held out, the
@@ -17,8 +16,6 @@ export interface Dataset {
   trainTokens: number;
   /** Entropy of the training tokens' unigram distribution, in nats: the loss a context-free model reaches. */
   unigramEntropy: number;
-  /** Share of sampled held-out 16-token windows found verbatim in the training text (see overlap.ts). */
-  heldOutOverlap: number;
 }
 
 export function loadTokens(options: TrainOptions, seed: number, tokenizer: Tokenizer): { tokens: Uint16Array; description: string } {
@@ -61,7 +58,7 @@ export function buildDataset(options: TrainOptions, seed: number, tokenizer: Tok
     (held.has(i) ? heldOut : train).push(part);
   }
   const trainTokens = train.reduce((a, p) => a + p.length, 0);
-  return { description, train, heldOut, trainTokens, unigramEntropy: unigramEntropy(train), heldOutOverlap: heldOutOverlap(train, heldOut) };
+  return { description, train, heldOut, trainTokens, unigramEntropy: unigramEntropy(train) };
 }
 
 export function unigramEntropy(parts: Uint16Array[]): number {

@@ -37,7 +37,6 @@ describe.each(FAMILIES)('%s matches the reference implementation', (family) => {
           maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected.data[i]!));
           maxRef = Math.max(maxRef, Math.abs(expected.data[i]!));
         }
-        expect({ name, relative: maxDiff / maxRef }).toEqual({ name, relative: expect.any(Number) });
         expect(maxDiff / maxRef).toBeLessThanOrEqual(1e-4);
       }
       tf.dispose([output, ...Object.values(cache)]);
