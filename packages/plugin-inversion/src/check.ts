@@ -1,5 +1,6 @@
 import { checkInputSpace, checkTokenIds, promptTokenIds, type ModelShape, type PluginCheckContext, type PluginIssue } from '@repscope/core';
 import type { InversionOptions } from './options';
+import { priorContext } from './sequential-prior';
 
 /** Before the run: the input fits the model (space, length, vocabulary), and image depths exist. */
 export function checkInversion({ options: o, model, modelAt, tokenizer }: PluginCheckContext<InversionOptions>): PluginIssue[] {
@@ -33,9 +34,11 @@ function checkPrior(o: InversionOptions, model: ModelShape | undefined, prior: M
   if (!s.prior) return [{ path: ['sequential', 'ranking'], message: 'prior needs sequential.prior: a language model with its LM head, e.g. the same weights with head: true' }];
   if (!prior || !model) return [];
   if (prior.vocabSize !== model.vocabSize) return [{ path: ['sequential', 'prior'], message: `the prior's vocabulary (${prior.vocabSize}) is not the model's (${model.vocabSize})` }];
-  const issues = checkTokenIds(prior, s.priorContext, ['sequential', 'priorContext'], 'priorContext');
+  const context = priorContext(s.priorContext, prior.tokenizer);
+  if (!context) return [{ path: ['sequential', 'priorContext'], message: "the prior's tokenizer names no document-start token (BOS or EOS); give the token ids it should read first" }];
+  const issues = checkTokenIds(prior, context, ['sequential', 'priorContext'], 'priorContext');
   // The longest input the prior reads: its context and every position but the last.
-  const longest = s.priorContext.length + length - 1;
+  const longest = context.length + length - 1;
   if (!issues.length && prior.maxPositions !== undefined && longest > prior.maxPositions) {
     issues.push({ path: ['sequential', 'priorContext'], message: `with the recovered prefix the prior reads ${longest} tokens, but it takes at most ${prior.maxPositions}` });
   }

@@ -114,8 +114,7 @@ export function inversionSchema(r: Registries) {
             items: { type: 'integer', minimum: 0 },
             minItems: 1,
             maxItems: 64,
-            default: [50256],
-            description: 'token ids the prior reads before the recovered prefix (default: GPT-2\'s <|endoftext|>; [198], a newline, for models trained without it)',
+            description: 'token ids the prior reads before the recovered prefix (default: the token its tokenizer starts documents with — GPT-2\'s <|endoftext|>, Llama\'s and Gemma\'s BOS, Qwen\'s <|endoftext|>; [198], a newline, for GPT-2-vocabulary models trained without it)',
           },
           exhaustiveBudget: {
             type: 'number',

@@ -99,11 +99,11 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('activations')
     .description('write activations at hook points to a safetensors file (F32, batch first)')
-    .requiredOption('--model <kind>', 'model kind (gpt2, vit, hybrid, …)')
+    .requiredOption('--model <kind>', 'model kind (auto reads config.json model_type; gpt2, llama, qwen2, qwen3, gemma3_text, gpt_neox, vit, hybrid, …)')
     .option('--weights <path>', 'checkpoint folder or file (absent: untrained, seeded)')
     .option('--size <name>', 'model size (small, medium, … / b16, l16)')
     .option('--seed <n>', 'seed for untrained weights', '0')
-    .option('--text <text>', 'input text (GPT-2 tokenizer)')
+    .option('--text <text>', "input text (the model's tokenizer: GPT-2's, or the checkpoint's tokenizer.json)")
     .option('--tokens <ids>', 'comma-separated token ids')
     .option('--image <file>', 'input image (PNG or JPEG)')
     .option('--hooks <patterns>', 'comma-separated hook names or globs (default: all)')

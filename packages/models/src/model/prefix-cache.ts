@@ -51,19 +51,25 @@ export function runBlocksAfterPrefix(next: tf.Tensor3D, blocks: TransformerBlock
   return x as tf.Tensor3D;
 }
 
-/**
- * One position's attention over the cached prefix and itself, for B candidates at once. The
- * prefix's keys and values are shared by every candidate, so they enter as one [heads, n, dh]
- * operand of a batched matmul (no copy per candidate): verifying the whole vocabulary costs
- * memory in B·heads·n scores, not B·n·d keys. No mask: the last position sees every earlier one.
- */
+/** One position's attention over the cached prefix and itself, for B candidates at once ([B, 1, d] in and out). */
 function attendAfterPrefix(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pastKeys: tf.Tensor4D, pastValues: tf.Tensor4D, heads: number): tf.Tensor3D {
   const [batch, , d] = q.shape as [number, number, number];
   const dh = d / heads;
-  const byHead = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, heads, dh]), [1, 0, 2]); // [h, B, dh]
-  const [qh, kh, vh] = [byHead(q), byHead(k), byHead(v)];
-  const scale = 1 / Math.sqrt(dh);
-  const pastScores = tf.mul(tf.matMul(qh, tf.squeeze(pastKeys, [0]), false, true), scale); // [h, B, n]
+  const byHead = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, heads, dh]), [1, 0, 2]) as tf.Tensor3D; // [h, B, dh]
+  const mixed = attendOnePosition(byHead(q), byHead(k), byHead(v), tf.squeeze(pastKeys, [0]), tf.squeeze(pastValues, [0]), 1 / Math.sqrt(dh));
+  return tf.reshape(tf.transpose(mixed, [1, 0, 2]), [batch, 1, d]) as tf.Tensor3D;
+}
+
+/**
+ * Attention of one new position per candidate over a cached prefix and itself, by head:
+ * queries, keys and values [h, B, dh], the prefix's keys and values [h, n, dh] → [h, B, dh].
+ * The prefix is shared by every candidate, so it enters as one operand of a batched matmul (no
+ * copy per candidate): verifying the whole vocabulary costs memory in B·h·n scores, not B·n·d
+ * keys. No mask: the new position sees every cached one (a sliding window is applied by
+ * caching only the window).
+ */
+export function attendOnePosition(qh: tf.Tensor3D, kh: tf.Tensor3D, vh: tf.Tensor3D, pastKeys: tf.Tensor3D, pastValues: tf.Tensor3D, scale: number): tf.Tensor3D {
+  const pastScores = tf.mul(tf.matMul(qh, pastKeys, false, true), scale); // [h, B, n]
   const ownScore = tf.mul(tf.sum(tf.mul(qh, kh), -1, true), scale); // [h, B, 1]
   // The softmax over [past | own] written out, so its two parts need no slicing (tfjs-wasm's
   // Slice copies its whole input): weights e^(s − m) over their sum.
@@ -71,8 +77,8 @@ function attendAfterPrefix(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pastKeys: t
   const pastWeights = tf.exp(tf.sub(pastScores, top));
   const ownWeight = tf.exp(tf.sub(ownScore, top));
   const total = tf.add(tf.sum(pastWeights, -1, true), ownWeight);
-  const mixed = tf.add(tf.matMul(pastWeights, tf.squeeze(pastValues, [0])), tf.mul(ownWeight, vh)); // [h, B, dh]
-  return tf.reshape(tf.transpose(tf.div(mixed, total), [1, 0, 2]), [batch, 1, d]) as tf.Tensor3D;
+  const mixed = tf.add(tf.matMul(pastWeights, pastValues), tf.mul(ownWeight, vh)); // [h, B, dh]
+  return tf.div(mixed, total) as tf.Tensor3D;
 }
 
 export function disposePast(past: PastKeyValues): void {

@@ -11,6 +11,8 @@ export interface Tokenizer {
   piece?(id: number): string | readonly number[] | undefined;
   /** Control tokens by their text, e.g. `{ '<|endoftext|>': 50256 }`. */
   readonly specialTokens?: Readonly<Record<string, number>>;
+  /** The token a document starts with in training (BOS, or GPT-2's <|endoftext|> separator): what a language model reads before text. */
+  readonly documentStart?: number;
 }
 
 const END_OF_TEXT = '<|endoftext|>';
@@ -31,6 +33,7 @@ export const gpt2Tokenizer: Tokenizer = {
   decode: (ids) => r50kDecode(ids),
   piece: (id) => r50kRanks[id],
   specialTokens: { '<|endoftext|>': 50256 },
+  documentStart: 50256,
 };
 
 /** The tokenizer of a GPT-2-family vocabulary of this size: r50k for GPT-2's own 50,257 tokens, none for a custom vocabulary. */

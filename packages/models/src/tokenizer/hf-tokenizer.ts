@@ -38,8 +38,13 @@ export function checkpointTokenizer(tokenizerFile: string, configFile: string | 
   for (const id of hf.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
   const specialTokens: Record<string, number> = {};
   for (const [id, token] of hf.get_added_tokens_decoder()) if (token.special) specialTokens[token.content] = id;
+  // tokenizer_config.json names its BOS (Llama, Gemma) or only its EOS (Qwen, whose documents are separated by it).
+  const tokenText = (v: unknown) => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined);
+  const startText = tokenText(config['bos_token']) ?? tokenText(config['eos_token']);
+  const documentStart = startText !== undefined ? hf.token_to_id(startText) : undefined;
   return {
     name: `tokenizer.json (${path.basename(dir)})`,
+    ...(documentStart !== undefined && documentStart !== null ? { documentStart } : {}),
     vocabSize,
     encode: (text) => hf.encode(text).ids,
     decode: (ids) => hf.decode(ids),

@@ -9,7 +9,7 @@ import { validateModelBlock } from '../../config/validate-model';
 import { matchHookPatterns } from '@repscope/models';
 import { writeSafetensors } from '@repscope/models';
 import { isImageModel, isTokenModel, Model, ModelSpec } from '@repscope/models';
-import { gpt2Tokenizer } from '@repscope/models';
+import { modelBlockSchema } from '@repscope/models';
 import { InvalidInputError } from '@repscope/models';
 import { readImageFile } from '@repscope/models';
 import { Rng } from '@repscope/models';
@@ -37,7 +37,8 @@ function checkInputArguments(opts: ActivationsOptions): void {
 function modelInput(model: Model, opts: ActivationsOptions): { input: tf.Tensor; meta: Record<string, string> } {
   if (isTokenModel(model)) {
     if (opts.image) throw new InvalidInputError(`activations: model ${model.kind} takes tokens; use --text or --tokens`, 'E_ARGS');
-    const ids = opts.tokens !== undefined ? opts.tokens.split(',').map((s) => Number(s.trim())) : gpt2Tokenizer.encode(opts.text!);
+    if (opts.text !== undefined && !model.tokenizer) throw new InvalidInputError(`activations: ${model.description} has no tokenizer (no tokenizer.json beside the weights); give --tokens`, 'E_ARGS');
+    const ids = opts.tokens !== undefined ? opts.tokens.split(',').map((s) => Number(s.trim())) : model.tokenizer!.encode(opts.text!);
     if (ids.some((id) => !Number.isInteger(id))) throw new InvalidInputError(`--tokens: expected comma-separated integers (got "${opts.tokens}")`, 'E_ARGS');
     return { input: model.embed([ids]), meta: { token_ids: JSON.stringify(ids) } };
   }
@@ -56,6 +57,9 @@ export async function activationsCommand(opts: ActivationsOptions): Promise<numb
   const spec: ModelSpec = { kind: opts.model };
   if (opts.weights) spec['weights'] = opts.weights;
   if (opts.size) spec['size'] = opts.size;
+  // Every hook point, the LM head's logits included, for kinds that have one.
+  const kind = registries.models.tryGet(opts.model);
+  if (kind && (kind.kind === 'auto' || 'head' in ((modelBlockSchema(kind) as { properties?: object }).properties ?? {}))) spec['head'] = true;
   const locations = new LocationMap();
   locations.setValue(['model'], { source: 'command line' });
   const issues = validateModelBlock(spec, ['model'], registries, locations);

@@ -9,7 +9,7 @@ import type { TokenModel } from '../types';
 // Tiny random checkpoints in Hugging Face layout (real vocabularies, BF16/F16 weights, qwen2 in
 // two shards) with activations from an independent float64 PyTorch implementation
 // (../shared/fixtures/families). Parity: max|Δ| / max|ref| ≤ 1e-4 per tensor.
-const FAMILIES = ['llama', 'qwen2', 'qwen3'] as const;
+const FAMILIES = ['llama', 'qwen2', 'qwen3', 'gemma3_text'] as const;
 const dirOf = (family: string) => path.join(FIXTURES, 'families', family);
 
 async function load(family: string, head: boolean): Promise<TokenModel> {
@@ -101,7 +101,7 @@ describe('Llama-shaped kinds refuse what they do not compute', () => {
         return (err as Error).message;
       }
     };
-    expect(refused({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toMatch(/rope_scaling type "yarn" is not supported \(supported: llama3, or none\)/);
+    expect(refused({ ...base, rope_scaling: { rope_type: 'yarn', factor: 4 } })).toMatch(/rope_scaling type "yarn" is not supported \(supported: llama3, linear, or none\)/);
     expect(refused({ ...base, attn_logit_softcapping: 50 })).toMatch(/attn_logit_softcapping = 50 is not supported for llama/);
     expect(refused({ ...base, num_local_experts: 8 })).toMatch(/num_local_experts = 8 is not supported/);
     expect(refused(base)).toBe('accepted');

@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { builtinModelKind } from '../builtin-kinds';
 import { Rng } from '../../util/rng';
 import type { ModelSpec, TokenModel } from '../types';
-import { GPT2_TINY, useBackend } from '@repscope/test-support';
+import * as path from 'node:path';
+import { FIXTURES, GPT2_TINY, useBackend } from '@repscope/test-support';
+
+const family = (name: string) => path.join(FIXTURES, 'families', name);
 
 
 const build = async (spec: ModelSpec) => (await builtinModelKind(spec.kind)!.create(spec, { seed: 0, rng: new Rng(0), log: () => {} })) as TokenModel;
@@ -19,9 +22,15 @@ describe('next-position states with a cached prefix', () => {
     ['trained fixture, ln_f + head', { kind: 'gpt2', weights: GPT2_TINY, head: true }],
     ["trained fixture, the seed's head without ln_f", { kind: 'gpt2', weights: GPT2_TINY, head: true, finalNorm: false }],
     ['per-token mlp', { kind: 'mlp', embeddings: { weights: GPT2_TINY }, hiddenMultiplier: 4, head: false, positionIds: 'sequential' }],
+    ['llama (rotary, llama3 scaling, grouped-query), final norm + head', { kind: 'llama', weights: family('llama'), head: true }],
+    ['qwen2 (q/k/v biases), blocks only', { kind: 'qwen2', weights: family('qwen2'), head: false }],
+    ['qwen3 (q/k norms), head without the final norm', { kind: 'qwen3', weights: family('qwen3'), head: true, finalNorm: false }],
+    // Six prefix positions against a window of four: the sliding layers must drop the oldest keys.
+    ['gemma3_text (sliding and global layers), final norm + head', { kind: 'gemma3_text', weights: family('gemma3_text'), head: true }],
+    ['gemma3_text truncated to its first (sliding) block', { kind: 'gemma3_text', weights: family('gemma3_text'), head: false, depth: 1 }],
   ])('%s: equal the full forward at the last position, for a batch of candidates', async (_name, spec) => {
     const model = await build(spec as ModelSpec);
-    const prefixIds = [134, 413, 282, 199];
+    const prefixIds = [134, 413, 282, 199, 20, 77];
     const candidates = [103, 111, 245, 7];
     const incremental = model.nextPositionStates!(model.embed([prefixIds]));
     const t = prefixIds.length;

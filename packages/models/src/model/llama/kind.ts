@@ -1,8 +1,6 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { checkpointTokenizer } from '../../tokenizer/hf-tokenizer';
 import type { Tokenizer } from '../../tokenizer/gpt2-tokenizer';
-import { optionalInside, trustRoot } from '../checkpoint/safe-files';
+import { folderTokenizer } from '../checkpoint/folder-tokenizer';
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { matchTensors } from '../checkpoint/checkpoint';
 import { openWithConfig } from '../checkpoint/open-with-config';
@@ -38,25 +36,6 @@ function optionsSchema(family: LlamaFamily) {
       seed: { type: 'integer', minimum: 0, description: 'seed for untrained weights (default: the experiment seed)' },
     },
   };
-}
-
-/** Parsed tokenizers by file and modification time: a sweep resolves the same checkpoint once per job. */
-const tokenizers = new Map<string, Tokenizer>();
-
-/** The tokenizer.json beside the weights (inside the checkpoint's folder), if there is one. */
-function folderTokenizer(weights: string): Tokenizer | undefined {
-  const dir = fs.statSync(weights).isDirectory() ? weights : path.dirname(weights);
-  const root = trustRoot(dir);
-  const file = optionalInside(dir, 'tokenizer.json', root);
-  if (!file) return undefined;
-  const config = optionalInside(dir, 'tokenizer_config.json', root);
-  const key = [file, config].map((f) => (f ? `${fs.realpathSync(f)}@${fs.statSync(f).mtimeMs}` : '-')).join('|');
-  let tokenizer = tokenizers.get(key);
-  if (!tokenizer) {
-    tokenizer = checkpointTokenizer(file, config);
-    tokenizers.set(key, tokenizer);
-  }
-  return tokenizer;
 }
 
 interface LlamaPlan {
@@ -101,13 +80,40 @@ function plan(family: LlamaFamily, spec: LlamaSpec): LlamaPlan {
 /** Hugging Face's initialisation: N(0, 0.02) for embeddings and projections, unit norms, zero biases. */
 function initParams(c: LlamaConfig, depth: number, head: boolean, seed: number): ParamSource {
   const out = new ParamSource();
+  // Gemma's norms scale by (1 + w): its identity is w = 0.
+  const unitNorm = c.gemma ? 0 : 1;
   for (const { name, shape } of llamaParameterShapes(c, depth, head)) {
     const count = shape.reduce((a, d) => a * d, 1);
-    if (/norm\.weight$|layernorm\.weight$/.test(name)) out.add(name, shape, () => filledArray(count, 1));
+    if (/norm\.weight$|layernorm\.weight$/.test(name)) out.add(name, shape, () => filledArray(count, unitNorm));
     else if (name.endsWith('.bias')) out.add(name, shape, () => filledArray(count, 0));
     else out.add(name, shape, () => normalArray(count, 0.02, `${c.family}/${seed}/${name}`));
   }
   return out;
+}
+
+const ARCHITECTURES: Record<LlamaFamily, string> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', qwen3: 'Qwen3ForCausalLM', gemma3_text: 'Gemma3ForCausalLM' };
+
+/** config.json for what this block builds: the checkpoint's own, or the untrained `config:` keys made a complete HF file. */
+function hfConfigOf(family: LlamaFamily, p: LlamaPlan, spec: LlamaSpec): Record<string, unknown> {
+  if (p.ckpt?.config) return { ...p.ckpt.config };
+  const c = p.config;
+  return {
+    architectures: [ARCHITECTURES[family]],
+    model_type: family,
+    ...spec.config,
+    hidden_size: c.hidden,
+    intermediate_size: c.intermediate,
+    num_hidden_layers: c.layers,
+    num_attention_heads: c.heads,
+    num_key_value_heads: c.kvHeads,
+    head_dim: c.headDim,
+    vocab_size: c.vocabSize,
+    max_position_embeddings: c.maxPositions,
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    torch_dtype: 'float32',
+  };
 }
 
 function llamaKind(family: LlamaFamily, description: string): ModelKind<LlamaSpec> {
@@ -115,10 +121,11 @@ function llamaKind(family: LlamaFamily, description: string): ModelKind<LlamaSpe
     kind: family,
     description,
     inputSpace: 'embeddings',
+    trainable: family !== 'gemma3_text',
     optionsSchema: optionsSchema(family),
     resolve: (spec) => plan(family, spec).shape,
     async create(spec, deps, build) {
-      if (build?.trainable) throw new ModelCheckError(['kind'], `${family} cannot be built for training yet`);
+      if (build?.trainable && family === 'gemma3_text') throw new ModelCheckError(['kind'], `${family} cannot be built for training yet (llama, qwen2 and qwen3 can)`);
       const p = plan(family, spec);
       const seed = spec.seed ?? deps.seed;
       const started = Date.now();
@@ -134,6 +141,8 @@ function llamaKind(family: LlamaFamily, description: string): ModelKind<LlamaSpe
       const head = !spec.head ? 'no LM head' : spec.finalNorm === false ? 'LM head without the final norm' : 'final norm + LM head';
       const model = new LlamaModel(params, {
         config: p.config,
+        hfConfig: hfConfigOf(family, p, spec),
+        trainable: build?.trainable,
         depth: p.depth,
         head: spec.head,
         finalNorm: spec.finalNorm ?? true,
@@ -150,3 +159,4 @@ function llamaKind(family: LlamaFamily, description: string): ModelKind<LlamaSpe
 export const llamaFamilyKind = llamaKind('llama', 'Llama (RMSNorm, SwiGLU, RoPE with llama3 scaling, grouped-query attention) from a HF checkpoint or an untrained config; truncate with depth, head on/off');
 export const qwen2Kind = llamaKind('qwen2', 'Qwen2 (as llama, with q/k/v biases) from a HF checkpoint or an untrained config');
 export const qwen3Kind = llamaKind('qwen3', 'Qwen3 (as llama, with per-head q/k RMSNorm and an explicit head_dim) from a HF checkpoint or an untrained config');
+export const gemma3TextKind = llamaKind('gemma3_text', 'Gemma 3 text (sliding-window and global layers, sandwich RMSNorms with (1 + w), GeGLU, q/k norms, embeddings × √hidden) from a HF checkpoint or an untrained config');

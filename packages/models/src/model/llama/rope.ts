@@ -1,18 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
-import type { LlamaConfig } from './config';
+import type { Llama3RopeScaling, LinearRopeScaling } from './config';
 
 /**
  * Rotary position embedding, Hugging Face's rotate-half layout: a head vector's first and
  * second halves are the two coordinates of each rotated pair. Frequencies (with Llama 3's
  * band-wise scaling) and the cos/sin tables are computed in float64 in JavaScript, then stored
  * as float32: the same on every backend.
+ *
+ * `rotaryDims` is the number of rotated dimensions (the head size, or a part of it for
+ * partial rotary); frequencies are θ^(−2i/rotaryDims).
  */
-export function inverseFrequencies(c: LlamaConfig): Float64Array {
-  const half = c.headDim / 2;
+export function inverseFrequencies(rotaryDims: number, theta: number, scaling?: Llama3RopeScaling | LinearRopeScaling): Float64Array {
+  const half = rotaryDims / 2;
   const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim);
-  const s = c.ropeScaling;
-  if (!s) return inv;
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / rotaryDims);
+  if (!scaling) return inv;
+  if ('linearFactor' in scaling) return inv.map((f) => f / scaling.linearFactor);
+  const s = scaling;
   // transformers' _compute_llama3_parameters: long wavelengths slowed by `factor`, short ones
   // kept, the band between interpolated.
   const lowFreqWavelen = s.originalMaxPositions / s.lowFreqFactor;
@@ -28,25 +32,28 @@ export function inverseFrequencies(c: LlamaConfig): Float64Array {
   return inv;
 }
 
-/** cos and sin tables [n, headDim] for positions 0…n−1 (each frequency twice: rotate-half). */
-export function ropeTables(c: LlamaConfig, n: number, inv = inverseFrequencies(c)): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
-  const half = c.headDim / 2;
-  const cos = new Float32Array(n * c.headDim);
-  const sin = new Float32Array(n * c.headDim);
-  for (let p = 0; p < n; p++) {
+/** cos and sin tables [count, 2·inv.length] for positions from…from+count−1 (each frequency twice: rotate-half). */
+export function ropeTables(inv: Float64Array, count: number, from = 0): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const half = inv.length;
+  const dims = 2 * half;
+  const cos = new Float32Array(count * dims);
+  const sin = new Float32Array(count * dims);
+  for (let r = 0; r < count; r++) {
+    const p = from + r;
     for (let i = 0; i < half; i++) {
       const angle = p * inv[i]!;
-      cos[p * c.headDim + i] = cos[p * c.headDim + half + i] = Math.cos(angle);
-      sin[p * c.headDim + i] = sin[p * c.headDim + half + i] = Math.sin(angle);
+      cos[r * dims + i] = cos[r * dims + half + i] = Math.cos(angle);
+      sin[r * dims + i] = sin[r * dims + half + i] = Math.sin(angle);
     }
   }
-  return { cos: tf.tensor2d(cos, [n, c.headDim]), sin: tf.tensor2d(sin, [n, c.headDim]) };
+  return { cos: tf.tensor2d(cos, [count, dims]), sin: tf.tensor2d(sin, [count, dims]) };
 }
 
-/** x·cos + rotate_half(x)·sin for heads [b, h, n, headDim]; rotate_half(x) = [−x₂, x₁]. */
-export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
-  const half = x.shape[3] / 2;
-  const [x1, x2] = tf.split(x, [half, half], 3) as [tf.Tensor4D, tf.Tensor4D];
-  const rotated = tf.concat([tf.neg(x2), x1], 3);
-  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
+/** x·cos + rotate_half(x)·sin over the last axis; rotate_half(x) = [−x₂, x₁]. cos/sin broadcast against x. */
+export function applyRope<T extends tf.Tensor>(x: T, cos: tf.Tensor, sin: tf.Tensor): T {
+  const axis = x.rank - 1;
+  const half = x.shape[axis]! / 2;
+  const [x1, x2] = tf.split(x, [half, half], axis);
+  const rotated = tf.concat([tf.neg(x2!), x1!], axis);
+  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as T;
 }
