@@ -82,6 +82,9 @@ describe('optimizer pieces', () => {
     expect(['h.0.mlp.c_fc.weight', 'h.0.mlp.c_fc.bias', 'h.1.ln_2.weight', 'ln_f.bias', 'wte.weight', 'wpe.weight'].map(decayGroupOf)).toEqual([
       'linear', 'biases', 'layer-norms', 'layer-norms', 'embeddings', 'embeddings',
     ]);
+    // The Llama family's names.
+    const llama = ['model.embed_tokens.weight', 'model.layers.0.input_layernorm.weight', 'model.layers.0.post_attention_layernorm.weight', 'model.layers.0.self_attn.q_norm.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.q_proj.bias', 'model.layers.1.mlp.down_proj.weight', 'model.norm.weight', 'lm_head.weight'];
+    expect(llama.map(decayGroupOf)).toEqual(['embeddings', 'layer-norms', 'layer-norms', 'layer-norms', 'linear', 'biases', 'linear', 'layer-norms', 'embeddings']);
     const w = tf.variable(tf.tensor1d([1, -2]));
     const e = tf.variable(tf.tensor1d([0.5, 0.5]));
     const adam = new AdamW(new Map([['h.0.attn.c_attn.weight', w], ['wte.weight', e]]), { betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.1, decayOn: ['linear'] });

@@ -2,8 +2,9 @@ import { tf } from '@repscope/core';
 import type { DecayGroup } from '../options';
 
 export function decayGroupOf(name: string): DecayGroup {
-  if (name === 'wte.weight' || name === 'wpe.weight' || name === 'lm_head.weight') return 'embeddings';
-  if (/ln_(\d|f)\./.test(name)) return 'layer-norms';
+  // GPT-2's and the Llama family's Hugging Face names.
+  if (['wte.weight', 'wpe.weight', 'lm_head.weight', 'model.embed_tokens.weight'].includes(name)) return 'embeddings';
+  if (/ln_(\d|f)\.|(^|\.)(norm|[a-z_]*layernorm|q_norm|k_norm)\.weight$/.test(name)) return 'layer-norms';
   if (name.endsWith('.bias')) return 'biases';
   return 'linear';
 }

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { Tokenizer } from '../../tokenizer/gpt2-tokenizer';
+import { gpt2FamilyTokenizer, type Tokenizer } from '../../tokenizer/gpt2-tokenizer';
 import { folderTokenizer } from '../checkpoint/folder-tokenizer';
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { matchTensors } from '../checkpoint/checkpoint';
@@ -66,7 +66,9 @@ function plan(family: LlamaFamily, spec: LlamaSpec): LlamaPlan {
       })
     : undefined;
   if (names && spec.head && !config.tieWordEmbeddings && !names.has('lm_head.weight')) throw new ModelCheckError(['weights'], `${spec.weights}: config.json says the LM head is untied, but there is no lm_head.weight`);
-  const tokenizer = spec.weights ? about(['weights'], () => folderTokenizer(spec.weights!)) : undefined;
+  // The checkpoint's tokenizer.json; a model without one over GPT-2's 50257 tokens (a Llama shape
+  // trained here on GPT-2-tokenised text, or its untrained start) reads GPT-2's tokenizer.
+  const tokenizer = (spec.weights ? about(['weights'], () => folderTokenizer(spec.weights!)) : undefined) ?? gpt2FamilyTokenizer(config.vocabSize);
   return {
     config,
     depth,

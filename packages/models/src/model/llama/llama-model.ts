@@ -6,6 +6,7 @@ import { HookedModel } from '../hooked-model';
 import { TransposedFrozenLinear } from '../layers';
 import type { HostTensor, ParamSource } from '../param-source';
 import { attendOnePosition } from '../prefix-cache';
+import { isTrainable, trainableGather } from '../trainable';
 import type { NextPositionStates, TrainableTokenModel } from '../types';
 import { maskedAttention, WindowedCausalMasks } from './attention';
 import type { LlamaConfig } from './config';
@@ -240,9 +241,10 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
       if (bad !== undefined) throw new InvalidInputError(`${this.kind}: token id ${bad} is outside the vocabulary of ${this.vocabSize}`, 'E_INPUT');
     }
     if (n > this.maxPositions) throw new InvalidInputError(`${this.kind}: ${n} tokens is more than the model's ${this.maxPositions} positions`, 'E_INPUT');
-    const shape: [number, number, number] = [tokenIds.length, n, this.dModel];
+    const shape: [number, number] = [tokenIds.length, n];
     return tf.tidy(() => {
-      const gathered = tf.reshape(tf.gather(this.wte, tf.tensor1d(tokenIds.flat(), 'int32')), shape) as tf.Tensor3D;
+      const ids = tf.tensor2d(tokenIds, [shape[0], shape[1]], 'int32');
+      const gathered = isTrainable(this.wte) ? trainableGather(this.wte, ids) : (tf.gather(this.wte, ids) as unknown as tf.Tensor3D);
       return this.embeddingScale === 1 ? gathered : (tf.mul(gathered, this.embeddingScale) as tf.Tensor3D);
     });
   }
