@@ -65,8 +65,8 @@ export function displayTokens(ids: number[], tokenizer: Tokenizer | undefined): 
   return ids.map((id) => {
     if (!tokenizer || id >= tokenizer.vocabSize) return `#${id}`;
     const piece = tokenizer.piece?.(id);
-    if (piece !== undefined && typeof piece !== 'string') return displayBytes(piece);
-    return displayToken(tokenizer.decode([id]));
+    if (piece === undefined) return displayToken(tokenizer.decode([id]));
+    return typeof piece === 'string' ? displayToken(piece) : displayBytes(piece);
   });
 }
 

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { byteLevelPiece, sentencePiece } from './token-pieces';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { readRegularFile, UnsafeFileError } from '../util/regular-file';
 import { InvalidInputError } from '../util/errors';
@@ -38,6 +39,8 @@ export function checkpointTokenizer(tokenizerFile: string, configFile: string | 
   for (const id of hf.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
   const specialTokens: Record<string, number> = {};
   for (const [id, token] of hf.get_added_tokens_decoder()) if (token.special) specialTokens[token.content] = id;
+  const specialIds = new Set(Object.values(specialTokens));
+  const byteLevelVocabulary = JSON.stringify((json as { decoder?: unknown }).decoder ?? null).includes('"ByteLevel"');
   // tokenizer_config.json names its BOS (Llama, Gemma) or only its EOS (Qwen, whose documents are separated by it).
   const tokenText = (v: unknown) => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : undefined);
   const startText = tokenText(config['bos_token']) ?? tokenText(config['eos_token']);
@@ -48,6 +51,11 @@ export function checkpointTokenizer(tokenizerFile: string, configFile: string | 
     vocabSize,
     encode: (text) => hf.encode(text).ids,
     decode: (ids) => hf.decode(ids),
+    piece: (id) => {
+      const token = hf.id_to_token(id);
+      if (token === undefined || specialIds.has(id)) return token;
+      return byteLevelVocabulary ? byteLevelPiece(token) : sentencePiece(token);
+    },
     specialTokens,
   };
 }
