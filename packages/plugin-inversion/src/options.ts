@@ -114,7 +114,7 @@ export function inversionSchema(r: Registries) {
             items: { type: 'integer', minimum: 0 },
             minItems: 1,
             maxItems: 64,
-            description: 'token ids the prior reads before the recovered prefix (default: the token its tokenizer starts documents with — GPT-2\'s <|endoftext|>, Llama\'s and Gemma\'s BOS, Qwen\'s <|endoftext|>; [198], a newline, for GPT-2-vocabulary models trained without it)',
+            description: 'token ids the prior reads before the recovered prefix (default: the token its tokenizer starts documents with — GPT-2\'s <|endoftext|>, Llama\'s and Gemma\'s BOS, else the EOS its tokenizer_config.json names (Qwen); [198], a newline, for GPT-2-vocabulary models trained without it)',
           },
           exhaustiveBudget: {
             type: 'number',

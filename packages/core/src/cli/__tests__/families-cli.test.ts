@@ -52,6 +52,10 @@ describe.each(FAMILIES)('$name through repscope run', (family) => {
     const sequential = run(dir, 'sequential', ['experiment: inversion', 'method: sequential', `model: { kind: ${family.name}, config: ${yaml(family.untrained)}, head: false }`, `input: { tokens: ${yaml(tokens)} }`]);
     expect(sequential['tokens']).toEqual(tokens);
     expect(sequential['exactMatch']).toBe(true);
+    // The prior ranking: the same model with its LM head orders the candidates.
+    const prior = run(dir, 'prior', ['experiment: inversion', 'method: sequential', `model: { kind: ${family.name}, config: ${yaml(family.untrained)}, head: false }`, `input: { tokens: ${yaml(tokens)} }`, `sequential: { ranking: prior, priorContext: [1], prior: { kind: ${family.name}, config: ${yaml(family.untrained)}, head: true } }`]);
+    expect(prior['tokens']).toEqual(tokens);
+    expect(prior['priorContext']).toEqual([1]);
   });
 
   test('the checkpoint (kind: auto): gradient inversion with its own tokenizer, and a tangent walk', () => {

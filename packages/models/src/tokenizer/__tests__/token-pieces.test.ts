@@ -31,3 +31,16 @@ describe('token strings in tables show what each token stands for', () => {
     expect(decodeText(ids, tokenizer).replace('<bos>', '')).toBe(text);
   });
 });
+
+describe('the token a document starts with (what a prior reads before the recovered prefix)', () => {
+  test.each([
+    ['llama', 128000, '<|begin_of_text|>'],
+    // No BOS: its tokenizer_config's EOS (this chat tokenizer's <|im_end|>; base checkpoints name <|endoftext|>).
+    ['qwen3', 151645, '<|im_end|>'],
+    ['gemma3_text', 2, '<bos>'],
+  ])('%s: %i', (family, id, text) => {
+    const tokenizer = tokenizerOf(family);
+    expect(tokenizer.documentStart).toBe(id);
+    expect(tokenizer.specialTokens![text]).toBe(id);
+  });
+});
