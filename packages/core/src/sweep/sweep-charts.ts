@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { isTrainingStepAxis, trainingStepOf } from './training-step';
 import { scalarFields, SweepRecord } from './write-sweep-files';
 
 /** Summary fields that say how a run went, not what it found: shown in the table, not charted. */
@@ -58,10 +59,12 @@ interface Point {
 
 function chartSpec(records: SweepRecord[], field: string, axis: string, seriesAxes: string[], foldSeed: boolean): TopLevelSpec {
   const groups = new Map<string, { x: unknown; series: string; ys: number[] }>();
+  // Checkpoints along training (`…@step1000`, `…/step-000050`): x is the step, not the path.
+  const byStep = isTrainingStepAxis(records.map((r) => r.overrides[axis]));
   for (const r of records) {
     const y = scalarFields(r.summary)[field];
     if (typeof y !== 'number' || !Number.isFinite(y)) continue;
-    const x = r.overrides[axis];
+    const x = byStep ? trainingStepOf(r.overrides[axis]) : r.overrides[axis];
     const series = seriesAxes.map((a) => `${a}=${valueLabel(r.overrides[a])}`).join(', ') || field;
     const key = JSON.stringify([valueLabel(x), series]);
     if (!groups.has(key)) groups.set(key, { x, series, ys: [] });
@@ -77,15 +80,20 @@ function chartSpec(records: SweepRecord[], field: string, axis: string, seriesAx
     n: g.ys.length,
   }));
   const xs = points.map((p) => p.x).filter((x): x is number => typeof x === 'number');
-  const logX = numericX && xs.length > 0 && xs.every((x) => x > 0) && Math.max(...xs) / Math.min(...xs) >= 100;
+  const positive = xs.filter((x) => x > 0);
+  const wide = positive.length > 0 && Math.max(...positive) / Math.min(...positive) >= 100;
+  const logX = numericX && xs.length > 0 && xs.every((x) => x > 0) && wide;
+  // Training steps start at 0 and span decades (Pythia: 0, 1, 2, 4 … 143000): a symmetric log
+  // axis keeps step 0 on the chart, where a log axis would drop it.
+  const symlogX = numericX && !logX && wide && xs.every((x) => x >= 0);
   const ys = points.map((p) => p.lo).concat(points.map((p) => p.hi));
   const logY = ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) >= 1000;
   const x = {
     field: 'x',
     type: numericX ? ('quantitative' as const) : ('ordinal' as const),
-    title: axis,
-    ...(numericX ? { scale: logX ? { type: 'log' as const } : { zero: false } } : { sort: null }),
-    ...(numericX && xs.every((v) => Number.isInteger(v)) && !logX ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
+    title: byStep ? `${axis} (training step)` : axis,
+    ...(numericX ? { scale: logX ? { type: 'log' as const } : symlogX ? { type: 'symlog' as const } : { zero: false } } : { sort: null }),
+    ...(numericX && xs.every((v) => Number.isInteger(v)) && !logX && !symlogX ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
   };
   const y = { field: 'y', type: 'quantitative' as const, title: foldSeed ? `${field} (mean over seeds, band = min–max)` : field, scale: logY ? { type: 'log' as const } : { zero: false } };
   const color = seriesAxes.length ? { field: 'series', type: 'nominal' as const, title: seriesAxes.join(', ') } : undefined;

@@ -1,6 +1,7 @@
 import { stringify as toCsv } from 'csv-stringify/sync';
 import { writeFileAtomic, writeJsonAtomic } from '@repscope/models';
 import * as path from 'node:path';
+import { isTrainingStepAxis, trainingStepOf } from './training-step';
 
 /** `unreadable`: its folder's status or summary file is not a file repscope can read (a FIFO, a device, too large, not JSON). */
 export type JobStatus = 'pending' | 'running' | 'completed' | 'diverged' | 'interrupted' | 'failed' | 'killed' | 'unreadable';
@@ -34,11 +35,13 @@ export function scalarFields(summary: Record<string, unknown> | null): Record<st
 export function writeSweepFiles(dir: string, records: SweepRecord[]): void {
   writeJsonAtomic(path.join(dir, 'sweep.json'), records);
   const overrideKeys = unique(records.flatMap((r) => Object.keys(r.overrides)));
+  // An axis over checkpoints along training also gets the step as a number of its own column.
+  const stepKeys = overrideKeys.filter((k) => isTrainingStepAxis(records.map((r) => r.overrides[k])));
   const resultKeys = unique(records.flatMap((r) => Object.keys(scalarFields(r.summary)))).filter((k) => !overrideKeys.includes(k) && k !== 'status');
-  const header = ['job', 'dir', 'status', ...overrideKeys, ...resultKeys];
+  const header = ['job', 'dir', 'status', ...overrideKeys, ...stepKeys.map((k) => `${k}:trainingStep`), ...resultKeys];
   const rows = records.map((r) => {
     const fields = scalarFields(r.summary);
-    return [r.job, r.dir, r.status, ...overrideKeys.map((k) => cell(r.overrides[k])), ...resultKeys.map((k) => cell(fields[k]))];
+    return [r.job, r.dir, r.status, ...overrideKeys.map((k) => cell(r.overrides[k])), ...stepKeys.map((k) => trainingStepOf(r.overrides[k])!), ...resultKeys.map((k) => cell(fields[k]))];
   });
   // csv-stringify writes false as an empty cell by default, indistinguishable from "missing".
   writeFileAtomic(path.join(dir, 'sweep.csv'), toCsv([header, ...rows], { cast: { boolean: (b) => String(b), string: spreadsheetSafe } }));

@@ -1,4 +1,8 @@
-import type { SweepRecord } from '../write-sweep-files';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeSweepFiles, type SweepRecord } from '../write-sweep-files';
+import { isTrainingStepAxis, trainingStepOf } from '../training-step';
 import { chartedFields, sweepCharts } from '../sweep-charts';
 import { renderSweepReport } from '../sweep-report';
 import type { SweepManifest } from '../manifest';
@@ -54,5 +58,33 @@ describe('the sweep report', () => {
     expect(html).toContain('<h2>Jobs that did not finish</h2>');
     expect(html).toContain('planned failure at step 3');
     expect([...html.matchAll(/<figure class="chart" data-field="finalLoss" data-axis="([^"]+)"><svg/g)].map((m) => m[1])).toEqual(['model.depth', 'model.head']);
+  });
+});
+
+describe('a sweep over checkpoints along training', () => {
+  const steps = [0, 1, 512, 1000, 143000];
+  const records = steps.map((step, i) => record(i, { 'model.weights': `hf:EleutherAI/pythia-160m@step${step}` }, { tokenAccuracy: i / 10 }));
+
+  test('is charted against the training step, on an axis that keeps step 0', async () => {
+    const [chart] = sweepCharts(records, ['model.weights']);
+    const manifest: SweepManifest = { version: 1, config: '/x/sweep.yaml', arguments: [], jobs: records.map((r) => ({ job: r.job, dir: r.dir, label: '', overrides: r.overrides, configHash: '' })) };
+    expect(await renderSweepReport('/nonexistent', manifest, records)).toMatch(/data-axis="model.weights"><svg/);
+    expect(data(chart!.spec).map((p) => p['x'])).toEqual(steps);
+    const x = layers(chart!.spec)[0]!.encoding['x'] as unknown as { type: string; title: string; scale: { type: string } };
+    expect(x).toMatchObject({ type: 'quantitative', title: 'model.weights (training step)', scale: { type: 'symlog' } });
+  });
+
+  test('plugin-train checkpoint folders count too; an axis with one other value does not', () => {
+    expect(trainingStepOf('runs/train/checkpoints/step-000050')).toBe(50);
+    expect(trainingStepOf('runs/train/final')).toBeUndefined();
+    expect(isTrainingStepAxis(['a/step-000050', 'a/final'])).toBe(false);
+  });
+
+  test('sweep.csv carries the step as a numeric column', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'steps-'));
+    writeSweepFiles(dir, records);
+    const [header, ...rows] = fs.readFileSync(path.join(dir, 'sweep.csv'), 'utf8').trim().split('\n');
+    expect(header).toBe('job,dir,status,model.weights,model.weights:trainingStep,tokenAccuracy');
+    expect(rows.map((r) => r.split(',')[4])).toEqual(steps.map(String));
   });
 });
