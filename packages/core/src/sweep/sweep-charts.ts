@@ -98,10 +98,16 @@ function chartSpec(records: SweepRecord[], field: string, axis: string, seriesAx
   const y = { field: 'y', type: 'quantitative' as const, title: foldSeed ? `${field} (mean over seeds, band = min–max)` : field, scale: logY ? { type: 'log' as const } : { zero: false } };
   const color = seriesAxes.length ? { field: 'series', type: 'nominal' as const, title: seriesAxes.join(', ') } : undefined;
   const layers: object[] = [];
-  if (foldSeed) {
-    layers.push({ mark: { type: 'errorband' as const, opacity: 0.25 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: y.title, scale: y.scale }, y2: { field: 'hi' }, ...(color ? { color } : {}) } });
+  if (numericX) {
+    if (foldSeed) layers.push({ mark: { type: 'errorband' as const, opacity: 0.25 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: y.title, scale: y.scale }, y2: { field: 'hi' }, ...(color ? { color } : {}) } });
+    layers.push({ mark: { type: 'line' as const, point: true, tooltip: true }, encoding: { x, y, ...(color ? { color } : {}) } });
+  } else {
+    // Categories (a boolean, a decoder's name) have no order between them: points, never lines
+    // joining them; the series side by side within a category, seeds as error bars.
+    const offset = color ? { xOffset: { field: 'series', type: 'nominal' as const } } : {};
+    if (foldSeed) layers.push({ mark: { type: 'rule' as const }, encoding: { x, ...offset, y: { field: 'lo', type: 'quantitative', title: y.title, scale: y.scale }, y2: { field: 'hi' }, ...(color ? { color } : {}) } });
+    layers.push({ mark: { type: 'point' as const, filled: true, size: 60, tooltip: true }, encoding: { x, ...offset, y, ...(color ? { color } : {}) } });
   }
-  layers.push({ mark: { type: 'line' as const, point: true, tooltip: true }, encoding: { x, y, ...(color ? { color } : {}) } });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `${field} vs ${axis}`,

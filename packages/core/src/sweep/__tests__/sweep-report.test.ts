@@ -38,6 +38,8 @@ describe('the sweep report', () => {
     ]);
     expect(layers(charts[0]!.spec).map((l) => l.mark.type)).toEqual(['errorband', 'line']);
     expect(data(charts[1]!.spec).map((p) => p['x'])).toEqual(['true', 'false', 'true', 'false']);
+    // A boolean axis has no order: points with the seed spread as error bars, no line between true and false.
+    expect(layers(charts[1]!.spec).map((l) => l.mark.type)).toEqual(['rule', 'point']);
   });
 
   test('without a seed axis: one line per value of the other axis, no band; a seed-only sweep charts against seed', () => {
