@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
 
 /**
- * (WᵀW)⁺ of a token embedding on disk, so a new process skips the d×d inversion (about 5 s for
- * GPT-2 small). Keyed by a hash of W's bytes, not its name: a fine-tuned or re-seeded W gets
- * its own entry. The file is untrusted on read (another user, a crash, a disk error): wrong
- * size, magic, width or checksum means a miss, never a wrong matrix.
+ * (WᵀW)⁺ of a token embedding on disk, so a new process skips WᵀW and its inversion. Only the
+ * d×d matrix is stored (4 MB at d = 1024), never W⁺ itself ([d, V]: 671 MB for Gemma 3).
+ * Keyed by a hash of W's bytes, not its name: a fine-tuned or re-seeded W gets its own entry.
+ * The file is untrusted on read (another user, a crash, a disk error): wrong size, magic, width
+ * or checksum means a miss, never a wrong matrix.
  *
  * Layout: "RSPINV01" | d (uint32 LE) | reserved (uint32) | sha256(payload) (32 bytes) | payload (d·d float32 LE).
  */
@@ -25,8 +26,13 @@ export function repscopeCacheDir(): string | undefined {
   return path.join(base, 'repscope');
 }
 
+/** The key's hash, to be fed W's bytes in row order (in blocks: a second W need not exist on the host). */
+export function createEmbeddingHash(d: number): Hash {
+  return createHash('sha256').update(`gram-pinv:${d}:`);
+}
+
 export function embeddingHash(w: Float32Array, d: number): string {
-  return createHash('sha256').update(`gram-pinv:${d}:`).update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength)).digest('hex');
+  return createEmbeddingHash(d).update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength)).digest('hex');
 }
 
 function fileFor(dir: string, key: string): string {
