@@ -27,10 +27,15 @@ export function checkInversion({ options: o, model, modelAt, tokenizer }: Plugin
   ];
 }
 
-/** ranking prior: a prior is given, shares the model's vocabulary, and reads its context plus the prefix. */
+/**
+ * ranking prior (and auto given sequential.prior): a prior is given, shares the model's
+ * vocabulary, and reads its context plus the prefix. Auto's own prior (the model's checkpoint
+ * with its head) is not checked here: where it cannot be built, auto ranks without it and the
+ * summary says why.
+ */
 function checkPrior(o: InversionOptions, model: ModelShape | undefined, prior: ModelShape | undefined, length: number): PluginIssue[] {
   const s = o.sequential;
-  if (s.ranking !== 'prior') return [];
+  if (s.ranking !== 'prior' && !(s.ranking === 'auto' && s.prior)) return [];
   if (!s.prior) return [{ path: ['sequential', 'ranking'], message: 'prior needs sequential.prior: a language model with its LM head, e.g. the same weights with head: true' }];
   if (!prior || !model) return [];
   if (prior.vocabSize !== model.vocabSize) return [{ path: ['sequential', 'prior'], message: `the prior's vocabulary (${prior.vocabSize}) is not the model's (${model.vocabSize})` }];

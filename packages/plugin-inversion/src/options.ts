@@ -102,12 +102,23 @@ export function inversionSchema(r: Registries) {
             enum: ['auto', 'nearest', 'normalized', 'gradient', 'prior', 'exhaustive'],
             default: 'auto',
             description:
-              'order of candidates: nearest rows to the proposal, nearest after layer-norm standardisation, first-order (HotFlip) estimate re-linearised each round, most likely first under sequential.prior given the recovered prefix (prior), every token at once (exhaustive), or auto: exhaustive when it costs at most exhaustiveBudget, else nearest for the first round and then every remaining token',
+              "order of candidates: nearest rows to the proposal, nearest after layer-norm standardisation, first-order (HotFlip) estimate re-linearised each round, most likely first under sequential.prior given the recovered prefix (prior), every token at once (exhaustive), or auto: a prior's order for the first priorShortlist candidates and then every remaining token at once — sequential.prior, else the model's own next-token order (its checkpoint with every block, the final norm and the LM head, whatever depth and head are inverted) — and without one (an untrained model, a kind or checkpoint without an LM head, autoPrior false; the summary's priorUnavailable says which) exhaustive when that costs at most exhaustiveBudget, else nearest for the first round and then every remaining token",
+          },
+          autoPrior: {
+            type: 'boolean',
+            default: true,
+            description: "auto: rank by the model's own next-token order when its checkpoint has an LM head (false: auto as without a prior)",
+          },
+          priorShortlist: {
+            type: 'integer',
+            minimum: 0,
+            default: 4096,
+            description: "auto with a prior: candidates verified in the prior's order (rounds of firstBatch ×4 up to maxBatch) before every remaining token is verified at once",
           },
           prior: {
             type: 'object',
             repscopeModel: true,
-            description: 'ranking prior: a language model (with its LM head) whose next-token prediction after the recovered prefix orders the candidates, e.g. the same weights as model with head: true and every block',
+            description: 'ranking prior (ranking prior, and auto instead of the model itself): a language model (with its LM head) whose next-token prediction after the recovered prefix orders the candidates, e.g. the same weights as model with head: true and every block',
           },
           priorContext: {
             type: 'array',
@@ -120,7 +131,7 @@ export function inversionSchema(r: Registries) {
             type: 'number',
             minimum: 0,
             default: 5e10,
-            description: 'auto: verify every token from the start when that costs at most this many multiply-adds per position (5e10: a 4-block × 128 GPT-2 without head; untrained GPT-2 small is above it)',
+            description: 'auto without a prior: verify every token from the start when that costs at most this many multiply-adds per position (5e10: a 4-block × 128 GPT-2 without head; untrained GPT-2 small is above it)',
           },
           firstBatch: { type: 'integer', minimum: 1, default: 8, description: 'candidates verified in the first round (then ×4 per round)' },
           maxBatch: { type: 'integer', minimum: 1, default: 512 },

@@ -1,8 +1,8 @@
 import { decodeText, displayTokens, InvalidInputError, isCausal, tf, type NextPositionStates, type RunContext, type TokenModel } from '@repscope/core';
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
-import { acceptanceMargin, CandidateOrder, candidateScores, unvisited, verificationMacs } from './sequential-ranking';
-import { RankingPrior } from './sequential-prior';
+import { acceptanceMargin, CandidateOrder, candidateScores, unvisited, verificationMacs, type RankingKind } from './sequential-ranking';
+import { RankingPrior, type PriorSource } from './sequential-prior';
 import { median } from './stats';
 
 export interface PositionRecord {
@@ -13,7 +13,7 @@ export interface PositionRecord {
   acceptedRank: number;
   rounds: number;
   seconds: number;
-  /** Every remaining token verified at once (ranking `exhaustive`, or `auto` after its first round). */
+  /** Every remaining token verified at once (ranking `exhaustive`, or `auto` once its shortlist or first round is spent). */
   exhaustive: boolean;
   /** Relative distance of the accepted candidate's state to the target state. */
   relativeError: number;
@@ -31,8 +31,11 @@ export interface PositionRecord {
  * one within ‖h_t − h*_t‖ ≤ ε‖h*_t‖ accepted once its error is at most 1/acceptMargin of every
  * other verified candidate's. Rounds grow ×4 and visit only new tokens, so a
  * position needs at most |V| verifications. An exhaustive round verifies every token not yet
- * visited in large chunks: on trained models no ranking we measured keeps the true token near
- * the top (README), and then one bulk pass is cheaper than many ranked rounds.
+ * visited in large chunks: on trained models no state-based ranking we measured keeps the true
+ * token near the top (README), and then one bulk pass is cheaper than many ranked rounds. What
+ * does keep it near the top is a language model's own next-token order (the `prior`), which
+ * `auto` uses by default when the checkpoint has an LM head: its shortlist in rounds, then one
+ * bulk pass over the rest. Tensors are read asynchronously, so it runs on webgpu too.
  */
 export async function runSequentialInversion(ctx: RunContext<InversionOptions>, model: TokenModel): Promise<Record<string, unknown>> {
   const o = ctx.options;
@@ -40,21 +43,29 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
   if (!isCausal(model)) throw new InvalidInputError(`method sequential needs a causal model (gpt2 or the per-token mlp); ${(model as TokenModel).kind} mixes all positions`, 'E_CONFIG_MODEL');
   const tokenizer = model.tokenizer;
   const ids = promptIds(o, tokenizer);
-  const target = tokenTarget(model, ids);
   const n = ids.length;
   const V = model.vocabSize;
   const limit = Math.min(V, s.maxCandidates ?? V);
+  const auto = s.ranking === 'auto';
+  const chosen = auto ? await RankingPrior.forAuto(ctx, model, n) : undefined;
+  const prior = chosen && 'prior' in chosen ? chosen.prior : await RankingPrior.create(ctx);
+  const priorSource: PriorSource | undefined = chosen && 'source' in chosen ? chosen.source : prior ? 'sequential.prior' : undefined;
+  const priorUnavailable = chosen && 'unavailable' in chosen ? chosen.unavailable : undefined;
+  const target = tokenTarget(model, ids);
   const positions = model.positionEmbeddings(n);
   const wte = model.tokenEmbeddingMatrix();
   const head = model.outputHook === 'logits';
-  const exhaustiveFirst = s.ranking === 'exhaustive' || (s.ranking === 'auto' && verificationMacs(model, head) * V <= s.exhaustiveBudget);
-  const prior = await RankingPrior.create(ctx);
-  // Ranked rounds of auto and exhaustive (auto's first round) use nearest.
-  const kind = s.ranking === 'auto' || s.ranking === 'exhaustive' ? 'nearest' : s.ranking;
+  // Auto with a prior: the prior's order for `shortlist` candidates, then every remaining token at once.
+  const shortlist = auto && prior ? Math.min(limit, s.priorShortlist) : Infinity;
+  const exhaustiveFirst = s.ranking === 'exhaustive' || (auto && (prior ? shortlist === 0 : verificationMacs(model, head) * V <= s.exhaustiveBudget));
+  // Ranked rounds of auto (the prior's, else nearest) and of exhaustive (none) use nearest.
+  const kind: RankingKind = s.ranking === 'auto' ? (prior ? 'prior' : 'nearest') : s.ranking === 'exhaustive' ? 'nearest' : s.ranking;
+  // What ordered the candidates, for the summary: auto's choice, or the configured ranking.
+  const rankingUsed = exhaustiveFirst ? 'exhaustive' : kind;
   // Chunks as large as keep one chunk's widest activation near 16 MB: bulk verification is
   // several times faster per token in chunks of thousands than of hundreds.
   const bulkChunk = Math.max(s.maxBatch, Math.min(16384, Math.floor(2 ** 22 / Math.max(head ? V : model.dModel, 4 * model.dModel))));
-  ctx.log(`sequential: ranking ${s.ranking}${s.ranking === 'auto' ? (exhaustiveFirst ? ' → every token verified at each position (the model is small enough)' : ' → nearest first, then every remaining token') : ''}`);
+  ctx.log(`sequential: ranking ${s.ranking}${auto ? ` → ${autoPlan(prior, priorSource, shortlist, exhaustiveFirst)}` : ''}${priorUnavailable ? ` (no prior: ${priorUnavailable})` : ''}`);
   const recovered: number[] = [];
   const records: PositionRecord[] = [];
   const started = performance.now();
@@ -67,7 +78,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
       await ctx.checkInterrupted();
       const t0 = performance.now();
       const want = tf.tidy(() => tf.reshape(tf.slice(target.output, [0, t, 0], [1, 1, -1]), [1, -1]));
-      const wantNorm = tf.tidy(() => tf.norm(want).dataSync()[0]!) || 1;
+      const wantNorm = (await readValues(tf.tidy(() => tf.norm(want))))[0]! || 1;
       const prefix = t > 0 ? model.embed([recovered]) : undefined;
       const next = statesAfter(model, prefix, t);
       const posT = tf.slice(positions, [t, 0], [1, -1]) as tf.Tensor2D;
@@ -75,7 +86,7 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
       // Continuous proposal, started from the mean token embedding at position t.
       const proposal = tf.variable(tf.tidy(() => tf.reshape(tf.add(tf.mean(wte, 0, true), posT), [1, 1, -1])));
       // The prior ranks without a continuous proposal.
-      for (let k = 0; k < (exhaustiveFirst || prior ? 0 : s.proposalSteps); k++) {
+      for (let k = 0; k < (exhaustiveFirst || kind === 'prior' ? 0 : s.proposalSteps); k++) {
         tf.tidy(() => {
           const g = tf.grad(squaredError)(proposal);
           proposal.assign(tf.sub(proposal, tf.mul(g, s.proposalLr / wantNorm)));
@@ -93,8 +104,9 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
         // Between rounds too: a position of a trained model can take minutes of rounds.
         if (rounds > 0) await ctx.checkInterrupted();
         rounds++;
-        bulk = exhaustiveFirst || (s.ranking === 'auto' && rounds > 1);
-        const count = Math.min(batch, limit - verified.size);
+        bulk = exhaustiveFirst || (auto && (prior ? verified.size >= shortlist : rounds > 1));
+        // Auto's prior rounds end exactly at the shortlist.
+        const count = Math.min(batch, limit - verified.size, shortlist - verified.size);
         let candidates: number[];
         if (bulk) candidates = unvisited(V, verified, limit - verified.size);
         else {
@@ -102,13 +114,13 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
           if (!order || kind === 'gradient') {
             const gradient = kind === 'gradient' ? tf.tidy(() => tf.grad(squaredError)(point)) : undefined;
             const scores = kind === 'prior' ? prior!.scores(recovered) : candidateScores(kind, wte, posT, point, gradient);
-            order = new CandidateOrder(scores);
-            tf.dispose([scores, ...(gradient ? [gradient] : [])]);
+            tf.dispose(gradient);
+            order = await CandidateOrder.read(scores);
           }
           candidates = order.take(verified, count);
         }
         const triedBefore = verified.size;
-        const errors = verifyCandidates(next, wte, posT, want, wantNorm, candidates, bulk ? bulkChunk : s.maxBatch);
+        const errors = await verifyCandidates(next, wte, posT, want, wantNorm, candidates, bulk ? bulkChunk : s.maxBatch);
         candidates.forEach((c, j) => verified.set(c, errors[j]!));
         let bestJ = -1;
         for (let j = 0; j < candidates.length; j++) if (errors[j]! <= s.epsilon && (bestJ < 0 || errors[j]! < errors[bestJ]!)) bestJ = j;
@@ -172,7 +184,10 @@ export async function runSequentialInversion(ctx: RunContext<InversionOptions>, 
     maxCandidatesTried: Math.max(...records.map((r) => r.candidatesTried)),
     minMargin: Math.min(...records.map((r) => r.margin)),
     ranking: s.ranking,
-    ...(prior ? { priorContext: [...prior.contextIds] } : {}),
+    rankingUsed,
+    ...(prior ? { prior: prior.description, priorSource, priorContext: [...prior.contextIds] } : {}),
+    ...(auto && prior ? { priorShortlist: shortlist } : {}),
+    ...(priorUnavailable ? { priorUnavailable } : {}),
     exhaustivePositions: records.filter((r) => r.exhaustive).length,
     positions: records,
     secondsPerSentence: seconds,
@@ -197,17 +212,46 @@ function statesAfter(model: TokenModel, prefix: tf.Tensor3D | undefined, t: numb
   };
 }
 
-/** Relative errors ‖h(w_c + p_t) − h*‖ / ‖h*‖ of candidates, verified in chunks of at most `chunk`. */
-function verifyCandidates(next: NextPositionStates, wte: tf.Tensor2D, posT: tf.Tensor2D, want: tf.Tensor, wantNorm: number, candidates: number[], chunk: number): number[] {
-  const out: number[] = [];
+/**
+ * Relative errors ‖h(w_c + p_t) − h*‖ / ‖h*‖ of candidates, verified in chunks of at most
+ * `chunk`: every chunk is queued before the first is read (a GPU runs ahead), and each read is
+ * asynchronous (the webgpu backend cannot read synchronously in Node).
+ */
+async function verifyCandidates(next: NextPositionStates, wte: tf.Tensor2D, posT: tf.Tensor2D, want: tf.Tensor, wantNorm: number, candidates: number[], chunk: number): Promise<number[]> {
+  const pending: tf.Tensor1D[] = [];
   for (let i = 0; i < candidates.length; i += chunk) {
     const part = candidates.slice(i, i + chunk);
-    const errors = tf.tidy(() => {
-      const inputs = tf.reshape(tf.add(tf.gather(wte, tf.tensor1d(part, 'int32')), posT), [part.length, 1, -1]) as tf.Tensor3D;
-      return tf.div(tf.norm(tf.sub(next.states(inputs), want), 'euclidean', 1), wantNorm).dataSync();
-    });
-    out.push(...errors);
+    pending.push(
+      tf.tidy(() => {
+        const inputs = tf.reshape(tf.add(tf.gather(wte, tf.tensor1d(part, 'int32')), posT), [part.length, 1, -1]) as tf.Tensor3D;
+        return tf.div(tf.norm(tf.sub(next.states(inputs), want), 'euclidean', 1), wantNorm) as tf.Tensor1D;
+      }),
+    );
+  }
+  const out: number[] = [];
+  try {
+    for (const errors of pending) out.push(...(await errors.data()));
+  } finally {
+    tf.dispose(pending);
   }
   return out;
+}
+
+/** A tensor's values, read asynchronously; the tensor is disposed. */
+async function readValues(t: tf.Tensor): Promise<Float32Array | Int32Array | Uint8Array> {
+  try {
+    return await t.data();
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Auto's plan, for the log. */
+function autoPlan(prior: RankingPrior | undefined, source: PriorSource | undefined, shortlist: number, exhaustiveFirst: boolean): string {
+  if (prior) {
+    const by = source === 'model' ? "the model's own next-token order (every block and its LM head)" : 'sequential.prior';
+    return exhaustiveFirst ? 'every token verified at each position (priorShortlist 0)' : `${by} for the first ${shortlist} candidates, then every remaining token`;
+  }
+  return exhaustiveFirst ? 'every token verified at each position (the model is small enough)' : 'nearest first, then every remaining token';
 }
 

@@ -20,10 +20,12 @@ export type RankingKind = 'nearest' | 'normalized' | 'gradient' | 'prior';
  * The configured order: a ranking, or
  * - `exhaustive`: every token verified at each position, in large chunks (accepted rank 1 by
  *   construction; |V| candidates per position).
- * - `auto`: `exhaustive` when verifying the whole vocabulary costs at most
- *   `sequential.exhaustiveBudget` multiply-adds per position; otherwise `nearest` for the first
- *   round (which is accepted at once on untrained models) and, if it fails, every remaining
- *   token in one bulk round.
+ * - `auto`: with a prior (`sequential.prior`, else the model's own checkpoint with every block
+ *   and its LM head; see RankingPrior.forAuto), `prior` for the first `sequential.priorShortlist`
+ *   candidates and then every remaining token in one bulk round. Without one, `exhaustive` when
+ *   verifying the whole vocabulary costs at most `sequential.exhaustiveBudget` multiply-adds per
+ *   position; otherwise `nearest` for the first round (which is accepted at once on untrained
+ *   models) and, if it fails, every remaining token in one bulk round.
  */
 export type RankingChoice = RankingKind | 'exhaustive' | 'auto';
 
@@ -69,12 +71,19 @@ function standardize(x: tf.Tensor2D): tf.Tensor2D {
  * ids already verified, so a fixed ranking is scored and sorted once per position, not per round.
  */
 export class CandidateOrder {
-  private readonly ids: Int32Array;
   private cursor = 0;
 
-  constructor(scores: tf.Tensor1D) {
-    const values = scores.dataSync();
-    this.ids = Int32Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!);
+  private constructor(private readonly ids: Int32Array) {}
+
+  /** The order of `scores`, read asynchronously (the webgpu backend has no synchronous read); disposes them. */
+  static async read(scores: tf.Tensor1D): Promise<CandidateOrder> {
+    let values;
+    try {
+      values = await scores.data();
+    } finally {
+      scores.dispose();
+    }
+    return new CandidateOrder(Int32Array.from(values.keys()).sort((a, b) => values[a]! - values[b]!));
   }
 
   /** The next `count` ids not in `visited`. */

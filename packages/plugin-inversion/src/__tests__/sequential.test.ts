@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readSafetensorsHeader, readTensorF32, writeSafetensors, type Plugin } from '@repscope/core';
+import { readSafetensorsHeader, readTensorF32, tf, writeSafetensors, type Plugin } from '@repscope/core';
 import { runPluginConfig } from '@repscope/core/testing';
 import inversion from '../index';
 
@@ -141,8 +141,73 @@ describe('sequential inversion', () => {
     const positions = run.summary['positions'] as Position[];
     expect(run.summary['maxCandidatesTried']).toBe(Math.max(...positions.map((p) => p.candidatesTried)));
     expect(positions.every((p) => p.margin > 1)).toBe(true);
-    // The fixture's 512 tokens cost far less than auto's budget: auto verifies all of them.
+    // The fixture's 512 tokens cost far less than auto's budget: auto verifies all of them. Its
+    // vocabulary has no tokenizer, so auto has no document-start token to start its own prior.
     if (ranking === 'exhaustive' || ranking === 'auto') expect(positions.every((p) => p.candidatesTried === 512 && p.acceptedRank === 1)).toBe(true);
     else expect(run.summary['exhaustivePositions']).toBe(0);
+    expect(run.summary['rankingUsed']).toBe(ranking === 'auto' ? 'exhaustive' : ranking);
+    if (ranking === 'auto') expect(run.summary['priorUnavailable']).toBe("the model's tokenizer names no document-start token (BOS or EOS) for the prior to read first; give sequential.priorContext");
+  }, 60_000);
+
+  test("auto ranks by the checkpoint's own next-token order (every block and its head, whatever depth is inverted) for priorShortlist candidates, then verifies every remaining token; it reads no tensor synchronously", async () => {
+    // Where the webgpu backend stops: a synchronous read. Made to throw on every backend here.
+    const proto = tf.Tensor.prototype as unknown as Record<string, unknown>;
+    const saved = Object.fromEntries(['dataSync', 'arraySync', 'bufferSync'].map((k) => [k, proto[k]]));
+    for (const k of Object.keys(saved)) proto[k] = () => { throw new Error(`synchronous read (${k})`); };
+    let run;
+    try {
+      run = await runPluginConfig(plugin, {
+        model: { kind: 'gpt2', weights: FIXTURE, depth: 1 },
+        method: 'sequential',
+        input: { tokens: FIXTURE_TOKENS },
+        // The fixture's vocabulary has no tokenizer (so no document-start token): read token 0 first.
+        sequential: { priorContext: [0], priorShortlist: 160 },
+      });
+    } finally {
+      Object.assign(proto, saved);
+    }
+    const s = run.summary;
+    expect(s['tokens']).toEqual(FIXTURE_TOKENS);
+    expect(s).toMatchObject({ ranking: 'auto', rankingUsed: 'prior', priorSource: 'model', priorContext: [0], priorShortlist: 160 });
+    expect(s['prior']).toMatch(/2\/2 blocks, ln_f \+ LM head$/);
+    expect(s['priorUnavailable']).toBeUndefined();
+    const positions = s['positions'] as (Position & { exhaustive: boolean })[];
+    // The fixture is untrained: its prior ranks most true tokens deep, so both paths are taken.
+    const ranked = positions.filter((p) => !p.exhaustive);
+    const bulk = positions.filter((p) => p.exhaustive);
+    expect(ranked.length).toBeGreaterThan(0);
+    expect(bulk.length).toBeGreaterThan(0);
+    for (const p of ranked) expect(p.candidatesTried).toBeLessThanOrEqual(160);
+    // The shortlist spent (rounds of 8, 32, 120), every other token at once: the true token is the best of them.
+    for (const p of bulk) expect(p).toMatchObject({ candidatesTried: 512, acceptedRank: 161, rounds: 4 });
+    expect(s['exhaustivePositions']).toBe(bulk.length);
+  }, 60_000);
+
+  test('auto without a prior says why: an untrained model, autoPrior false; with sequential.prior it ranks by that one', async () => {
+    const untrained = await runPluginConfig(plugin, {
+      model: { kind: 'gpt2', config: { vocabSize: 64, nPositions: 16, nEmbd: 16, nLayer: 1, nHead: 2 }, head: true },
+      method: 'sequential',
+      input: { tokens: [3, 14, 15, 9] },
+    });
+    expect(untrained.summary['tokens']).toEqual([3, 14, 15, 9]);
+    expect(untrained.summary).toMatchObject({ ranking: 'auto', rankingUsed: 'exhaustive', priorUnavailable: 'the model is untrained (no weights): its next-token order says nothing about the input' });
+    const off = await runPluginConfig(plugin, {
+      model: { kind: 'gpt2', weights: FIXTURE, depth: 1 },
+      method: 'sequential',
+      input: { tokens: FIXTURE_TOKENS.slice(0, 3) },
+      sequential: { priorContext: [0], autoPrior: false, exhaustiveBudget: 0 },
+    });
+    expect(off.summary['tokens']).toEqual(FIXTURE_TOKENS.slice(0, 3));
+    expect(off.summary).toMatchObject({ rankingUsed: 'nearest', priorUnavailable: 'sequential.autoPrior is false' });
+    const given = await runPluginConfig(plugin, {
+      model: { kind: 'gpt2', weights: FIXTURE, depth: 1 },
+      method: 'sequential',
+      input: { tokens: FIXTURE_TOKENS.slice(0, 3) },
+      sequential: { prior: { kind: 'gpt2', weights: FIXTURE, depth: 1, head: true }, priorContext: [0] },
+    });
+    expect(given.summary['tokens']).toEqual(FIXTURE_TOKENS.slice(0, 3));
+    // The shortlist (4096 by default) is at most the vocabulary.
+    expect(given.summary).toMatchObject({ rankingUsed: 'prior', priorSource: 'sequential.prior', priorShortlist: 512 });
+    expect(given.summary['prior']).toMatch(/1\/2 blocks/);
   }, 60_000);
 });

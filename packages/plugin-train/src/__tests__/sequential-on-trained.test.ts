@@ -50,8 +50,8 @@ describe('sequential inversion of a model trained here', () => {
     expect(run.summary['medianAcceptedRank']).toBeNull();
   }, 300_000);
 
-  test('the default (auto) verifies every token on a model this small: exact, and the true token ranked first at every position', async () => {
-    const run = await invert();
+  test('auto without its prior (autoPrior false) verifies every token on a model this small: exact, and the true token ranked first at every position', async () => {
+    const run = await invert({ autoPrior: false });
     const s = run.summary;
     expect(s['ranking']).toBe('auto');
     expect(s['tokens']).toEqual(ids);
@@ -63,8 +63,8 @@ describe('sequential inversion of a model trained here', () => {
     expect(s['minMargin']).toBeGreaterThan(1);
   }, 300_000);
 
-  test('auto above its budget tries nearest first and, where that fails, every remaining token in one round: still exact', async () => {
-    const run = await invert({ exhaustiveBudget: 0, firstBatch: 8 });
+  test('auto without its prior, above its budget, tries nearest first and, where that fails, every remaining token in one round: still exact', async () => {
+    const run = await invert({ autoPrior: false, exhaustiveBudget: 0, firstBatch: 8 });
     expect(run.summary['tokens']).toEqual(ids);
     const positions = run.summary['positions'] as Position[];
     const fellBack = positions.filter((p) => p.rounds === 2);
