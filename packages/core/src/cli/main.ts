@@ -99,7 +99,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('activations')
     .description('write activations at hook points to a safetensors file (F32, batch first)')
-    .requiredOption('--model <kind>', 'model kind (auto: the one the checkpoint'"'"'s model_type names; gpt2, llama, qwen2, qwen3, gemma3_text, gpt_neox, vit, hybrid, …)')
+    .requiredOption('--model <kind>', "model kind (auto: the one the checkpoint's model_type names; gpt2, llama, qwen2, qwen3, gemma3_text, gpt_neox, vit, hybrid, …)")
     .option('--weights <path>', 'checkpoint folder or file (absent: untrained, seeded)')
     .option('--size <name>', 'model size (small, medium, … / b16, l16)')
     .option('--seed <n>', 'seed for untrained weights', '0')
