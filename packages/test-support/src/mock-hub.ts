@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { readSafetensorsHeader, readTensorF32 } from '@repscope/models';
 import { encodeSafetensors } from '@repscope/models';
 
@@ -16,17 +18,27 @@ import { encodeSafetensors } from '@repscope/models';
  *        (the sha256), X-Linked-Size and X-Repo-Commit, as the real hub does
  *   GET  /cdn/{sha256}                          → the bytes, honouring Range
  * plus 307 redirects for renamed repos (gpt2 → openai-community/gpt2), 401 for private repos
- * without the token, 404s with the hub's X-Error-Code, and injectable faults.
+ * without the token, 404s with the hub's X-Error-Code and X-Error-Message, and injectable faults.
+ * With `{ cdn: 'separate' }` the LFS redirect goes to a second server on another loopback port
+ * (another origin, as the real CDN is), whose requests are marked `cdn: true`.
  */
 export interface MockHub {
   url: string;
-  /** Every request served, in order. */
-  requests: { method: string; path: string; range?: string }[];
+  /** The CDN's origin: `url` itself unless started with `{ cdn: 'separate' }`. */
+  cdnUrl: string;
+  /** Every request served, in order (with the Authorization header it carried, if any). */
+  requests: { method: string; path: string; range?: string; authorization?: string; cdn?: true }[];
   addRepo(name: string, repo: MockRepo): void;
   /** Make a repo name redirect to another, as the hub does for renamed repos. */
   alias(from: string, to: string): void;
-  /** The next `count` requests whose path matches answer `status`. */
-  failNext(pattern: RegExp, status: number, count?: number): void;
+  /** The next `count` requests whose path matches answer `status` (with `headers`, e.g. Retry-After). */
+  failNext(pattern: RegExp, status: number, count?: number, headers?: Record<string, string>): void;
+  /** The next request whose path matches never gets an answer — or, with `afterBytes`, stops sending after that many body bytes — without closing the connection. */
+  stallNext(pattern: RegExp, afterBytes?: number): void;
+  /** Requests with a Range header whose path matches answer `status` (until cleared with undefined), as a CDN that will not resume. */
+  refuseRanges(pattern: RegExp | undefined, status?: number): void;
+  /** Requests bearing this token answer 401 with the hub's "Invalid credentials in Authorization header". */
+  rejectToken(token: string): void;
   /** The next response whose path matches sends `bytes` bytes of its body, then drops the connection. */
   dropAfter(pattern: RegExp, bytes: number): void;
   /** Responses whose path matches have one byte flipped (until cleared). */
@@ -85,13 +97,22 @@ export function shardedCheckpointFiles(dir: string, count: number): Record<strin
   return out;
 }
 
-export async function startMockHub(): Promise<MockHub> {
+export interface MockHubOptions {
+  /** `separate`: serve LFS files from a second server on another port (another origin). */
+  cdn?: 'same-origin' | 'separate';
+}
+
+export async function startMockHub(options: MockHubOptions = {}): Promise<MockHub> {
   const repos = new Map<string, MockRepo>();
   const aliases = new Map<string, string>();
   const blobs = new Map<string, Buffer>();
   const requests: MockHub['requests'] = [];
-  const failures: { pattern: RegExp; status: number; left: number }[] = [];
+  const failures: { pattern: RegExp; status: number; left: number; headers: Record<string, string> }[] = [];
   const drops: { pattern: RegExp; bytes: number }[] = [];
+  const stalls: { pattern: RegExp; afterBytes?: number }[] = [];
+  const rejectedTokens = new Set<string>();
+  let rangeRefusal: { pattern: RegExp; status: number } | undefined;
+  let cdnOrigin = '';
   let corruptPattern: RegExp | undefined;
   let throttle: { chunk: number; delayMs: number } | undefined;
 
@@ -99,7 +120,7 @@ export async function startMockHub(): Promise<MockHub> {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   };
-  const notFound = (res: http.ServerResponse, code: string, message: string) => json(res, 404, { error: message }, { 'X-Error-Code': code });
+  const notFound = (res: http.ServerResponse, code: string, message: string) => json(res, 404, { error: message }, { 'X-Error-Code': code, 'X-Error-Message': message });
 
   /** Resolve `{repo}/{rest}` where repo is one or two segments; returns the repo or a redirect target. */
   const findRepo = (segments: string[]): { name: string; repo: MockRepo; rest: string[] } | { redirect: string; rest: string[] } | undefined => {
@@ -143,10 +164,14 @@ export async function startMockHub(): Promise<MockHub> {
     if (req.method === 'HEAD') return void res.end();
     const drop = drops.findIndex((d) => d.pattern.test(urlPath));
     const limit = drop >= 0 ? drops.splice(drop, 1)[0]!.bytes : Infinity;
+    const stall = stalls.findIndex((d) => d.pattern.test(urlPath) && d.afterBytes !== undefined);
+    const stallAt = stall >= 0 ? stalls.splice(stall, 1)[0]!.afterBytes! : Infinity;
     const chunk = throttle?.chunk ?? 64 * 1024;
     for (let sent = 0; sent < slice.length; sent += chunk) {
-      const piece = slice.subarray(sent, Math.min(sent + chunk, limit, slice.length));
+      const piece = slice.subarray(sent, Math.min(sent + chunk, limit, stallAt, slice.length));
       await new Promise((r) => res.write(piece, r));
+      // The connection stays open and silent: only the client's own timeout ends the wait.
+      if (sent + piece.length >= stallAt) return;
       if (sent + piece.length >= limit) {
         // The headers promised more: the client sees the connection end mid-file, after exactly `limit` bytes.
         res.socket?.destroySoon();
@@ -157,17 +182,35 @@ export async function startMockHub(): Promise<MockHub> {
     res.end();
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, onCdn: boolean): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const urlPath = decodeURIComponent(url.pathname);
-    requests.push({ method: req.method ?? 'GET', path: urlPath, ...(req.headers.range ? { range: req.headers.range } : {}) });
+    requests.push({
+      method: req.method ?? 'GET',
+      path: urlPath,
+      ...(req.headers.range ? { range: req.headers.range } : {}),
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      ...(onCdn ? { cdn: true as const } : {}),
+    });
     const failure = failures.find((f) => f.left > 0 && f.pattern.test(urlPath));
     if (failure) {
       failure.left--;
-      return json(res, failure.status, { error: `injected HTTP ${failure.status}` });
+      return json(res, failure.status, { error: `injected HTTP ${failure.status}` }, failure.headers);
+    }
+    const stall = stalls.findIndex((s) => s.afterBytes === undefined && s.pattern.test(urlPath));
+    if (stall >= 0) {
+      stalls.splice(stall, 1);
+      return; // never answered; close() ends the connection
+    }
+    if (req.headers.range && rangeRefusal?.pattern.test(urlPath)) return json(res, rangeRefusal.status, { error: 'ranges are not served here' });
+    const bearer = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer !== undefined && rejectedTokens.has(bearer)) {
+      const message = 'Invalid credentials in Authorization header';
+      return json(res, 401, { error: message }, { 'X-Error-Message': message });
     }
     const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
 
+    if (onCdn && segments[0] !== 'cdn') return notFound(res, 'EntryNotFound', 'not a CDN path');
     if (segments[0] === 'cdn' && segments.length === 2) {
       const blob = blobs.get(segments[1]!);
       if (!blob) return notFound(res, 'EntryNotFound', 'no such blob');
@@ -183,7 +226,10 @@ export async function startMockHub(): Promise<MockHub> {
       return void res.end();
     }
     const { name, repo, rest } = found;
-    if (!authorised(req, repo)) return json(res, 401, { error: 'Access to this repo is restricted. You must be authenticated.' }, { 'X-Error-Code': 'GatedRepo' });
+    if (!authorised(req, repo)) {
+      const message = 'Access to this repo is restricted. You must be authenticated.';
+      return json(res, 401, { error: message }, { 'X-Error-Code': 'GatedRepo', 'X-Error-Message': message });
+    }
 
     if (api && rest[0] === 'revision' && rest.length >= 2 && req.method === 'GET') {
       const rev = rest.slice(1).join('/');
@@ -235,7 +281,7 @@ export async function startMockHub(): Promise<MockHub> {
       if (isLfs(file)) {
         const hash = sha256(data);
         blobs.set(hash, data);
-        res.writeHead(302, { Location: `/cdn/${hash}`, 'X-Repo-Commit': commit, 'X-Linked-Etag': `"${hash}"`, 'X-Linked-Size': String(data.length), ETag: `"${gitSha1(data)}"` });
+        res.writeHead(302, { Location: `${cdnOrigin}/cdn/${hash}`, 'X-Repo-Commit': commit, 'X-Linked-Etag': `"${hash}"`, 'X-Linked-Size': String(data.length), ETag: `"${gitSha1(data)}"` });
         return void res.end();
       }
       return sendBytes(req, res, data, { ETag: `"${gitSha1(data)}"`, 'X-Repo-Commit': commit }, urlPath);
@@ -243,28 +289,108 @@ export async function startMockHub(): Promise<MockHub> {
     return notFound(res, 'EntryNotFound', 'not found');
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      if (!res.headersSent) json(res, 500, { error: String(err) });
-      else res.destroy();
+  const serve = (onCdn: boolean) =>
+    http.createServer((req, res) => {
+      handle(req, res, onCdn).catch((err) => {
+        if (!res.headersSent) json(res, 500, { error: String(err) });
+        else res.destroy();
+      });
     });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listen = async (server: http.Server) => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const server = serve(false);
+  const url = await listen(server);
+  const cdnServer = options.cdn === 'separate' ? serve(true) : undefined;
+  // Same origin: the relative Location the tests have always seen.
+  if (cdnServer) cdnOrigin = await listen(cdnServer);
+  const shut = (s: http.Server) =>
+    new Promise<void>((resolve) => {
+      s.closeAllConnections();
+      s.close(() => resolve());
+    });
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    cdnUrl: cdnOrigin || url,
     requests,
     addRepo: (name, repo) => void repos.set(name, repo),
     alias: (from, to) => void aliases.set(from, to),
-    failNext: (pattern, status, count = 1) => void failures.push({ pattern, status, left: count }),
+    failNext: (pattern, status, count = 1, headers = {}) => void failures.push({ pattern, status, left: count, headers }),
+    stallNext: (pattern, afterBytes) => void stalls.push({ pattern, ...(afterBytes !== undefined ? { afterBytes } : {}) }),
+    refuseRanges: (pattern, status = 403) => void (rangeRefusal = pattern ? { pattern, status } : undefined),
+    rejectToken: (token) => void rejectedTokens.add(token),
     dropAfter: (pattern, bytes) => void drops.push({ pattern, bytes }),
     corrupt: (pattern) => void (corruptPattern = pattern),
     throttle: (chunk, delayMs) => void (throttle = { chunk, delayMs }),
+    close: async () => {
+      await Promise.all([shut(server), ...(cdnServer ? [shut(cdnServer)] : [])]);
+    },
+  };
+}
+
+/** A forward proxy in its own process, and what it was asked. */
+export interface ForwardProxy {
+  /** `http://127.0.0.1:<port>`, for HTTP_PROXY / HTTPS_PROXY. */
+  url: string;
+  /** Each request it forwarded: `GET http://host/path` (absolute form) or `CONNECT host:port`. */
+  requests: { method: string; target: string }[];
+  close(): Promise<void>;
+}
+
+// A plain forward proxy: absolute-URI requests (http through a proxy) and CONNECT tunnels (https).
+const PROXY_SOURCE = `
+const http = require('node:http');
+const net = require('node:net');
+const log = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+const server = http.createServer((req, res) => {
+  log({ method: req.method, target: req.url });
+  let target;
+  try { target = new URL(req.url); } catch { res.writeHead(400); return res.end(); }
+  const up = http.request({ host: target.hostname, port: target.port || 80, method: req.method, path: target.pathname + target.search, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(res);
+  });
+  up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+  req.pipe(up);
+});
+server.on('connect', (req, socket, head) => {
+  log({ method: 'CONNECT', target: req.url });
+  const [host, port] = req.url.split(':');
+  const up = net.connect(Number(port), host, () => {
+    socket.write('HTTP/1.1 200 Connection Established\\r\\n\\r\\n');
+    up.write(head);
+    up.pipe(socket);
+    socket.pipe(up);
+  });
+  up.on('error', () => socket.destroy());
+  socket.on('error', () => up.destroy());
+});
+server.listen(0, '127.0.0.1', () => log({ port: server.address().port }));
+`;
+
+/** Start a forward proxy as a separate Node process on 127.0.0.1 (a real service, not a mock of one). */
+export async function startForwardProxy(): Promise<ForwardProxy> {
+  const child = spawn(process.execPath, ['-e', PROXY_SOURCE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const requests: ForwardProxy['requests'] = [];
+  const lines = readline.createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the proxy exited (${code})`)));
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { port?: number; method?: string; target?: string };
+      if (entry.port) resolve(entry.port);
+      else requests.push({ method: entry.method!, target: entry.target! });
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill();
       }),
   };
 }

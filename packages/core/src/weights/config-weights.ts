@@ -1,5 +1,5 @@
 import { HubError } from '@repscope/models';
-import { ensureHubModel, EnsureOptions, hubModelRecord, HubModelRecord } from '@repscope/models';
+import { ensureHubModel, EnsureOptions, hubModelRecord, HubModelRecord, isCompleteInCache } from '@repscope/models';
 import { HubRef, isHubRef, parseHubRef } from '@repscope/models';
 import { CachedRepo } from '@repscope/models';
 import { hubSettings } from '@repscope/models';
@@ -23,8 +23,19 @@ export function hubRefsIn(value: unknown, found = new Map<string, HubRef>()): Ma
 export async function fetchHubWeights(configs: unknown[], options: EnsureOptions = {}): Promise<void> {
   const refs = new Map<string, HubRef>();
   for (const c of configs) hubRefsIn(c, refs);
-  for (const ref of refs.values()) await ensureHubModel(ref, options);
+  const cacheDir = (options.settings ?? hubSettings()).cacheDir;
+  for (const ref of refs.values()) {
+    await ensureHubModel(ref, options);
+    settled.add(settledKey(cacheDir, ref));
+  }
 }
+
+/**
+ * References ensureHubModel has dealt with in this process: their snapshot is what the run uses
+ * even when some optional file stayed unverified (the hub unreachable, a read-only cache).
+ */
+const settled = new Set<string>();
+const settledKey = (cacheDir: string, ref: HubRef) => `${cacheDir}\0${ref.text}`;
 
 /** Where the files of an `hf:` model are on this machine; throws HubError when they are not. */
 export type WeightsFolder = (ref: HubRef) => string;
@@ -39,11 +50,22 @@ export function withLocalWeights<T>(spec: T, folderFor: WeightsFolder = snapshot
   return Object.fromEntries(Object.entries(spec).map(([key, v]) => [key, key === 'weights' && isHubRef(v) ? folderFor(parseHubRef(v)) : withLocalWeights(v, folderFor)])) as T;
 }
 
-/** The model's complete snapshot in the Hugging Face cache. */
+/**
+ * The model's complete snapshot in the Hugging Face cache. Before fetchHubWeights has seen the
+ * reference, a snapshot it would still ask the hub about — a needed file missing, or an optional
+ * one (preprocessor_config.json) neither there nor in `.no_exist/` — is not offered: the
+ * pre-run check then waits for the fetch instead of passing the run a folder the hub was never
+ * asked to complete (a Python-filled snapshot would run a ViT on default mean/std unnoticed).
+ */
 export function snapshotFolder(ref: HubRef): string {
-  const cache = new CachedRepo(hubSettings().cacheDir, ref.repo);
+  const settings = hubSettings();
+  const cache = new CachedRepo(settings.cacheDir, ref.repo);
   const commit = cache.commitFor(ref.revision);
   if (!commit) throw new HubError(`${ref.text}: not in the cache (${cache.dir}); fetch it with \`repscope download ${ref.text}\``, 'E_HUB_OFFLINE');
+  // Judged as online even under HF_HUB_OFFLINE=1: offline, the fetch step is what says which optional files went unverified.
+  if (!settled.has(settledKey(settings.cacheDir, ref)) && !isCompleteInCache(ref, { ...settings, offline: false })) {
+    throw new HubError(`${ref.text}: the cache (${cache.snapshotDir(commit)}) is not complete; fetch it with \`repscope download ${ref.text}\``, 'E_HUB_OFFLINE');
+  }
   return cache.snapshotDir(commit);
 }
 

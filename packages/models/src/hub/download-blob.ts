@@ -1,10 +1,11 @@
 import { createHash, Hash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { HubApiError } from '@huggingface/hub';
 import { acquireBlobLock } from './blob-lock';
 import type { CachedRepo } from './hub-cache';
-import { HubError, isNetworkFailure } from './hub-error';
-import { HUB_ATTEMPTS, retryingFetch } from './hub-fetch';
+import { HubError, HubHttpError, isNetworkFailure } from './hub-error';
+import { HUB_ATTEMPTS, hubFetch } from './hub-fetch';
+import type { HubSettings } from './hub-settings';
+import { acquirePythonLock, PythonLock } from './python-lock';
 import type { DownloadReporter } from './download-progress';
 import { makeFolder } from '../util/make-folder';
 
@@ -37,23 +38,53 @@ function sizeOf(file: string): number {
   }
 }
 
+/** Our partial downloads: not Python's `<etag>.incomplete`, so the two never append to one file. */
+export const PARTIAL_SUFFIX = '.repscope-partial';
+/** Python's name, which repscope used too before it had its own. */
+const PYTHON_PARTIAL_SUFFIX = '.incomplete';
+/** A `.incomplete` nobody has written to for this long has no live writer (Python gives up on a silent connection after seconds). */
+const IDLE_PARTIAL_MS = 120_000;
+
+/**
+ * Take over `<etag>.incomplete` when nobody can be writing it — we hold Python's lock, or it
+ * has not changed for two minutes: an earlier repscope left it (it used that name), or a Python
+ * download died. Its bytes become our partial (resumed, then hash-checked); it is removed either way.
+ */
+function adoptLegacyPartial(legacy: string, partial: string, pythonLocked: boolean): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(legacy);
+  } catch {
+    return;
+  }
+  if (!pythonLocked && Date.now() - stat.mtimeMs < IDLE_PARTIAL_MS) return;
+  if (!fs.existsSync(partial) || sizeOf(legacy) > sizeOf(partial)) fs.renameSync(legacy, partial);
+  else fs.rmSync(legacy, { force: true });
+}
+
 /**
  * Bring one blob into the cache: resumable (HTTP Range from what a previous attempt left in
- * `<blob>.incomplete`, the name Python uses too), checked against the hub's hash before the
- * rename that makes it visible, and downloaded by one process while others wait.
+ * `<blob>.repscope-partial`), checked against the hub's hash before the rename that makes it
+ * visible, and downloaded by one process while others wait — other repscope processes on our
+ * lock file beside the blob, Python's huggingface_hub on its flock under `.locks/`.
  */
-export async function downloadBlob(cache: CachedRepo, file: HubFile, token: string | undefined, reporter: DownloadReporter, label: string): Promise<void> {
+export async function downloadBlob(cache: CachedRepo, file: HubFile, settings: Pick<HubSettings, 'endpoint' | 'token'>, reporter: DownloadReporter, label: string): Promise<void> {
   const blob = cache.blob(file.etag);
   if (fs.existsSync(blob)) return;
   makeFolder(cache.blob(''));
   const lock = await acquireBlobLock(`${blob}.lock`, (owner) => reporter.note(`${label}: waiting for ${owner}, which is downloading it`));
+  let pythonLock: PythonLock | undefined;
   try {
     if (fs.existsSync(blob)) return;
-    const partial = `${blob}.incomplete`;
+    const lockFile = cache.pythonLock(file.etag);
+    pythonLock = await acquirePythonLock(lockFile, () => reporter.note(`${label}: waiting for the process holding ${lockFile} (Python's huggingface_hub downloading it?)`));
+    if (fs.existsSync(blob)) return; // Python finished it while we waited
+    const partial = `${blob}${PARTIAL_SUFFIX}`;
+    adoptLegacyPartial(`${blob}${PYTHON_PARTIAL_SUFFIX}`, partial, pythonLock !== undefined);
     if (sizeOf(partial) > file.size) fs.rmSync(partial);
     for (let attempt = 0; ; attempt++) {
       try {
-        await fetchInto(partial, file, token, reporter, label);
+        await fetchInto(partial, file, settings, reporter, label);
         break;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -64,7 +95,7 @@ export async function downloadBlob(cache: CachedRepo, file: HubFile, token: stri
         }
         if (attempt + 1 >= HUB_ATTEMPTS || !isNetworkFailure(err)) throw err;
         reporter.finish();
-        reporter.note(`${label}: connection lost at ${sizeOf(partial)} of ${file.size} bytes; resuming`);
+        reporter.note(`${label}: connection lost or stalled at ${sizeOf(partial)} of ${file.size} bytes; resuming`);
       }
     }
     const hash = digestFor(file);
@@ -81,28 +112,29 @@ export async function downloadBlob(cache: CachedRepo, file: HubFile, token: stri
     }
     fs.renameSync(partial, blob);
   } finally {
+    pythonLock?.release();
     lock.release();
   }
 }
 
-/** Append the missing bytes of `file` to `partial` (or start over when the server ignores Range). */
-async function fetchInto(partial: string, file: HubFile, token: string | undefined, reporter: DownloadReporter, label: string): Promise<void> {
+/** Append the missing bytes of `file` to `partial` (or start over when the server will not resume). */
+async function fetchInto(partial: string, file: HubFile, settings: Pick<HubSettings, 'endpoint' | 'token'>, reporter: DownloadReporter, label: string): Promise<void> {
   let have = sizeOf(partial);
   if (have === file.size) return;
-  const headers: Record<string, string> = {};
-  if (token) headers['Authorization'] = `Bearer ${token}`;
-  if (have > 0) headers['Range'] = `bytes=${have}-`;
-  const response = await retryingFetch(file.url, { headers });
-  if (response.status === 416) {
-    await response.body?.cancel();
-    fs.rmSync(partial, { force: true });
-    throw new HubError(`${label}: the server refused to resume at byte ${have}; run again to start over`, 'E_HUB_RANGE');
+  // Bytes as stored: a compressed answer would not match the announced size or Range offsets.
+  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+  const note = (line: string) => reporter.note(`${label}: ${line}`);
+  let response = await hubFetch(file.url, { headers: have > 0 ? { ...headers, range: `bytes=${have}-` } : headers, note }, settings);
+  if (have > 0 && response.status >= 400 && response.status < 500) {
+    // The server will not resume here (416, or a CDN's 400/403 for this range): asking for the
+    // same range again would fail the same way on every run. Start over — and keep the partial
+    // until the whole file is coming, in case the refusal had nothing to do with the range.
+    await response.body?.cancel().catch(() => {});
+    reporter.note(`${label}: the server refused to resume at byte ${have} (HTTP ${response.status}); starting over`);
+    response = await hubFetch(file.url, { headers, note }, settings);
   }
-  if (!response.ok || !response.body) {
-    await response.body?.cancel();
-    throw new HubApiError(file.url, response.status);
-  }
-  const resumed = response.status === 206 && (response.headers.get('content-range') ?? '').startsWith(`bytes ${have}-`);
+  if (!response.ok || !response.body) throw await HubHttpError.of(response, file.url);
+  const resumed = have > 0 && response.status === 206 && (response.headers.get('content-range') ?? '').startsWith(`bytes ${have}-`);
   if (!resumed) have = 0;
   const out = fs.openSync(partial, resumed ? 'a' : 'w');
   reporter.start(label, file.size, have);

@@ -53,8 +53,11 @@ export function createDownloadReporter(mode: DownloadProgressMode, stream: NodeJ
   let from = 0;
   let started = 0;
   let lastPrint = 0;
+  // A retry calls finish() after a failed attempt that may never have started a file: no stale "done" line then.
+  let active = false;
   return {
     start(l, t, f) {
+      active = true;
       label = l;
       total = t;
       value = from = f;
@@ -68,6 +71,8 @@ export function createDownloadReporter(mode: DownloadProgressMode, stream: NodeJ
       write(`  ${label}: ${formatDecimalBytes(value)}/${formatDecimalBytes(total)} (${Math.floor((100 * value) / Math.max(1, total))}%)`);
     },
     finish() {
+      if (!active) return;
+      active = false;
       const seconds = Math.max(1e-3, (Date.now() - started) / 1000);
       write(`  ${label}: done, ${formatDecimalBytes(value - from)} in ${seconds.toFixed(1)} s (${formatDecimalBytes((value - from) / seconds)}/s)`);
     },

@@ -10,6 +10,8 @@ import { makeFolder } from '../util/make-folder';
  *   models--org--name/blobs/<etag>                 file contents, named by the hub's ETag
  *   models--org--name/snapshots/<commit>/<file>    relative symlinks into blobs/
  *   models--org--name/refs/<revision>              the commit a branch or tag pointed at
+ *   models--org--name/.no_exist/<commit>/<file>    empty: the repo has no such file at that commit
+ *   .locks/models--org--name/<etag>.lock           what Python flocks while it downloads a blob
  * so either side uses what the other downloaded.
  */
 export class CachedRepo {
@@ -30,8 +32,46 @@ export class CachedRepo {
     }
   }
 
+  /**
+   * Point refs/<revision> at `commit` — only when it points elsewhere: a shared cache that is
+   * read-only to its users (and complete) must not fail a `repscope download` on a write that
+   * would change nothing.
+   */
   recordRef(revision: string, commit: string): void {
-    if (revision !== commit) writeFileAtomic(path.join(this.dir, 'refs', revision), commit);
+    if (revision === commit) return;
+    const file = path.join(this.dir, 'refs', revision);
+    try {
+      if (fs.readFileSync(file, 'utf8').trim() === commit) return;
+    } catch {
+      // not there yet
+    }
+    writeFileAtomic(file, commit);
+  }
+
+  /** Python's record that `file` does not exist at `commit` (written when the hub answered 404 for it). */
+  isKnownAbsent(commit: string, file: string): boolean {
+    return fs.existsSync(path.join(this.dir, '.no_exist', commit, file));
+  }
+
+  /**
+   * Record, as Python does, that the repo has no `file` at `commit` (commits never change, so
+   * this stays true): a later offline run, ours or Python's, then knows the file is absent
+   * rather than not downloaded. Best effort — a read-only cache just goes without.
+   */
+  recordAbsent(commit: string, file: string): void {
+    const marker = path.join(this.dir, '.no_exist', commit, file);
+    if (fs.existsSync(marker)) return;
+    try {
+      makeFolder(path.dirname(marker));
+      fs.closeSync(fs.openSync(marker, 'a'));
+    } catch {
+      // read-only or full: the hub is asked again next time
+    }
+  }
+
+  /** The lock file Python's huggingface_hub holds (flock) while it downloads blob `etag`. */
+  pythonLock(etag: string): string {
+    return path.join(path.dirname(this.dir), '.locks', path.basename(this.dir), `${etag}.lock`);
   }
 
   snapshotDir(commit: string): string {

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 
 import { MAX_CHECKPOINT_JSON_BYTES } from '../model/checkpoint/checkpoint';
 import { MAX_HEADER_BYTES } from '../model/safetensors/read';
-import { HubApiError, modelInfo } from '@huggingface/hub';
-import { HubError, hubFailure } from './hub-error';
-import { retryingFetch } from './hub-fetch';
+import { fetchModelListing } from './hub-api';
+import { HubError, hubFailure, HubHttpError } from './hub-error';
+import { hubFetch } from './hub-fetch';
 import type { HubRef } from './hub-ref';
 import { COMMIT_PATTERN } from './hub-ref';
 import { hubSettings, HubSettings } from './hub-settings';
@@ -36,17 +36,18 @@ export async function fetchHubHeaders(ref: HubRef, settings: HubSettings = hubSe
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'repscope-headers-'));
   const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
-    const info = await modelInfo({ name: ref.repo, revision: ref.revision, hubUrl: settings.endpoint, accessToken: settings.token, fetch: retryingFetch, additionalFields: ['sha', 'filePaths'] });
+    const info = await fetchModelListing(ref.repo, ref.revision, settings);
     const commit = info.sha;
     if (typeof commit !== 'string' || !COMMIT_PATTERN.test(commit)) throw new HubError(`${ref.text}: ${settings.endpoint} gave no commit for revision "${ref.revision}"`, 'E_HUB_PROTOCOL');
     const url = (file: string) => `${settings.endpoint}/${ref.repo}/resolve/${commit}/${file.split('/').map(encodeURIComponent).join('/')}`;
-    const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ ...extra, ...(settings.token ? { Authorization: `Bearer ${settings.token}` } : {}) });
+    // hubFetch adds the token on the endpoint's origin (never on the CDN it redirects to).
+    const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ 'accept-encoding': 'identity', ...extra });
     let bytesFetched = 0;
     let bytesInModel = 0;
-    const files = filesToFetch(info.filePaths ?? [], ref.text);
+    const files = filesToFetch(info.files, ref.text);
     // JSON side files whole: config, index, preprocessor, and the tokenizer (plugins measure text with it).
     for (const file of files.filter((f) => f === CONFIG_FILE || f === SHARD_INDEX || f === PREPROCESSOR || TOKENIZER_FILES.includes(f))) {
-      const body = await getRange(url(file), headers(), TOKENIZER_FILES.includes(file) ? MAX_TOKENIZER_JSON_BYTES : MAX_CHECKPOINT_JSON_BYTES, `${ref.text} ${file}`);
+      const body = await getRange(url(file), headers(), settings, TOKENIZER_FILES.includes(file) ? MAX_TOKENIZER_JSON_BYTES : MAX_CHECKPOINT_JSON_BYTES, `${ref.text} ${file}`);
       fs.writeFileSync(path.join(dir, file), body.bytes);
       bytesFetched += body.bytes.length;
       bytesInModel += body.bytes.length;
@@ -54,11 +55,11 @@ export async function fetchHubHeaders(ref: HubRef, settings: HubSettings = hubSe
     const weights = files.includes(SINGLE_WEIGHTS) ? [SINGLE_WEIGHTS] : files.includes(SHARD_INDEX) ? shardsOf(path.join(dir, SHARD_INDEX), ref.text) : [];
     for (const file of weights) {
       const label = `${ref.text} ${file}`;
-      const prefix = await getRange(url(file), headers({ Range: 'bytes=0-7' }), 8, label);
+      const prefix = await getRange(url(file), headers({ range: 'bytes=0-7' }), settings, 8, label);
       if (prefix.bytes.length !== 8 || prefix.total === undefined) throw new HubError(`${label}: the server does not answer range requests, so its header cannot be read without downloading it`, 'E_HUB_RANGE');
       const headerLength = Number(Buffer.from(prefix.bytes).readBigUInt64LE(0));
       if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > prefix.total) throw new HubError(`${label}: header length ${headerLength} is not plausible for a ${prefix.total}-byte file`, 'E_HUB_PROTOCOL');
-      const header = await getRange(url(file), headers({ Range: `bytes=8-${7 + headerLength}` }), headerLength, label);
+      const header = await getRange(url(file), headers({ range: `bytes=8-${7 + headerLength}` }), settings, headerLength, label);
       const target = path.join(dir, file);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       const fd = fs.openSync(target, 'w');
@@ -80,12 +81,9 @@ export async function fetchHubHeaders(ref: HubRef, settings: HubSettings = hubSe
 }
 
 /** GET with a size cap; `total` is the file's full size from Content-Range when the server answered the range. */
-async function getRange(url: string, headers: Record<string, string>, maxBytes: number, label: string): Promise<{ bytes: Uint8Array; total?: number }> {
-  const response = await retryingFetch(url, { headers });
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new HubApiError(url, response.status);
-  }
+async function getRange(url: string, headers: Record<string, string>, settings: HubSettings, maxBytes: number, label: string): Promise<{ bytes: Uint8Array; total?: number }> {
+  const response = await hubFetch(url, { headers }, settings);
+  if (!response.ok) throw await HubHttpError.of(response, url);
   const chunks: Uint8Array[] = [];
   let length = 0;
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {

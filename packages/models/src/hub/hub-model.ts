@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { modelInfo, pathsInfo } from '@huggingface/hub';
 import { downloadBlob, HubFile } from './download-blob';
+import { fetchModelListing, fetchPathsInfo } from './hub-api';
 import { createDownloadReporter, defaultDownloadMode, DownloadReporter } from './download-progress';
 import { CachedRepo } from './hub-cache';
 import { formatDecimalBytes } from '../util/format-bytes';
-import { HubError, hubFailure } from './hub-error';
-import { retryingFetch } from './hub-fetch';
+import { HubError, hubFailure, HubHttpError, isNetworkFailure } from './hub-error';
 import { COMMIT_PATTERN, HubRef } from './hub-ref';
 import { hubSettings, HubSettings } from './hub-settings';
-import { CONFIG_FILE, filesToFetch, PREPROCESSOR, SHARD_INDEX, shardsOf, SINGLE_WEIGHTS } from './model-files';
+import { CONFIG_FILE, filesToFetch, OPTIONAL_FILES, SHARD_INDEX, shardsOf, SINGLE_WEIGHTS } from './model-files';
 
 export interface HubFileRecord {
   path: string;
@@ -25,6 +24,18 @@ export interface HubModelRecord {
   revision: string;
   commit: string;
   files: HubFileRecord[];
+  /**
+   * Optional files (preprocessor_config.json, tokenizer.json, tokenizer_config.json) the repo
+   * does not have at this commit — so the model ran on defaults for what they would say (a
+   * ViT's image mean/std) by design. Only present when not empty.
+   */
+  absent?: string[];
+  /**
+   * Optional files neither in the snapshot nor known to be absent (a cache Python filled
+   * with only some files, used offline): the run went without them, and nobody checked that
+   * the repo lacks them. Only present when not empty.
+   */
+  unverified?: string[];
 }
 
 export interface EnsureOptions {
@@ -36,8 +47,14 @@ export interface EnsureOptions {
 
 interface CachedSnapshot {
   commit: string;
+  /** Needed files the snapshot has. */
   files: string[];
+  /** Needed files it lacks: the model cannot be built. */
   missing: string[];
+  /** Optional files the repo does not have at this commit (`.no_exist/<commit>/`). */
+  absent: string[];
+  /** Optional files neither there nor known to be absent. */
+  unverified: string[];
 }
 
 /** What the cache holds of `ref` without asking anyone: the commit its revision points at and which needed files are there. */
@@ -46,6 +63,8 @@ function cachedSnapshot(cache: CachedRepo, ref: HubRef): CachedSnapshot | undefi
   if (!commit) return undefined;
   const files: string[] = [];
   const missing: string[] = [];
+  const absent: string[] = [];
+  const unverified: string[] = [];
   const want = (f: string) => (cache.hasFile(commit, f) ? files : missing).push(f);
   want(CONFIG_FILE);
   if (cache.hasFile(commit, SINGLE_WEIGHTS)) files.push(SINGLE_WEIGHTS);
@@ -53,27 +72,46 @@ function cachedSnapshot(cache: CachedRepo, ref: HubRef): CachedSnapshot | undefi
     files.push(SHARD_INDEX);
     for (const shard of shardsOf(cache.snapshotFile(commit, SHARD_INDEX), ref.text)) want(shard);
   } else missing.push(`${SINGLE_WEIGHTS} (or ${SHARD_INDEX} and its shards)`);
-  if (cache.hasFile(commit, PREPROCESSOR)) files.push(PREPROCESSOR);
-  return { commit, files, missing };
+  // A snapshot without preprocessor_config.json may be a repo without one, or a cache Python
+  // filled with only config and weights: the first runs a ViT on default mean/std by design, the
+  // second would do so silently. Only `.no_exist` (Python's, or ours) tells them apart.
+  for (const f of OPTIONAL_FILES) (cache.hasFile(commit, f) ? files : cache.isKnownAbsent(commit, f) ? absent : unverified).push(f);
+  return { commit, files, missing, absent, unverified };
 }
 
-/** Whether the cache holds every file `ref` needs (then nothing is asked of the hub). */
+/** Whether `cached` serves the model without a request: every needed file, and each optional one there or known absent (offline, the cache is all there is). */
+const servesAlone = (cached: CachedSnapshot | undefined, settings: HubSettings): cached is CachedSnapshot => cached !== undefined && !cached.missing.length && (settings.offline || !cached.unverified.length);
+
+/** Whether ensureHubModel would use the cache for `ref` without asking the hub (then validate reads it there, and a run needs no fetch first). */
 export function isCompleteInCache(ref: HubRef, settings: HubSettings = hubSettings()): boolean {
-  const cached = cachedSnapshot(new CachedRepo(settings.cacheDir, ref.repo), ref);
-  return cached !== undefined && cached.missing.length === 0;
+  return servesAlone(cachedSnapshot(new CachedRepo(settings.cacheDir, ref.repo), ref), settings);
 }
+
+const list = (files: string[]) => files.join(', ');
 
 /**
  * Make `ref` available in the cache and return its snapshot folder. A complete cached
- * snapshot is used without a single request (so the second run, and every sweep job after
- * the first, is offline); otherwise the hub says which commit the revision is and the
- * missing files are fetched. HF_HUB_OFFLINE=1 never asks.
+ * snapshot — each optional file there or recorded in `.no_exist/` — is used without a single
+ * request (so the second run, and every sweep job after the first, is offline); otherwise the
+ * hub says which commit the revision is and the missing files are fetched. HF_HUB_OFFLINE=1
+ * never asks.
  */
 export async function ensureHubModel(ref: HubRef, options: EnsureOptions = {}): Promise<{ commit: string; dir: string }> {
   const settings = options.settings ?? hubSettings();
   const cache = new CachedRepo(settings.cacheDir, ref.repo);
   const cached = cachedSnapshot(cache, ref);
-  if (cached && !cached.missing.length && (!options.refresh || settings.offline)) return { commit: cached.commit, dir: cache.snapshotDir(cached.commit) };
+  const reporter = options.reporter ?? createDownloadReporter(defaultDownloadMode());
+  const usable = cached !== undefined && !cached.missing.length;
+  const useCached = () => {
+    if (cached!.unverified.length) {
+      reporter.note(
+        `${ref.text}: the cache has no ${list(cached!.unverified)} for commit ${cached!.commit.slice(0, 12)} and does not say the repo lacks ${cached!.unverified.length > 1 ? 'them' : 'it'}; ` +
+          `running without (env.json lists ${cached!.unverified.length > 1 ? 'them' : 'it'} as unverified) — \`repscope download ${ref.text}\` with network settles it`,
+      );
+    }
+    return { commit: cached!.commit, dir: cache.snapshotDir(cached!.commit) };
+  };
+  if (servesAlone(cached, settings) && (!options.refresh || settings.offline)) return useCached();
   if (settings.offline) {
     throw new HubError(
       cached
@@ -82,14 +120,23 @@ export async function ensureHubModel(ref: HubRef, options: EnsureOptions = {}): 
       'E_HUB_OFFLINE',
     );
   }
-  const reporter = options.reporter ?? createDownloadReporter(defaultDownloadMode());
+  const note = (line: string) => reporter.note(`${ref.text}: ${line}`);
+  let listing;
   try {
-    const info = await modelInfo({ name: ref.repo, revision: ref.revision, hubUrl: settings.endpoint, accessToken: settings.token, fetch: retryingFetch, additionalFields: ['sha', 'filePaths'] });
-    const commit = info.sha;
+    listing = await fetchModelListing(ref.repo, ref.revision, settings, note);
+  } catch (err) {
+    // Asked only to settle optional files: a complete snapshot still runs when the hub cannot
+    // be reached, as Python falls back to its cache (`download` asked on purpose, and says so).
+    if (usable && !options.refresh && isNetworkFailure(err)) return useCached();
+    throw hubFailure(err, ref.text, settings);
+  }
+  try {
+    const commit = listing.sha;
     if (typeof commit !== 'string' || !COMMIT_PATTERN.test(commit)) throw new HubError(`${ref.text}: ${settings.endpoint} gave no commit for revision "${ref.revision}"`, 'E_HUB_PROTOCOL');
-    const files = filesToFetch(info.filePaths ?? [], ref.text);
+    const files = filesToFetch(listing.files, ref.text);
     await fetchFiles(cache, ref, commit, files, settings, reporter);
     if (files.includes(SHARD_INDEX)) await fetchFiles(cache, ref, commit, shardsOf(cache.snapshotFile(commit, SHARD_INDEX), ref.text), settings, reporter);
+    for (const f of OPTIONAL_FILES) if (!files.includes(f)) cache.recordAbsent(commit, f);
     cache.recordRef(ref.revision, commit);
     return { commit, dir: cache.snapshotDir(commit) };
   } catch (err) {
@@ -102,7 +149,7 @@ const ETAG = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 async function fetchFiles(cache: CachedRepo, ref: HubRef, commit: string, paths: string[], settings: HubSettings, reporter: DownloadReporter): Promise<void> {
   const needed = paths.filter((p) => !cache.hasFile(commit, p));
   if (!needed.length) return;
-  const infos = await pathsInfo({ repo: { type: 'model', name: ref.repo }, paths: needed, revision: commit, hubUrl: settings.endpoint, accessToken: settings.token, fetch: retryingFetch });
+  const infos = await fetchPathsInfo(ref.repo, commit, needed, settings, (line) => reporter.note(`${ref.text}: ${line}`));
   checkFreeSpace(cache.blob(''), ref.text, infos.filter((i) => needed.includes(i.path)).reduce((sum, i) => sum + (i.lfs?.size ?? i.size ?? 0), 0));
   for (const path of needed) {
     const info = infos.find((i) => i.path === path);
@@ -117,7 +164,12 @@ async function fetchFiles(cache: CachedRepo, ref: HubRef, commit: string, paths:
       lfs: Boolean(info.lfs),
       url: `${settings.endpoint}/${ref.repo}/resolve/${commit}/${path.split('/').map(encodeURIComponent).join('/')}`,
     };
-    await downloadBlob(cache, file, settings.token, reporter, `${ref.text} ${path}`);
+    try {
+      await downloadBlob(cache, file, settings, reporter, `${ref.text} ${path}`);
+    } catch (err) {
+      // An HTTP error names the file; disk and network lines name the model, as before.
+      throw err instanceof HubHttpError ? hubFailure(err, ref.text, settings, path) : err;
+    }
     cache.link(commit, path, etag);
   }
 }
@@ -159,5 +211,13 @@ export function hubModelRecord(ref: HubRef, settings: HubSettings = hubSettings(
     const sha256 = blob && /^[0-9a-f]{64}$/.test(blob) ? blob : createHash('sha256').update(fs.readFileSync(entry)).digest('hex');
     return { path, sha256, size: fs.statSync(entry).size };
   });
-  return { ref: ref.text, repo: ref.repo, revision: ref.revision, commit: cached.commit, files };
+  return {
+    ref: ref.text,
+    repo: ref.repo,
+    revision: ref.revision,
+    commit: cached.commit,
+    files,
+    ...(cached.absent.length ? { absent: cached.absent } : {}),
+    ...(cached.unverified.length ? { unverified: cached.unverified } : {}),
+  };
 }

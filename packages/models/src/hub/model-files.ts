@@ -7,6 +7,8 @@ export const SHARD_INDEX = 'model.safetensors.index.json';
 export const PREPROCESSOR = 'preprocessor_config.json';
 /** The tokenizer a model ships, fetched when the repo has it (text input goes through it). */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
+/** Files fetched when the repo has them; without them a model runs on defaults (a ViT's mean/std, a built-in tokenizer). */
+export const OPTIONAL_FILES = [PREPROCESSOR, ...TOKENIZER_FILES];
 
 /** Index files are small; a larger one is not an index (and would be read whole). */
 const MAX_INDEX_BYTES = 64 << 20;

@@ -85,6 +85,7 @@ describe('weights: hf:… end to end', () => {
           { path: 'config.json', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), size: fs.statSync(path.join(GPT2_TINY, 'config.json')).size },
           { path: 'model.safetensors', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), size: fs.statSync(path.join(GPT2_TINY, 'model.safetensors')).size },
         ],
+        absent: ['preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'],
       },
     ]);
     // The resolved config keeps the reference as written; env.json pins it.
