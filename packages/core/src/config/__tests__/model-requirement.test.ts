@@ -31,7 +31,7 @@ async function resolveWith(model: Record<string, unknown>): Promise<string | und
 
 test('a kind that cannot be built for training is refused at model.kind, naming the kinds that can', async () => {
   expect(await resolveWith({ kind: 'mlp', embeddings: { config: { vocabSize: 16, nPositions: 4, nEmbd: 8 } } })).toMatch(
-    /model\.kind: experiment "needs-training" trains its model; "mlp" cannot be built for training \(kinds that can: gpt2\)/,
+    /model\.kind: experiment "needs-training" trains its model; "mlp" cannot be built for training \(kinds that can: auto, gpt2, llama, qwen2, qwen3\)/,
   );
   expect(await resolveWith({ kind: 'gpt2', config: { vocabSize: 16, nPositions: 4, nEmbd: 8, nLayer: 1, nHead: 2 } })).toBeUndefined();
 });
