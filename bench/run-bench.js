@@ -1,7 +1,7 @@
 /*
  * `pnpm bench`: ms per input-optimisation step (forward to O_l, L1 distance to a target,
- * gradient with respect to the input, SGD update) for untrained GPT-2 small and the hybrid
- * model, on TF.js and — when python3 with torch is available — on PyTorch-CPU, side by side
+ * gradient with respect to the input, SGD update) for untrained GPT-2 small, the hybrid
+ * model, ViT-B/16 and Llama / Qwen3 / Gemma 3 shapes, on TF.js and — when python3 with torch is available — on PyTorch-CPU, side by side
  * in the same run. Each case runs in its own process so peak RSS is per case.
  * Writes the table into bench/README.md between the RESULTS markers.
  *
@@ -15,6 +15,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { FAMILY_SHAPES } = require('./case-model');
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -38,11 +39,18 @@ const CASES = [
   { label: 'hybrid ViT-B/16 stem + GPT-2, 1 block, 224²', model: 'hybrid', depth: 1, batch: 1, target: 1.5 },
   { label: 'hybrid ViT-B/16 stem + GPT-2, 4 blocks, 224²', model: 'hybrid', depth: 4, batch: 1, target: 1.5 },
   { label: 'ViT-B/16, 12 blocks, 224²', model: 'vit', depth: 12, batch: 1 },
+  // Model families at real dimensions, untrained (case-model.js FAMILY_SHAPES); `--only shaped` runs these alone.
+  { label: 'SmolLM2-135M-shaped, 1 block, no head, batch 1', model: 'smollm2-135m', depth: 1, head: false, batch: 1, tokens: 5, target: 1.0 },
+  { label: 'Qwen3-0.6B-shaped, 1 block, no head, batch 1', model: 'qwen3-0.6b', depth: 1, head: false, batch: 1, tokens: 5, target: 1.0 },
+  { label: 'gemma-3-270m-shaped, 1 block, no head, batch 1', model: 'gemma-3-270m', depth: 1, head: false, batch: 1, tokens: 5, target: 1.0 },
+  { label: 'SmolLM2-135M-shaped, 30 blocks, final norm + tied head, batch 1', model: 'smollm2-135m', depth: 30, head: true, batch: 1, tokens: 5, target: 1.0 },
+  { label: 'Qwen3-0.6B-shaped, 28 blocks, final norm + tied head, batch 1', model: 'qwen3-0.6b', depth: 28, head: true, batch: 1, tokens: 5 },
+  { label: 'gemma-3-270m-shaped, 18 blocks, final norm + tied head, batch 1', model: 'gemma-3-270m', depth: 18, head: true, batch: 1, tokens: 5 },
 ]
   .filter((c) => !only || c.label.includes(only))
   .map((c) => {
-    const image = c.model !== 'gpt2';
-    return { ...c, warmup: image || c.depth === 12 ? 2 : 3, steps: quick ? 3 : image ? 5 : 10, minSeconds: quick ? 0.5 : 3, backend };
+    const image = c.tokens === undefined;
+    return { ...c, ...(FAMILY_SHAPES[c.model] ? { family: FAMILY_SHAPES[c.model] } : {}), warmup: image || c.depth > 1 ? 2 : 3, steps: quick ? 3 : image ? 5 : 10, minSeconds: quick ? 0.5 : 3, backend };
   });
 
 function findTorchPython() {
@@ -73,6 +81,12 @@ function runCase(cmd, argv) {
 }
 
 const fmt = (v, digits = 1) => (v === undefined || v === null ? '–' : v.toFixed(digits));
+/** A case the backend refused before building it (its memory check): the estimate against the limit. */
+const refusedCell = (js) => {
+  const m = /needs about ([\d.]+ \w+).*limited to ([\d.]+ \w+)/.exec(js.refused);
+  return m ? `refused (needs ~${m[1]}, limit ${m[2]})` : 'refused';
+};
+const jsCell = (js) => (js.refused ? refusedCell(js) : fmt(js.msPerStep));
 
 function main() {
   const torch = findTorchPython();
@@ -89,7 +103,7 @@ function main() {
     const row = { ...c, js, pt, ratio, verdict };
     rows.push(row);
     console.log(
-      `${c.label.padEnd(48)} tfjs ${fmt(js.msPerStep).padStart(8)} ms  ${js.error ? 'ERROR ' + js.error : ''}` +
+      `${c.label.padEnd(48)} tfjs ${fmt(js.msPerStep).padStart(8)} ms  ${js.error ? 'ERROR ' + js.error : ''}${js.refused ? 'REFUSED ' + js.refused : ''}` +
         (pt ? `  torch ${fmt(pt.msPerStep).padStart(8)} ms  ratio ${fmt(ratio, 2)} ${verdict}` : '') +
         `  rss ${fmt(js.peakRssMB, 0)} MB`,
     );
@@ -108,7 +122,8 @@ function main() {
     '',
     '| case | TF.js ms/step | PyTorch ms/step | ratio | target | TF.js peak RSS | PyTorch peak RSS |',
     '|---|---:|---:|---:|---|---:|---:|',
-    ...rows.map((r) => `| ${r.label} | ${fmt(r.js.msPerStep)} | ${fmt(r.pt?.msPerStep)} | ${r.ratio ? fmt(r.ratio, 2) + '×' : '–'} | ${r.target === undefined ? 'reported' : `≤ ${r.target}× ${r.ratio ? (r.ratio <= r.target ? '✓' : '✗') : ''}`} | ${fmt(r.js.peakRssMB, 0)} MB | ${fmt(r.pt?.peakRssMB, 0)} MB |`),
+    ...rows.map((r) => `| ${r.label} | ${jsCell(r.js)} | ${fmt(r.pt?.msPerStep)} | ${r.ratio ? fmt(r.ratio, 2) + '×' : '–'} | ${r.target === undefined ? 'reported' : `≤ ${r.target}× ${r.ratio ? (r.ratio <= r.target ? '✓' : '✗') : ''}`} | ${fmt(r.js.peakRssMB, 0)} MB | ${fmt(r.pt?.peakRssMB, 0)} MB |`),
+    ...rows.filter((r) => r.js.refused).map((r) => `\n${r.label}, refused by ${backendName}: ${r.js.refused}`),
   ].join('\n');
   const readme = path.join(__dirname, 'README.md');
   const text = fs.readFileSync(readme, 'utf8');
@@ -122,8 +137,10 @@ function main() {
   }
   // `--only training` runs the training case alone; any other --only skips it.
   const trainingFailed = !only || only === 'training' ? require('./train-bench').runTrainingBench({ torch, machine, backend, quick, runCase }) : false;
+  // `--only decoders` runs the decoder rows alone (bench/decoders-bench.js); any other --only skips them.
+  const decodersFailed = !only || only === 'decoders' ? require('./decoders-bench').runDecoderBench({ machine, backend, quick }) : false;
   const failures = rows.filter((r) => r.js.error);
-  process.exitCode = failures.length || trainingFailed ? 1 : 0;
+  process.exitCode = failures.length || trainingFailed || decodersFailed ? 1 : 0;
 }
 
 main();

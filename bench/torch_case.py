@@ -1,7 +1,7 @@
 """PyTorch-CPU side of `pnpm bench`: the same input-optimisation step as repscope's, timed.
 
-An independent minimal GPT-2 / ViT-stem implementation (random weights, frozen), so the
-benchmark needs nothing but Debian's python3-torch. Prints one JSON line.
+An independent minimal GPT-2 / ViT-stem / Llama / Qwen3 / Gemma 3 implementation (random
+weights, frozen), so the benchmark needs nothing but Debian's python3-torch. Prints one JSON line.
 """
 import json
 import os
@@ -95,6 +95,87 @@ class Vit(torch.nn.Module):
         return x
 
 
+def rms_norm(x, w, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * w
+
+
+class DecoderBlock(torch.nn.Module):
+    """Llama / Qwen3 block (pre-RMSNorm, grouped-query causal attention with rotate-half RoPE,
+    Qwen3's q/k RMSNorm per head, SwiGLU) or Gemma 3's (the same plus sandwich norms, GeGLU with
+    tanh GELU, attention scaled by query_pre_attn_scalar^-1/2, sliding window). q|k|v and
+    gate|up are fused into one product each; norm weights are ones (Gemma's 1 + w with w = 0,
+    folded), projections N(0, 0.02), as repscope's untrained models."""
+
+    def __init__(self, c, n, gemma, qk_norm, theta, window):
+        super().__init__()
+        d, hd, f = c['hidden_size'], c['head_dim'], c['intermediate_size']
+        self.heads, self.kv, self.hd, self.f, self.gemma, self.qk_norm = c['num_attention_heads'], c['num_key_value_heads'], hd, f, gemma, qk_norm
+        self.eps = c['rms_norm_eps']
+        self.scale = c.get('query_pre_attn_scalar', hd) ** -0.5
+        self.qkv = torch.nn.Linear(d, (self.heads + 2 * self.kv) * hd, bias=False)
+        self.o = torch.nn.Linear(self.heads * hd, d, bias=False)
+        self.gate_up = torch.nn.Linear(d, 2 * f, bias=False)
+        self.down = torch.nn.Linear(f, d, bias=False)
+        for lin in (self.qkv, self.o, self.gate_up, self.down):
+            torch.nn.init.normal_(lin.weight, 0.0, 0.02)
+        self.norm_w = torch.nn.Parameter(torch.ones(d))  # every norm's weight is ones here; one tensor serves them all
+        self.head_norm_w = torch.nn.Parameter(torch.ones(hd))
+        inv = 1.0 / theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)
+        angle = torch.arange(n, dtype=torch.float64)[:, None] * inv[None, :]
+        angle = torch.cat((angle, angle), -1)
+        self.cos, self.sin = angle.cos().float(), angle.sin().float()
+        i = torch.arange(n)
+        allowed = (i[None, :] <= i[:, None]) & ((i[None, :] > i[:, None] - window) if window else True)
+        self.mask = torch.zeros(n, n).masked_fill(~allowed, float('-inf'))
+
+    def rope(self, x):
+        h = self.hd // 2
+        return x * self.cos + torch.cat((-x[..., h:], x[..., :h]), -1) * self.sin
+
+    def forward(self, x):
+        b, n, d = x.shape
+        H, kv, hd, rep = self.heads, self.kv, self.hd, self.heads // self.kv
+        q, k, v = self.qkv(rms_norm(x, self.norm_w, self.eps)).split([H * hd, kv * hd, kv * hd], -1)
+        q, k, v = q.view(b, n, H, hd).transpose(1, 2), k.view(b, n, kv, hd).transpose(1, 2), v.view(b, n, kv, hd).transpose(1, 2)
+        if self.qk_norm:
+            q, k = rms_norm(q, self.head_norm_w, self.eps), rms_norm(k, self.head_norm_w, self.eps)
+        q, k = self.rope(q), self.rope(k)
+        # Grouped-query attention without repeating k and v: the rep query heads of a kv head as one [rep·n, hd] block.
+        s = (q.reshape(b, kv, rep * n, hd) @ k.transpose(-1, -2)) * self.scale
+        p = (s.view(b, kv, rep, n, n) + self.mask).softmax(-1)
+        z = (p.view(b, kv, rep * n, n) @ v).view(b, H, n, hd).transpose(1, 2).reshape(b, n, H * hd)
+        a = self.o(z)
+        if self.gemma:
+            a = rms_norm(a, self.norm_w, self.eps)
+        x = x + a
+        gate, up = self.gate_up(rms_norm(x, self.norm_w, self.eps)).split(self.f, -1)
+        m = self.down((F.gelu(gate, approximate='tanh') if self.gemma else F.silu(gate)) * up)
+        if self.gemma:
+            m = rms_norm(m, self.norm_w, self.eps)
+        return x + m
+
+
+class Decoder(torch.nn.Module):
+    """The first `depth` blocks of a Llama / Qwen3 / Gemma 3 model from its config.json keys; with the head, the final RMSNorm and the tied LM head."""
+
+    def __init__(self, kind, c, depth, head, n):
+        super().__init__()
+        gemma = kind == 'gemma3_text'
+        blocks = []
+        for i in range(depth):
+            local = gemma and c['layer_types'][i] == 'sliding_attention'
+            blocks.append(DecoderBlock(c, n, gemma, kind in ('qwen3', 'gemma3_text'), c['rope_local_base_freq'] if local else c['rope_theta'], c['sliding_window'] if local else None))
+        self.blocks = torch.nn.ModuleList(blocks)
+        self.head, self.eps = head, c['rms_norm_eps']
+        self.norm_w = torch.nn.Parameter(torch.ones(c['hidden_size']))
+        self.wte = torch.nn.Parameter(torch.empty(c['vocab_size'], c['hidden_size']).normal_(0.0, 0.02))  # in place: no second copy in the peak
+
+    def forward(self, x):
+        for blk in self.blocks:
+            x = blk(x)
+        return rms_norm(x, self.norm_w, self.eps) @ self.wte.T if self.head else x
+
+
 def blas_library():
     """Which BLAS this process loaded (Debian's torch uses whatever libblas.so.3 points to)."""
     try:
@@ -121,11 +202,26 @@ def openblas_core():
     return None
 
 
+def peak_rss_mb():
+    """VmHWM of this process (getrusage's maxrss can carry the forking parent's peak across exec)."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main():
     case = json.loads(sys.argv[1])
     torch.manual_seed(0)
     torch.set_num_threads(case.get('threads', 2))
-    if case['model'] == 'gpt2':
+    if 'family' in case:
+        model = Decoder(case['family']['kind'], case['family']['config'], case['depth'], case['head'], case['tokens'])
+        x = torch.randn(case['batch'], case['tokens'], case['family']['config']['hidden_size'])
+    elif case['model'] == 'gpt2':
         model = Gpt2(case['depth'], case['head'])
         x = torch.randn(case['batch'], case['tokens'], 768)
     else:
@@ -154,7 +250,7 @@ def main():
         step()
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     print(json.dumps({'msPerStep': times[len(times) // 2], 'steps': len(times), 'peakRssMB': rss_mb, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_library(), 'openblasCore': openblas_core(), 'forcedCore': os.environ.get('OPENBLAS_CORETYPE')}))
 
 

@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../util/errors';
 import { formatBinaryBytes } from '../util/format-bytes';
 
@@ -62,16 +63,49 @@ export function parameterBytes(shapes: { shape: number[] }[]): { count: number; 
   return { count, bytes: 4 * (count + largest) };
 }
 
+/** The wasm backend's whole memory: WebAssembly's 32-bit heap, which tfjs-backend-wasm 4.22 lets grow to 4 GiB. */
+export const WASM_MEMORY_BYTES = 4 * 2 ** 30;
+
+/**
+ * What a model's parameters take of the wasm heap once a gradient has gone through it: every
+ * parameter as a float32 tensor, and every matrix once more as XNNPACK's packed copy (made by
+ * the first input gradient through it and kept). Measured on untrained SmolLM2-135M and
+ * gemma-3-270m after one inversion step: 2.15× and 2.0× the parameters' bytes; Qwen3-0.6B
+ * (2.2 GiB of parameters) built, then ran out of the heap in its first backward.
+ */
+export function wasmHeapBytes(shapes: { shape: number[] }[]): number {
+  return shapes.reduce((a, { shape }) => a + 4 * shape.reduce((p, d) => p * d, 1) * (shape.length >= 2 ? 2 : 1), 0);
+}
+
+/**
+ * The backend a run has selected, or null before it has: `tf.getBackend()` would pick and
+ * initialise a default one (cpu) as a side effect, so a check before the run's own selection
+ * would judge the wrong backend. Kinds check memory again when they build (after selection),
+ * which is when the wasm heap limit applies.
+ */
+function chosenBackend(): string | null {
+  const engine = tf.engine() as unknown as { backendInstance: unknown };
+  return engine.backendInstance ? tf.getBackend() : null;
+}
+
 /**
  * Refuse, before allocating anything, a model whose parameters cannot fit in this machine's
- * memory. Free memory is reported but not enforced: it changes from moment to moment and the
- * OS can reclaim caches, while total memory is a hard ceiling.
+ * memory, or (on the wasm backend) in wasm's 4 GiB heap. Free memory is reported but not
+ * enforced: it changes from moment to moment and the OS can reclaim caches, while total memory
+ * is a hard ceiling.
  */
-export function checkParameterMemory(shapes: { shape: number[] }[], what: string, totalMemory = os.totalmem()): { count: number; bytes: number } {
+export function checkParameterMemory(shapes: { shape: number[] }[], what: string, totalMemory = os.totalmem(), backend: string | null = chosenBackend()): { count: number; bytes: number } {
   const need = parameterBytes(shapes);
   if (need.bytes > totalMemory) {
     throw new InvalidInputError(
       `${what} needs about ${formatBinaryBytes(need.bytes)} for ${formatParams(need.count)} float32 parameters, but this machine has ${formatBinaryBytes(totalMemory)} of memory (${formatBinaryBytes(os.freemem())} free)`,
+      'E_MODEL_TOO_LARGE',
+    );
+  }
+  const heap = wasmHeapBytes(shapes);
+  if (backend === 'wasm' && heap > WASM_MEMORY_BYTES) {
+    throw new InvalidInputError(
+      `${what} needs about ${formatBinaryBytes(heap)} of the wasm backend's memory (${formatParams(need.count)} float32 parameters and XNNPACK's packed copies of its matrices), but wasm's memory is limited to ${formatBinaryBytes(WASM_MEMORY_BYTES)}: use backend tensorflow, webgpu or cpu (slower), which do not have this limit, or keep fewer blocks (depth)`,
       'E_MODEL_TOO_LARGE',
     );
   }

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../cli/main';
 import { openCheckpoint } from '@repscope/models';
-import { checkParameterMemory } from '@repscope/models';
+import { builtinModelKind, checkParameterMemory } from '@repscope/models';
 import { runCli } from '../../../test-support/cli';
-import { GPT2_TINY } from '@repscope/test-support';
+import { GPT2_TINY, useBackend } from '@repscope/test-support';
 import { tempDir, writePluginPackage, testPluginEntry } from '../../../test-support/plugin-packages';
 
 /**
@@ -116,5 +116,30 @@ describe('checkpoint folders', () => {
     const shapes = [{ shape: [1000, 10] }, { shape: [10] }];
     expect(checkParameterMemory(shapes, 'm', 1e9)).toEqual({ count: 10010, bytes: 4 * (10010 + 10000) });
     expect(() => checkParameterMemory(shapes, 'tiny model', 80_000)).toThrow(/^tiny model needs about 78\.2 KiB for 10\.0 k float32 parameters, but this machine has 78\.1 KiB of memory/);
+  });
+
+  test('on wasm, a model whose parameters and packed matrices exceed the 4 GiB heap is refused with the estimate, the limit and what to do', () => {
+    // 2^28 + 2^10 float32 parameters: 1 GiB + 4 KiB as tensors, twice that with XNNPACK's packed copy of the matrix.
+    const shapes = [{ shape: [1 << 18, 1 << 10] }, { shape: [1 << 10] }];
+    expect(() => checkParameterMemory(shapes, 'm', 64 * 2 ** 30, 'wasm')).not.toThrow();
+    const big = [{ shape: [1 << 19, 1 << 12] }, { shape: [1 << 12] }];
+    expect(() => checkParameterMemory(big, 'big', 64 * 2 ** 30, 'cpu')).not.toThrow();
+    expect(() => checkParameterMemory(big, 'big', 64 * 2 ** 30, 'wasm')).toThrow(
+      /^big needs about 16\.0 GiB of the wasm backend's memory \(2\.15 B float32 parameters and XNNPACK's packed copies of its matrices\), but wasm's memory is limited to 4 GiB: use backend tensorflow, webgpu or cpu \(slower\), which do not have this limit, or keep fewer blocks \(depth\)$/,
+    );
+  });
+
+  test('Qwen3-0.6B (untrained, real dimensions) is refused on wasm before anything is built; on cpu it resolves', async () => {
+    const spec = {
+      kind: 'qwen3',
+      config: { hidden_size: 1024, intermediate_size: 3072, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, vocab_size: 151936, max_position_embeddings: 40960, tie_word_embeddings: true },
+      head: true,
+    };
+    const qwen3 = builtinModelKind('qwen3')!;
+    await useBackend('cpu');
+    expect(qwen3.resolve!(spec).parameterCount).toBe(596_049_920);
+    await useBackend('wasm');
+    expect(() => qwen3.resolve!(spec)).toThrow(/needs about 4\.4 GiB of the wasm backend's memory \(596\.0 M float32 parameters .*limited to 4 GiB: use backend tensorflow, webgpu or cpu/);
+    expect(() => qwen3.resolve!({ ...spec, depth: 20 })).not.toThrow();
   });
 });
