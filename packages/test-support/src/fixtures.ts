@@ -28,6 +28,17 @@ export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>):
   return { maxAbsDiff, tolerance: 1e-4 * scale };
 }
 
+/** max |a − b| / max |expected|: the families' parity measure (per tensor, relative to its largest value). */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
+    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
+  }
+  return maxDiff / maxRef;
+}
+
 /** The backends every parity/gradient suite runs on (the native one too, when installed). */
 export const TEST_BACKENDS: BackendChoice[] = ['cpu', 'wasm'];
 

@@ -78,23 +78,12 @@ export function wasmHeapBytes(shapes: { shape: number[] }[]): number {
 }
 
 /**
- * The backend a run has selected, or null before it has: `tf.getBackend()` would pick and
- * initialise a default one (cpu) as a side effect, so a check before the run's own selection
- * would judge the wrong backend. Kinds check memory again when they build (after selection),
- * which is when the wasm heap limit applies.
- */
-function chosenBackend(): string | null {
-  const engine = tf.engine() as unknown as { backendInstance: unknown };
-  return engine.backendInstance ? tf.getBackend() : null;
-}
-
-/**
  * Refuse, before allocating anything, a model whose parameters cannot fit in this machine's
  * memory, or (on the wasm backend) in wasm's 4 GiB heap. Free memory is reported but not
  * enforced: it changes from moment to moment and the OS can reclaim caches, while total memory
  * is a hard ceiling.
  */
-export function checkParameterMemory(shapes: { shape: number[] }[], what: string, totalMemory = os.totalmem(), backend: string | null = chosenBackend()): { count: number; bytes: number } {
+export function checkParameterMemory(shapes: { shape: number[] }[], what: string, totalMemory = os.totalmem(), backend: string | undefined = tf.getBackend()): { count: number; bytes: number } {
   const need = parameterBytes(shapes);
   if (need.bytes > totalMemory) {
     throw new InvalidInputError(
@@ -102,6 +91,8 @@ export function checkParameterMemory(shapes: { shape: number[] }[], what: string
       'E_MODEL_TOO_LARGE',
     );
   }
+  // tf.getBackend() is undefined until a run selects its backend (it does not pick a default),
+  // so `validate` checks the machine only; a kind checks again as it builds, after selection.
   const heap = wasmHeapBytes(shapes);
   if (backend === 'wasm' && heap > WASM_MEMORY_BYTES) {
     throw new InvalidInputError(

@@ -5,6 +5,27 @@ import { isTrainable, trainableGather } from './trainable';
 export type PositionIds = 'sequential' | 'zeros';
 
 /**
+ * Rows of a token-embedding table for a batch of id sequences, [batch, n, d], after checking
+ * every id and the length (a bad id in tf.gather reads garbage silently). Trainable tables take
+ * the gather whose gradient runs on wasm.
+ */
+export function gatherTokenRows(wte: tf.Tensor2D, tokenIds: number[][], maxPositions: number): tf.Tensor3D {
+  const [vocabSize] = wte.shape;
+  const n = tokenIds[0]?.length ?? 0;
+  for (const row of tokenIds) {
+    if (row.length !== n) throw new InvalidInputError('all token sequences in a batch must have the same length', 'E_INPUT');
+    for (const id of row) {
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new InvalidInputError(`token id ${id} is outside the vocabulary (0…${vocabSize - 1})`, 'E_INPUT');
+    }
+  }
+  if (n > maxPositions) throw new InvalidInputError(`input has ${n} tokens but the model has ${maxPositions} positions`, 'E_INPUT');
+  return tf.tidy(() => {
+    const ids = tf.tensor2d(tokenIds, [tokenIds.length, n], 'int32');
+    return isTrainable(wte) ? trainableGather(wte, ids) : (tf.gather(wte, ids) as unknown as tf.Tensor3D);
+  });
+}
+
+/**
  * GPT-2's token and position embeddings: the input space (`embeddings` = wte[t] + wpe[pos])
  * shared by GPT-2 and the seed's MLPs, so every decoder works the same way on all of them.
  */
@@ -38,18 +59,7 @@ export class TokenEmbeddings {
   }
 
   embed(tokenIds: number[][]): tf.Tensor3D {
-    const n = tokenIds[0]?.length ?? 0;
-    for (const row of tokenIds) {
-      if (row.length !== n) throw new InvalidInputError('all token sequences in a batch must have the same length', 'E_INPUT');
-      for (const id of row) {
-        if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new InvalidInputError(`token id ${id} is outside the vocabulary (0…${this.vocabSize - 1})`, 'E_INPUT');
-      }
-    }
-    return tf.tidy(() => {
-      const ids = tf.tensor2d(tokenIds, [tokenIds.length, n], 'int32');
-      const rows = isTrainable(this.wte) ? trainableGather(this.wte, ids) : tf.gather(this.wte, ids);
-      return tf.add(rows, this.positions(n)) as tf.Tensor3D;
-    });
+    return tf.tidy(() => tf.add(gatherTokenRows(this.wte, tokenIds, this.maxPositions), this.positions(tokenIds[0]?.length ?? 0)) as tf.Tensor3D);
   }
 
   parameterCount(): number {

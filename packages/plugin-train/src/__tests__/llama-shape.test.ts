@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readSafetensorsHeader, readTensorF32, type Plugin } from '@repscope/core';
 import { runPluginConfig } from '@repscope/core/testing';
+import { relativeError } from '@repscope/test-support';
 import inversion from '@repscope/plugin-inversion';
 import walks from '@repscope/plugin-walks';
 import train from '../index';
@@ -78,15 +79,8 @@ describe('a Llama-shaped model trains', () => {
     expect(r.status).toBe(0);
     const [mine, theirs] = [readSafetensorsHeader(ours), readSafetensorsHeader(ref)];
     for (const name of ['blocks.1.hook_resid_post', 'logits']) {
-      const x = readTensorF32(mine, mine.entries.get(name)!);
-      const y = readTensorF32(theirs, theirs.entries.get(name)!);
-      let diff = 0;
-      let scale = 0;
-      for (let i = 0; i < y.length; i++) {
-        diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
-        scale = Math.max(scale, Math.abs(y[i]!));
-      }
-      expect({ name, relative: diff / scale <= 1e-4 }).toEqual({ name, relative: true });
+      const error = relativeError(readTensorF32(mine, mine.entries.get(name)!), readTensorF32(theirs, theirs.entries.get(name)!));
+      expect({ name, error, ok: error <= 1e-4 }).toMatchObject({ name, ok: true });
     }
   }, 300_000);
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readSafetensorsHeader, readTensorF32 } from '@repscope/models';
-import { FIXTURES, readExpected } from '@repscope/test-support';
+import { FIXTURES, readExpected, relativeError } from '@repscope/test-support';
 import { runCli } from '../../../test-support/cli';
 import { tempDir, writeConfig } from '../../../test-support/plugin-packages';
 
@@ -16,12 +16,14 @@ interface Family {
   untrained: Record<string, unknown>;
 }
 
+/** The sentence of every family fixture's expected.json: the checkpoint's tokenizer must give the ids the reference used. */
+const FIXTURE_SENTENCE = 'Tiny lanterns drift over the harbour at dusk.';
 const SMALL = { hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 96, max_position_embeddings: 32 };
 const FAMILIES: Family[] = [
-  { name: 'llama', input: { text: 'The sky is blue.' }, untrained: { ...SMALL, num_key_value_heads: 2, tie_word_embeddings: true } },
+  { name: 'llama', input: { text: FIXTURE_SENTENCE }, untrained: { ...SMALL, num_key_value_heads: 2, tie_word_embeddings: true } },
   { name: 'qwen2', input: { tokens: [30803, 35297, 26600] }, untrained: { ...SMALL, num_key_value_heads: 2 } },
-  { name: 'qwen3', input: { text: 'The sky is blue.' }, untrained: { ...SMALL, num_key_value_heads: 1, head_dim: 8 } },
-  { name: 'gemma3_text', input: { text: 'The sky is blue.' }, untrained: { ...SMALL, num_key_value_heads: 1, head_dim: 8, sliding_window: 2, sliding_window_pattern: 2, query_pre_attn_scalar: 8 } },
+  { name: 'qwen3', input: { text: FIXTURE_SENTENCE }, untrained: { ...SMALL, num_key_value_heads: 1, head_dim: 8 } },
+  { name: 'gemma3_text', input: { text: FIXTURE_SENTENCE }, untrained: { ...SMALL, num_key_value_heads: 1, head_dim: 8, sliding_window: 2, sliding_window_pattern: 2, query_pre_attn_scalar: 8 } },
   { name: 'gpt_neox', input: { tokens: [30803, 35297, 0, 50303] }, untrained: { ...SMALL, rotary_pct: 0.5, use_parallel_residual: true } },
 ];
 
@@ -65,7 +67,8 @@ describe.each(FAMILIES)('$name through repscope run', (family) => {
     if ('text' in family.input) {
       // The checkpoint's own tokenizer, its BOS rule included, gives the ids the reference used.
       const expected = JSON.parse(fs.readFileSync(path.join(weights, 'expected.json'), 'utf8')) as { sentence: string; token_ids: number[] };
-      if (expected.sentence === family.input.text) expect(ids).toEqual(expected.token_ids);
+      expect(expected.sentence).toBe(family.input.text);
+      expect(ids).toEqual(expected.token_ids);
       expect(gradient['targetText']).toBe(family.input.text);
     } else expect(ids).toEqual(family.input.tokens);
     expect(Number.isFinite(gradient['outputDistance'])).toBe(true);
@@ -87,14 +90,8 @@ describe.each(FAMILIES)('$name through repscope run', (family) => {
     for (const [name, want] of tensors) {
       const entry = header.entries.get(name)!;
       expect({ name, shape: entry.shape }).toEqual({ name, shape: want.shape });
-      const got = readTensorF32(header, entry);
-      let maxDiff = 0;
-      let maxRef = 0;
-      for (let i = 0; i < want.data.length; i++) {
-        maxDiff = Math.max(maxDiff, Math.abs(got[i]! - want.data[i]!));
-        maxRef = Math.max(maxRef, Math.abs(want.data[i]!));
-      }
-      expect({ name, relative: maxDiff / maxRef <= 1e-4 }).toEqual({ name, relative: true });
+      const error = relativeError(readTensorF32(header, entry), want.data);
+      expect({ name, error, ok: error <= 1e-4 }).toMatchObject({ name, ok: true });
     }
   });
 });

@@ -59,7 +59,7 @@ export async function activationsCommand(opts: ActivationsOptions): Promise<numb
   if (opts.size) spec['size'] = opts.size;
   // Every hook point, the LM head's logits included, for kinds that have one.
   const kind = registries.models.tryGet(opts.model);
-  if (kind && (kind.kind === 'auto' || 'head' in ((modelBlockSchema(kind) as { properties?: object }).properties ?? {}))) spec['head'] = true;
+  if (kind && 'head' in ((modelBlockSchema(kind) as { properties?: object }).properties ?? {})) spec['head'] = true;
   const locations = new LocationMap();
   locations.setValue(['model'], { source: 'command line' });
   const issues = validateModelBlock(spec, ['model'], registries, locations);

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FIXTURES, readExpected, TEST_BACKENDS, useBackend } from '@repscope/test-support';
+import { FIXTURES, readExpected, TEST_BACKENDS, useBackend, relativeError } from '@repscope/test-support';
 import { builtinModelKind } from '../builtin-kinds';
 import { Rng } from '../../util/rng';
 import type { ModelKind, TokenModel } from '../types';
@@ -31,16 +31,6 @@ async function load(family: string): Promise<TokenModel> {
 }
 
 /** max |actual − expected| / max |expected|. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
-  }
-  return maxDiff / maxRef;
-}
-
 /**
  * G[t, v] of families_ref.py: Knuth's multiplicative hash of the flat index t·V + v, its top 24
  * bits scaled into [−0.5, 0.5). Every value is a multiple of 2^−24, so float32 holds it exactly

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FIXTURES, readExpected, tempDir, TEST_BACKENDS, useBackend } from '@repscope/test-support';
+import { FIXTURES, readExpected, tempDir, TEST_BACKENDS, useBackend, relativeError } from '@repscope/test-support';
 import { builtinModelKind } from '../builtin-kinds';
 import { openCheckpoint } from '../checkpoint/checkpoint';
 import { gptNeoxConfigFromHf, gptNeoxParameterShapes } from '../gpt-neox/config';
@@ -20,16 +20,6 @@ const FIXTURE_CONFIG = JSON.parse(fs.readFileSync(path.join(DIR, 'config.json'),
 const TINY = { hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 2, vocab_size: 40, max_position_embeddings: 16, rotary_pct: 0.5 };
 const deps = { seed: 0, rng: new Rng(0), log: () => {} };
 const build = async (spec: Omit<ModelSpec, 'kind'>) => (await builtinModelKind('gpt_neox')!.create({ kind: 'gpt_neox', ...spec }, deps)) as TokenModel;
-
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
-  }
-  return maxDiff / maxRef;
-}
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { FIXTURES, readExpected, TEST_BACKENDS, useBackend } from '@repscope/test-support';
+import { FIXTURES, readExpected, relativeError, TEST_BACKENDS, useBackend } from '@repscope/test-support';
 import { builtinModelKind } from '../builtin-kinds';
 import { Rng } from '../../util/rng';
 import type { TokenModel } from '../types';
@@ -31,13 +31,8 @@ describe.each(FAMILIES)('%s matches the reference implementation', (family) => {
         const expected = tensors.get(name)!;
         const actual = await cache[name]!.data();
         expect({ name, shape: cache[name]!.shape }).toEqual({ name, shape: expected.shape });
-        let maxDiff = 0;
-        let maxRef = 0;
-        for (let i = 0; i < expected.data.length; i++) {
-          maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected.data[i]!));
-          maxRef = Math.max(maxRef, Math.abs(expected.data[i]!));
-        }
-        expect(maxDiff / maxRef).toBeLessThanOrEqual(1e-4);
+        const error = relativeError(actual, expected.data);
+        expect({ name, error, ok: error <= 1e-4 }).toMatchObject({ name, ok: true });
       }
       tf.dispose([output, ...Object.values(cache)]);
     } finally {
@@ -55,9 +50,7 @@ describe.each(FAMILIES)('%s matches the reference implementation', (family) => {
       expect(truncated.hookPoints()).not.toContain('blocks.1.hook_resid_pre');
       const out = truncated.forward(truncated.embed([ids]));
       const expected = tensors.get('blocks.0.hook_resid_post')!;
-      const got = await out.data();
-      const scale = Math.max(...expected.data.map(Math.abs));
-      expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - expected.data[i]!))) / scale).toBeLessThanOrEqual(1e-4);
+      expect(relativeError(await out.data(), expected.data)).toBeLessThanOrEqual(1e-4);
       out.dispose();
       const embedded = truncated.embed([ids]);
       const pre = tensors.get('blocks.0.hook_resid_pre')!;

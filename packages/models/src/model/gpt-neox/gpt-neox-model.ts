@@ -7,6 +7,7 @@ import { attention, CausalMasks, FrozenLinear, geluErf, geluTanh, LayerNorm, Tra
 import { applyRope, inverseFrequencies, ropeTables } from '../llama/rope';
 import type { HostTensor, ParamSource } from '../param-source';
 import { attendOnePosition } from '../prefix-cache';
+import { gatherTokenRows } from '../token-embeddings';
 import type { NextPositionStates, TokenModel } from '../types';
 import type { GptNeoxConfig } from './config';
 
@@ -148,15 +149,9 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
   }
 
   embed(tokenIds: number[][]): tf.Tensor3D {
-    const n = tokenIds[0]?.length ?? 0;
-    for (const row of tokenIds) {
-      if (row.length !== n) throw new InvalidInputError(`${this.kind}: every sequence of a batch must have the same length`, 'E_INPUT');
-      const bad = row.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocabSize);
-      if (bad !== undefined) throw new InvalidInputError(`${this.kind}: token id ${bad} is outside the vocabulary of ${this.vocabSize}`, 'E_INPUT');
-    }
-    this.checkLength(n);
-    return tf.tidy(() => tf.reshape(tf.gather(this.wte, tf.tensor2d(tokenIds, [tokenIds.length, n], 'int32').flatten()), [tokenIds.length, n, this.dModel]));
+    return gatherTokenRows(this.wte, tokenIds, this.maxPositions);
   }
+
 
   private checkLength(n: number): void {
     if (n > this.maxPositions) throw new InvalidInputError(`${this.kind}: ${n} tokens is more than the model's ${this.maxPositions} positions`, 'E_INPUT');

@@ -6,7 +6,7 @@ import { HookedModel } from '../hooked-model';
 import { TransposedFrozenLinear } from '../layers';
 import type { HostTensor, ParamSource } from '../param-source';
 import { attendOnePosition } from '../prefix-cache';
-import { isTrainable, trainableGather } from '../trainable';
+import { gatherTokenRows } from '../token-embeddings';
 import type { NextPositionStates, TrainableTokenModel } from '../types';
 import { maskedAttention, WindowedCausalMasks } from './attention';
 import type { LlamaConfig } from './config';
@@ -234,18 +234,9 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
   }
 
   embed(tokenIds: number[][]): tf.Tensor3D {
-    const n = tokenIds[0]?.length ?? 0;
-    for (const row of tokenIds) {
-      if (row.length !== n) throw new InvalidInputError(`${this.kind}: every sequence of a batch must have the same length`, 'E_INPUT');
-      const bad = row.find((id) => !Number.isInteger(id) || id < 0 || id >= this.vocabSize);
-      if (bad !== undefined) throw new InvalidInputError(`${this.kind}: token id ${bad} is outside the vocabulary of ${this.vocabSize}`, 'E_INPUT');
-    }
-    if (n > this.maxPositions) throw new InvalidInputError(`${this.kind}: ${n} tokens is more than the model's ${this.maxPositions} positions`, 'E_INPUT');
-    const shape: [number, number] = [tokenIds.length, n];
     return tf.tidy(() => {
-      const ids = tf.tensor2d(tokenIds, [shape[0], shape[1]], 'int32');
-      const gathered = isTrainable(this.wte) ? trainableGather(this.wte, ids) : (tf.gather(this.wte, ids) as unknown as tf.Tensor3D);
-      return this.embeddingScale === 1 ? gathered : (tf.mul(gathered, this.embeddingScale) as tf.Tensor3D);
+      const rows = gatherTokenRows(this.wte, tokenIds, this.maxPositions);
+      return this.embeddingScale === 1 ? rows : (tf.mul(rows, this.embeddingScale) as tf.Tensor3D);
     });
   }
 
