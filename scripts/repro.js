@@ -2,166 +2,198 @@
  * `pnpm repro <plugin>`: re-run a plugin's reproduction table. Reads
  * packages/plugin-<plugin>/repro.json (claims, the configs that test them and the claim in
  * measurable form), runs every config (sweeps with `repscope sweep`) into
- * runs/repro/<plugin>/<id>/, and writes the measured values and verdicts (scripts/lib/
- * repro-verdict.js) into the plugin README between the REPRO markers: the seed's claims in
- * one table, claims from other sources in another.
+ * runs/repro/<plugin>/<id>/, stores each run's summary, model kind, backend and loss trace in
+ * packages/plugin-<plugin>/repro-results.json (committed: the tables are re-rendered from it),
+ * and writes the measured values and verdicts (scripts/lib/repro-verdict.js) into the plugin
+ * README between the REPRO markers: the seed's claims in one table, claims from other sources
+ * in another.
  *
- *   node scripts/repro.js inversion [--only id1,id2@tiny] [--jobs 2] [--collect]
+ *   node scripts/repro.js inversion [--only id1,id2@tiny] [--jobs 2] [--collect | --render]
  *
  * `--only` takes entry ids (the entry and its trained-here variants) or variants (`id@tiny`,
  * `id@4x256`, see lib/trained-here.js; `id@configured`, the entry alone).
+ * `--collect` re-reads the run directories already under runs/repro/ (running nothing);
+ * `--render` runs nothing and reads no run directory: it recomputes every verdict from the
+ * stored results with the current rule and repro.json, and rewrites the tables.
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { verdictFor, show, get } = require('./lib/repro-verdict');
-const { TRAINED_HERE, checkpointOf, architectureOf, columnTitle, trainedHereOverrides } = require('./lib/trained-here');
+const { modelKindOf } = require('./lib/repro-verdict');
+const { renderTables } = require('./lib/repro-table');
+const { TRAINED_HERE, checkpointOf, architectureOf, trainedHereOverrides } = require('./lib/trained-here');
 
 const root = path.resolve(__dirname, '..');
-const YAML = require(require.resolve('yaml', { paths: [path.join(root, 'packages', 'core')] }));
 const [plugin, ...rest] = process.argv.slice(2);
 if (!plugin) {
-  console.error('usage: node scripts/repro.js <plugin> [--only id,…] [--jobs N] [--collect]');
+  console.error('usage: node scripts/repro.js <plugin> [--only id,…] [--jobs N] [--collect | --render]');
   process.exit(2);
 }
 const opt = (name) => (rest.includes(name) ? rest[rest.indexOf(name) + 1] : undefined);
 const only = opt('--only')?.split(',');
 const jobs = opt('--jobs') ?? '1';
-// --collect: rebuild the tables from the run directories already there, running nothing.
 const collectOnly = rest.includes('--collect');
+const renderOnly = rest.includes('--render');
 const pkg = path.join(root, 'packages', `plugin-${plugin}`);
 const entries = JSON.parse(fs.readFileSync(path.join(pkg, 'repro.json'), 'utf8'));
 const cli = path.join(root, 'packages', 'core', 'dist', 'cli', 'bin.js');
 
-const describe = (summary, fields) =>
-  fields
-    .map((f) =>
-      f === 'trajectory'
-        ? (summary.snapshots ?? []).map((s) => `a${s.step} ${show(s.decoded)}`).join('; ')
-        : `${f.replace(/^perDepth\.(\d+)\./, (_, i) => `depth ${get(summary, `perDepth.${i}.depth`)} `)} ${show(get(summary, f))}`,
-    )
-    .join(', ');
-
 const readJson = (file) => (fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined);
-const readConfig = (dir) => (fs.existsSync(path.join(dir, 'config.yaml')) ? YAML.parse(fs.readFileSync(path.join(dir, 'config.yaml'), 'utf8')) : undefined);
+const loadYaml = () => require(require.resolve('yaml', { paths: [path.join(root, 'packages', 'core')] }));
+const readConfig = (dir) => (fs.existsSync(path.join(dir, 'config.yaml')) ? loadYaml().parse(fs.readFileSync(path.join(dir, 'config.yaml'), 'utf8')) : undefined);
 
-/** Every finished run of an entry: { label, dir, summary }. */
+/** The backend and kernel path a run was measured on, from its env.json (and this process's environment). */
+function envOf(dir) {
+  const env = readJson(path.join(dir, 'env.json'));
+  if (!env || !env.backend) return undefined;
+  return {
+    backend: env.backend.name,
+    threads: env.backend.threads ?? undefined,
+    adapter: env.backend.adapter ?? undefined,
+    perHeadAttention: process.env.REPSCOPE_PER_HEAD_ATTENTION !== '0',
+    gitCommit: env.gitCommit,
+  };
+}
+
+/** First and last logged loss (per batch where the metrics have one), or undefined. */
+function lossTraceOf(dir) {
+  const file = path.join(dir, 'metrics.jsonl');
+  if (!fs.existsSync(file)) return undefined;
+  const byBatch = new Map();
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let m;
+    try {
+      m = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (!('loss' in m)) continue;
+    const loss = m.loss === null ? NaN : m.loss;
+    const key = m.batch ?? 0;
+    const t = byBatch.get(key);
+    if (t) t.last = loss;
+    else byBatch.set(key, { first: loss, last: loss, ...(m.batch !== undefined ? { batch: m.batch } : {}) });
+  }
+  const traces = [...byBatch.values()];
+  return traces.length === 0 ? undefined : traces.length === 1 ? traces[0] : traces;
+}
+
+/** A summary without what the tables never read (artifact lists, top-k tables of early snapshots, per-token ids). */
+function slim(summary) {
+  const s = { ...summary };
+  delete s.artifacts;
+  delete s.summaryRoles;
+  if (Array.isArray(s.snapshots)) s.snapshots = s.snapshots.map((x, i, all) => (i === all.length - 1 ? x : { step: x.step, decoded: x.decoded }));
+  return s;
+}
+
+/** Every finished run of an entry: { label, overrides, summary, kind, seconds, env, lossTrace }. */
 function runsOf(entry, out) {
+  const one = (dir, summary, overrides, label) => ({
+    label,
+    overrides,
+    summary: slim(summary),
+    kind: modelKindOf(readConfig(dir) ?? readConfig(out)),
+    seconds: summary.durationSeconds ?? 0,
+    env: envOf(dir),
+    lossTrace: lossTraceOf(dir),
+  });
   if (!entry.sweep) {
     const summary = readJson(path.join(out, 'summary.json'));
-    return summary ? [{ label: '', dir: out, summary }] : [];
+    return summary ? [one(out, summary, {}, '')] : [];
   }
   const records = readJson(path.join(out, 'sweep.json')) ?? [];
   return records
     .filter((rec) => rec.summary)
-    .map((rec) => ({
-      label: Object.entries(rec.overrides)
-        .map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'object' ? (v.kind ?? JSON.stringify(v)) : v}`)
-        .join(' '),
-      dir: path.resolve(out, String(rec.dir ?? '')),
-      summary: rec.summary,
-    }));
+    .map((rec) =>
+      one(
+        path.resolve(out, String(rec.dir ?? '')),
+        { ...rec.summary, status: rec.summary.status ?? rec.status },
+        rec.overrides,
+        Object.entries(rec.overrides)
+          .map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'object' ? (v.kind ?? JSON.stringify(v)) : v}`)
+          .join(' '),
+      ),
+    );
 }
 
-// Rows measured earlier are kept (runs/repro/<plugin>/results.json), so --only refreshes some.
-const cacheFile = path.join(root, 'runs', 'repro', plugin, 'results.json');
-let cache = readJson(cacheFile) ?? {};
+// The stored results, committed beside repro.json: --only refreshes some rows, --render all verdicts.
+const storeFile = path.join(pkg, 'repro-results.json');
+let store = readJson(storeFile) ?? {};
 
 /**
  * Record one row's result. Two `pnpm repro` processes may run at once (different --only), so
  * the file is re-read just before each write and replaced by rename: each writes only its rows.
  */
 function saveResult(key, result) {
-  fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-  cache = { ...(readJson(cacheFile) ?? {}), [key]: result };
-  const tmp = `${cacheFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(cache, null, 2));
-  fs.renameSync(tmp, cacheFile);
+  store = { ...(readJson(storeFile) ?? {}), [key]: result };
+  const tmp = `${storeFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(store, null, 1) + '\n');
+  fs.renameSync(tmp, storeFile);
 }
 const trainedModels = TRAINED_HERE.map((m) => {
   const dir = checkpointOf(root, m);
-  return { ...m, dir, arch: architectureOf(dir) };
+  return { ...m, dir, relDir: dir && path.relative(root, dir), arch: architectureOf(dir) };
 });
 
 /** The config as `repscope validate --print` resolves it (job 0 of a sweep). */
 function resolvedConfig(e) {
   const r = spawnSync(process.execPath, [cli, 'validate', path.join(root, e.config), ...(e.args ?? []), '--print'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${e.config}: ${(r.stderr || r.stdout).trim()}`);
-  return YAML.parse(r.stdout);
+  return loadYaml().parse(r.stdout);
 }
 
-/** Every run of the table: each entry as configured, then on each trained-here checkpoint it opts into. */
-const variants = [];
-// --only names entries (every variant) or single variants (`id@tiny`; `id@configured` is the
-// entry as configured, without its trained-here variants).
-const wanted = (key, e) => !only || only.includes(e.id) || only.includes(key);
-for (const e of entries) {
-  if (wanted(e.id, e) || only?.includes(`${e.id}@configured`)) variants.push({ key: e.id, e, extra: [] });
-  if (!e.trainedHere) continue;
-  // Resolving a config spawns the CLI: once per entry, not once per checkpoint.
-  let resolved;
-  for (const m of trainedModels) {
-    if (!wanted(`${e.id}@${m.slug}`, e)) continue;
-    if (!m.arch) {
-      console.log(`(${e.id}: no checkpoint at ${m.weights} — ${m.trainedWith} makes it)`);
-      continue;
+if (!renderOnly) {
+  /** Every run of the table: each entry as configured, then on each trained-here checkpoint it opts into. */
+  const variants = [];
+  // --only names entries (every variant) or single variants (`id@tiny`; `id@configured` is the
+  // entry as configured, without its trained-here variants). Rows with `runsOf` reuse another
+  // row's runs and run nothing.
+  const wanted = (key, e) => !only || only.includes(e.id) || only.includes(key);
+  for (const e of entries.filter((x) => !x.runsOf)) {
+    if (wanted(e.id, e) || only?.includes(`${e.id}@configured`)) variants.push({ key: e.id, e, extra: [] });
+    if (!e.trainedHere) continue;
+    // Resolving a config spawns the CLI: once per entry, not once per checkpoint.
+    let resolved;
+    for (const m of trainedModels) {
+      if (!wanted(`${e.id}@${m.slug}`, e)) continue;
+      if (!m.arch) {
+        console.log(`(${e.id}: no checkpoint at ${m.weights} — ${m.trainedWith} makes it)`);
+        continue;
+      }
+      resolved ??= { config: resolvedConfig(e), grid: loadYaml().parse(fs.readFileSync(path.join(root, e.config), 'utf8'), { logLevel: 'error' })?.sweep?.grid };
+      variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolved.config, resolved.grid, m.dir, m.arch), model: m });
     }
-    resolved ??= { config: resolvedConfig(e), grid: YAML.parse(fs.readFileSync(path.join(root, e.config), 'utf8'), { logLevel: 'error' })?.sweep?.grid };
-    variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolved.config, resolved.grid, m.dir, m.arch), checkpoint: path.relative(root, m.dir) });
+  }
+
+  for (const { key, e, extra, model } of variants) {
+    const out = path.join(root, 'runs', 'repro', plugin, key);
+    const configArgs = [path.join(root, e.config), '--out', out, ...(e.args ?? []), ...extra];
+    const args = e.sweep ? ['sweep', ...configArgs, '--jobs', jobs] : ['run', ...configArgs];
+    let failure;
+    if (!collectOnly) {
+      if (!e.sweep) fs.rmSync(out, { recursive: true, force: true });
+      console.log(`\n== ${key}: repscope ${args.join(' ')}`);
+      const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+      if (r.status !== 0) failure = `run failed (exit ${r.status})`;
+    } else if (!fs.existsSync(out)) continue;
+    const runs = runsOf(e, out);
+    // The checkpoint a trained-here row was measured on, from its own run (not today's latest).
+    const firstDir = e.sweep ? path.resolve(out, String((readJson(path.join(out, 'sweep.json')) ?? []).find((rec) => rec.summary)?.dir ?? '')) : out;
+    const used = model && runs.length ? readConfig(firstDir)?.model : undefined;
+    const weights = used && (used.weights ?? used.gpt2?.weights);
+    saveResult(key, {
+      date: new Date().toISOString().slice(0, 10),
+      source: collectOnly ? 'collected from runs/repro' : 'run',
+      ...(model ? { checkpoint: weights ? path.relative(root, path.resolve(firstDir, weights)) : model.relDir, arch: model.arch } : {}),
+      ...(runs.length ? {} : { failure: failure ?? 'no finished run' }),
+      runs,
+    });
   }
 }
 
-for (const { key, e, extra, checkpoint } of variants) {
-  const out = path.join(root, 'runs', 'repro', plugin, key);
-  const configArgs = [path.join(root, e.config), '--out', out, ...(e.args ?? []), ...extra];
-  const args = e.sweep ? ['sweep', ...configArgs, '--jobs', jobs] : ['run', ...configArgs];
-  let failure;
-  if (!collectOnly) {
-    if (!e.sweep) fs.rmSync(out, { recursive: true, force: true });
-    console.log(`\n== ${key}: repscope ${args.join(' ')}`);
-    const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (r.status !== 0) failure = `run failed (exit ${r.status})`;
-  } else if (!fs.existsSync(out)) continue;
-  const runs = runsOf(e, out);
-  const rows = runs.map((run) => {
-    const { verdict, runKind } = verdictFor(e, run.summary, readConfig(run.dir) ?? readConfig(out));
-    const finished = !run.summary.status || run.summary.status === 'completed';
-    const measured = finished ? describe(run.summary, e.fields) : `${run.summary.status}${run.summary.error ? ` (${String(run.summary.error).split('. ')[0]})` : ''}`;
-    return { label: run.label, runKind, measured, verdict, seconds: run.summary.durationSeconds ?? 0 };
-  });
-  // The checkpoint a trained-here row was measured on, from its own run (not today's latest).
-  const used = checkpoint && runs.length ? readConfig(runs[0].dir)?.model?.weights : undefined;
-  saveResult(key, { rows, checkpoint: used ? path.relative(root, path.resolve(runs[0].dir, used)) : checkpoint, failure: runs.length ? undefined : failure ?? 'no finished run', date: new Date().toISOString().slice(0, 10) });
-}
-
-const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
-function measuredCells(key, model) {
-  const result = cache[key];
-  if (!result || !result.rows?.length) return { measured: result?.failure ?? 'not run with the current config', verdict: '—', seconds: 0 };
-  const joined = (f) => result.rows.map((r) => (r.label ? `${r.label}: ${cell(r[f])}` : cell(r[f]))).join('<br>');
-  // A row measured on an earlier checkpoint than the column's says which.
-  const stale = model && result.checkpoint && result.checkpoint !== path.relative(root, model.dir) ? `(on ${result.checkpoint}) ` : '';
-  return { measured: `${stale}${joined('runKind')}: ${joined('measured')}`, verdict: joined('verdict'), seconds: result.rows.reduce((a, r) => a + r.seconds, 0) };
-}
-function tableRow(e) {
-  const extra = e.args?.length ? `<br>with \`${e.args.join(' ')}\`` : '';
-  const config = `[${path.basename(e.config)}](../../${e.config})${extra}`;
-  const own = measuredCells(e.id);
-  const trained = trainedModels.map((m) => (e.trainedHere ? measuredCells(`${e.id}@${m.slug}`, m) : undefined));
-  const seconds = [own, ...trained].reduce((a, c) => a + (c ? c.seconds : 0), 0);
-  const trainedCells = trained.map((c) => (c ? `${c.measured}<br>**${c.verdict}**` : '—'));
-  return `| ${cell(e.claim)}${e.note ? `<br><sub>${cell(e.note)}</sub>` : ''} | ${e.seedModel ?? 'untrained'} | ${config} | ${own.measured} | ${own.verdict} | ${trainedCells.join(' | ')} | ${seconds > 0 ? `${seconds.toFixed(0)} s` : '—'} |`;
-}
-const header = [
-  `| claim | the claim is about | config | measured as configured (model kind: values) | verdict | ${trainedModels.map((m) => columnTitle(m, m.arch)).join(' | ')} | time |`,
-  `|---|---|---|---|---|${trainedModels.map(() => '---|').join('')}---|`,
-];
-const sources = [...new Set(entries.map((e) => e.source ?? 'seed'))];
-const sections = sources.map((source) => {
-  const title = source === 'seed' ? "#### The seed's claims" : `#### Claims from other sources: ${source}`;
-  return [title, '', ...header, ...entries.filter((e) => (e.source ?? 'seed') === source).map(tableRow)].join('\n');
-});
-const tables = sections.join('\n\n');
+const tables = renderTables(entries, store, trainedModels);
 const readme = path.join(pkg, 'README.md');
 const text = fs.readFileSync(readme, 'utf8');
 const begin = '<!-- REPRO:BEGIN -->';
