@@ -4,6 +4,7 @@ import { ensureHubModel, EnsureOptions } from './hub/hub-model';
 import { isHubRef, parseHubRef } from './hub/hub-ref';
 import { BUILTIN_MODEL_KINDS } from './model/builtin-kinds';
 import { applyModelOptions, findModelKind } from './model/model-options';
+import { needOfBlock } from './model/checkpoint/tensor-need';
 import type { Model, ModelKind, ModelSpec } from './model/types';
 import { writeSafetensors } from './model/safetensors/write';
 import { Rng } from './util/rng';
@@ -30,7 +31,7 @@ export async function loadModel(spec: ModelSpec, options: LoadModelOptions = {})
   const kind = findModelKind([...BUILTIN_MODEL_KINDS, ...(options.kinds ?? [])], spec.kind);
   const checked = applyModelOptions(kind, spec);
   const weights = checked['weights'];
-  if (isHubRef(weights)) checked['weights'] = (await ensureHubModel(parseHubRef(weights), options.hub)).dir;
+  if (isHubRef(weights)) checked['weights'] = (await ensureHubModel(parseHubRef(weights), { need: needOfBlock(checked), ...options.hub })).dir;
   kind.resolve?.(checked);
   await selectBackend(options.backend ?? 'auto');
   const seed = options.seed ?? 0;

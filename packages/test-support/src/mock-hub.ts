@@ -51,15 +51,74 @@ export interface MockHub {
 export interface MockRepo {
   /** Branch or tag → commit. `main` must be there. */
   refs: Record<string, string>;
-  /** Commit → file path → contents. */
-  commits: Record<string, Record<string, Buffer>>;
+  /** Commit → file path → contents (in memory, or a `diskFile` read when asked). */
+  commits: Record<string, Record<string, MockFile>>;
   /** Needs `Authorization: Bearer <token>`. */
   token?: string;
   /** Sizes paths-info announces instead of the real ones (a hub that claims a 1 TB file). */
   announcedSizes?: Record<string, number>;
 }
 
+/**
+ * A file the mock serves from disk, read only when asked and in pieces, so a repo can hold a
+ * checkpoint larger than the test wants in memory (the partial-loading bench serves 1.4 GB).
+ */
+export interface DiskFile {
+  diskPath: string;
+  size: number;
+}
+
+/** What a mock repo file holds: its bytes, or where on disk they are. */
+export type MockFile = Buffer | DiskFile;
+
+/** Serve `file` from disk; its size is taken now, its bytes and hashes when first asked. */
+export function diskFile(file: string): DiskFile {
+  return { diskPath: file, size: fs.statSync(file).size };
+}
+
+/** A checkpoint folder as mock repo files: JSON and other small files in memory, *.safetensors / *.bin from disk. */
+export function diskCheckpointFiles(dir: string): Record<string, MockFile> {
+  const out: Record<string, MockFile> = {};
+  for (const f of fs.readdirSync(dir)) out[f] = isLfs(f) ? diskFile(path.join(dir, f)) : fs.readFileSync(path.join(dir, f));
+  return out;
+}
+
 const isLfs = (file: string) => /\.(safetensors|bin)$/.test(file);
+const sizeOf = (f: MockFile) => (Buffer.isBuffer(f) ? f.length : f.size);
+
+/** Bytes [start, start + length) of a file (a view for an in-memory one, a read for a disk one). */
+function readPiece(f: MockFile, fd: number | undefined, start: number, length: number): Buffer {
+  if (Buffer.isBuffer(f)) return f.subarray(start, start + length);
+  const out = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd!, out, done, length - done, start + done);
+    if (n === 0) throw new Error(`${f.diskPath}: ended at byte ${start + done} of ${f.size}`);
+    done += n;
+  }
+  return out;
+}
+
+const diskDigests = new WeakMap<DiskFile, Promise<{ sha256: string; gitSha1: string }>>();
+
+/** The file's sha256 (the LFS oid) and git blob sha1 (the ETag); a disk file is hashed once, streamed. */
+async function digestsOf(f: MockFile): Promise<{ sha256: string; gitSha1: string }> {
+  if (Buffer.isBuffer(f)) return { sha256: sha256(f), gitSha1: gitSha1(f) };
+  let digests = diskDigests.get(f);
+  if (!digests) {
+    digests = (async () => {
+      const sha = createHash('sha256');
+      const git = createHash('sha1').update(`blob ${f.size}\0`);
+      for await (const chunk of fs.createReadStream(f.diskPath, { highWaterMark: 4 << 20 })) {
+        sha.update(chunk as Buffer);
+        git.update(chunk as Buffer);
+      }
+      return { sha256: sha.digest('hex'), gitSha1: git.digest('hex') };
+    })();
+    diskDigests.set(f, digests);
+  }
+  return digests;
+}
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 
@@ -97,6 +156,35 @@ export function shardedCheckpointFiles(dir: string, count: number): Record<strin
   return out;
 }
 
+/**
+ * The same checkpoint sharded by layer, as a large model's would be: embeddings in the first
+ * shard, one shard per block, the final norm (and any head) in the last — so a depth-limited
+ * download has shards to skip.
+ */
+export function layeredShardFiles(dir: string): Record<string, Buffer> {
+  const header = readSafetensorsHeader(path.join(dir, 'model.safetensors'));
+  const groupOf = (name: string) => {
+    const block = /(?:^|\.)(?:h|layers|layer)\.(\d+)\./.exec(name);
+    if (block) return 1 + Number(block[1]);
+    return /(^|\.)(ln_f|norm|final_layer_norm|lm_head|embed_out)\./.test(name) ? Number.MAX_SAFE_INTEGER : 0;
+  };
+  const groups = [...new Set([...header.entries.keys()].map(groupOf))].sort((a, b) => a - b);
+  const out: Record<string, Buffer> = { 'config.json': fs.readFileSync(path.join(dir, 'config.json')) };
+  const weightMap: Record<string, string> = {};
+  groups.forEach((group, s) => {
+    const shard = `model-${String(s + 1).padStart(5, '0')}-of-${String(groups.length).padStart(5, '0')}.safetensors`;
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [name, entry] of header.entries) {
+      if (groupOf(name) !== group) continue;
+      tensors[name] = { shape: entry.shape, data: readTensorF32(header, entry) };
+      weightMap[name] = shard;
+    }
+    out[shard] = encodeSafetensors(tensors);
+  });
+  out['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: {}, weight_map: weightMap }, null, 2));
+  return out;
+}
+
 export interface MockHubOptions {
   /** `separate`: serve LFS files from a second server on another port (another origin). */
   cdn?: 'same-origin' | 'separate';
@@ -105,7 +193,7 @@ export interface MockHubOptions {
 export async function startMockHub(options: MockHubOptions = {}): Promise<MockHub> {
   const repos = new Map<string, MockRepo>();
   const aliases = new Map<string, string>();
-  const blobs = new Map<string, Buffer>();
+  const blobs = new Map<string, MockFile>();
   const requests: MockHub['requests'] = [];
   const failures: { pattern: RegExp; status: number; left: number; headers: Record<string, string> }[] = [];
   const drops: { pattern: RegExp; bytes: number }[] = [];
@@ -138,46 +226,54 @@ export async function startMockHub(options: MockHubOptions = {}): Promise<MockHu
 
   const commitOf = (repo: MockRepo, rev: string) => (repo.commits[rev] ? rev : repo.refs[rev]);
 
-  async function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, headers: Record<string, string>, urlPath: string): Promise<void> {
-    let body = data;
-    if (corruptPattern?.test(urlPath) && body.length) {
-      body = Buffer.from(body);
-      body[body.length >> 1] ^= 0xff;
-    }
+  async function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, data: MockFile, headers: Record<string, string>, urlPath: string): Promise<void> {
+    const total = sizeOf(data);
+    // A corrupted response has the byte in the middle of the file flipped (whatever range is asked).
+    const flipAt = corruptPattern?.test(urlPath) && total ? total >> 1 : -1;
     let start = 0;
-    let end = body.length - 1;
+    let end = total - 1;
     let status = 200;
     const range = req.headers.range && /^bytes=(\d+)-(\d*)$/.exec(req.headers.range);
     if (range) {
       start = Number(range[1]);
       end = range[2] ? Math.min(Number(range[2]), end) : end;
-      if (start > end && body.length > 0) {
-        res.writeHead(416, { 'Content-Range': `bytes */${body.length}` });
+      if (start > end && total > 0) {
+        res.writeHead(416, { 'Content-Range': `bytes */${total}` });
         res.end();
         return;
       }
       status = 206;
-      headers['Content-Range'] = `bytes ${start}-${end}/${body.length}`;
+      headers['Content-Range'] = `bytes ${start}-${end}/${total}`;
     }
-    const slice = body.subarray(start, end + 1);
-    res.writeHead(status, { 'Content-Length': String(slice.length), 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream', ...headers });
+    const length = Math.max(0, end + 1 - start);
+    res.writeHead(status, { 'Content-Length': String(length), 'Accept-Ranges': 'bytes', 'Content-Type': 'application/octet-stream', ...headers });
     if (req.method === 'HEAD') return void res.end();
     const drop = drops.findIndex((d) => d.pattern.test(urlPath));
     const limit = drop >= 0 ? drops.splice(drop, 1)[0]!.bytes : Infinity;
     const stall = stalls.findIndex((d) => d.pattern.test(urlPath) && d.afterBytes !== undefined);
     const stallAt = stall >= 0 ? stalls.splice(stall, 1)[0]!.afterBytes! : Infinity;
     const chunk = throttle?.chunk ?? 64 * 1024;
-    for (let sent = 0; sent < slice.length; sent += chunk) {
-      const piece = slice.subarray(sent, Math.min(sent + chunk, limit, stallAt, slice.length));
-      await new Promise((r) => res.write(piece, r));
-      // The connection stays open and silent: only the client's own timeout ends the wait.
-      if (sent + piece.length >= stallAt) return;
-      if (sent + piece.length >= limit) {
-        // The headers promised more: the client sees the connection end mid-file, after exactly `limit` bytes.
-        res.socket?.destroySoon();
-        return;
+    const fd = Buffer.isBuffer(data) ? undefined : fs.openSync(data.diskPath, 'r');
+    try {
+      for (let sent = 0; sent < length; sent += chunk) {
+        let piece = readPiece(data, fd, start + sent, Math.min(sent + chunk, limit, stallAt, length) - sent);
+        const flip = flipAt - (start + sent);
+        if (flip >= 0 && flip < piece.length) {
+          piece = Buffer.from(piece);
+          piece[flip] = piece[flip]! ^ 0xff;
+        }
+        await new Promise((r) => res.write(piece, r));
+        // The connection stays open and silent: only the client's own timeout ends the wait.
+        if (sent + piece.length >= stallAt) return;
+        if (sent + piece.length >= limit) {
+          // The headers promised more: the client sees the connection end mid-file, after exactly `limit` bytes.
+          res.socket?.destroySoon();
+          return;
+        }
+        if (throttle) await new Promise((r) => setTimeout(r, throttle!.delayMs));
       }
-      if (throttle) await new Promise((r) => setTimeout(r, throttle!.delayMs));
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
     res.end();
   }
@@ -259,15 +355,18 @@ export async function startMockHub(options: MockHubOptions = {}): Promise<MockHu
       return json(
         res,
         200,
-        wanted
-          .filter((p) => files[p])
-          .map((p) => {
+        await Promise.all(
+          wanted
+            .filter((p) => files[p])
+            .map(async (p) => {
             const data = files[p]!;
-            const size = repo.announcedSizes?.[p] ?? data.length;
-            const entry: Record<string, unknown> = { type: 'file', path: p, size, oid: gitSha1(data) };
-            if (isLfs(p)) entry['lfs'] = { oid: sha256(data), size, pointerSize: 134 };
+            const size = repo.announcedSizes?.[p] ?? sizeOf(data);
+            const digests = await digestsOf(data);
+            const entry: Record<string, unknown> = { type: 'file', path: p, size, oid: digests.gitSha1 };
+            if (isLfs(p)) entry['lfs'] = { oid: digests.sha256, size, pointerSize: 134 };
             return entry;
           }),
+        ),
       );
     }
 
@@ -278,13 +377,14 @@ export async function startMockHub(options: MockHubOptions = {}): Promise<MockHu
       const file = rest.slice(2).join('/');
       const data = repo.commits[commit]![file];
       if (!data) return notFound(res, 'EntryNotFound', `${file} does not exist`);
+      const digests = await digestsOf(data);
       if (isLfs(file)) {
-        const hash = sha256(data);
+        const hash = digests.sha256;
         blobs.set(hash, data);
-        res.writeHead(302, { Location: `${cdnOrigin}/cdn/${hash}`, 'X-Repo-Commit': commit, 'X-Linked-Etag': `"${hash}"`, 'X-Linked-Size': String(data.length), ETag: `"${gitSha1(data)}"` });
+        res.writeHead(302, { Location: `${cdnOrigin}/cdn/${hash}`, 'X-Repo-Commit': commit, 'X-Linked-Etag': `"${hash}"`, 'X-Linked-Size': String(sizeOf(data)), ETag: `"${digests.gitSha1}"` });
         return void res.end();
       }
-      return sendBytes(req, res, data, { ETag: `"${gitSha1(data)}"`, 'X-Repo-Commit': commit }, urlPath);
+      return sendBytes(req, res, data, { ETag: `"${digests.gitSha1}"`, 'X-Repo-Commit': commit }, urlPath);
     }
     return notFound(res, 'EntryNotFound', 'not found');
   }

@@ -1,5 +1,5 @@
-import { EnsureOptions, fetchHubHeaders, formatDecimalBytes, HubHeaders, HubRef, isCompleteInCache } from '@repscope/models';
-import { fetchHubWeights, hubRefsIn, snapshotFolder } from '../weights/config-weights';
+import { EnsureOptions, fetchHubHeaders, formatDecimalBytes, HubHeaders, HubRef, isCompleteInCache, TensorNeed, unionNeed } from '@repscope/models';
+import { fetchHubWeights, hubNeedsIn, hubRefsIn, snapshotFolder } from '../weights/config-weights';
 import { ConfigError, ConfigIssue } from './config-error';
 import { checkExperiment, ResolvedExperiment } from './resolve';
 
@@ -30,7 +30,11 @@ export interface PrepareOptions {
 export async function prepareJobs(jobs: PreparedJob[], mode: WeightsMode, options: PrepareOptions = {}): Promise<string[]> {
   const unchecked = jobs.filter((j) => !j.exp.checked);
   const refs = new Map<string, HubRef>();
-  for (const j of jobs) hubRefsIn(j.exp.config, refs);
+  const needs = new Map<string, TensorNeed[]>();
+  for (const j of jobs) {
+    hubRefsIn(j.exp.config, refs);
+    hubNeedsIn(j.exp.config, needs);
+  }
   const notes: string[] = [];
   const headerFolders = new Map<string, HubHeaders>();
   try {
@@ -38,7 +42,7 @@ export async function prepareJobs(jobs: PreparedJob[], mode: WeightsMode, option
       if (unchecked.length) await fetchHubWeights(unchecked.map((j) => j.exp.config), options.hub);
     } else {
       for (const ref of refs.values()) {
-        if (isCompleteInCache(ref, options.hub?.settings)) {
+        if (isCompleteInCache(ref, options.hub?.settings, unionNeed(needs.get(ref.text) ?? []))) {
           notes.push(`${ref.text}: checked from the Hugging Face cache`);
           continue;
         }
@@ -47,7 +51,7 @@ export async function prepareJobs(jobs: PreparedJob[], mode: WeightsMode, option
         notes.push(`${ref.text}: not in the cache; checked from config.json and the safetensors headers (${formatDecimalBytes(headers.bytesFetched)} read of ${formatDecimalBytes(headers.bytesInModel)}, nothing downloaded)`);
       }
     }
-    const folderFor = (ref: HubRef): string => headerFolders.get(ref.text)?.dir ?? snapshotFolder(ref);
+    const folderFor = (ref: HubRef, need?: TensorNeed): string => headerFolders.get(ref.text)?.dir ?? snapshotFolder(ref, need);
     const issues: ConfigIssue[] = [];
     for (const job of unchecked) {
       const found = checkExperiment(job.exp, folderFor);

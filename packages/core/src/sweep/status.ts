@@ -6,6 +6,7 @@ import { sweepRecords } from './aggregate';
 import type { SweepRecord } from './write-sweep-files';
 import { jobLockDir } from './job-state';
 import { readSweepManifest } from './manifest';
+import { describeIdenticalWeights, identicalWeights } from './identical-weights';
 import { accountedTasks, queuedTasks } from './slurm/slurm-commands';
 import { readSubmissions } from './slurm/submissions';
 
@@ -26,7 +27,7 @@ export function statusOf(row: JobStatusRow): StatusKey {
  * there: queued tasks, and tasks that ended without recording anything (a time limit or
  * scancel that arrived as SIGKILL, a node failure).
  */
-export function sweepStatus(outDir: string): { rows: JobStatusRow[]; counts: Map<StatusKey, number> } {
+export function sweepStatus(outDir: string): { rows: JobStatusRow[]; counts: Map<StatusKey, number>; notes: string[] } {
   const manifest = readSweepManifest(outDir);
   const records = sweepRecords(outDir, manifest);
   const submissions = readSubmissions(outDir);
@@ -47,7 +48,7 @@ export function sweepStatus(outDir: string): { rows: JobStatusRow[]; counts: Map
   });
   const counts = new Map<StatusKey, number>();
   for (const row of rows) counts.set(statusOf(row), (counts.get(statusOf(row)) ?? 0) + 1);
-  return { rows, counts };
+  return { rows, counts, notes: describeIdenticalWeights(identicalWeights(outDir, manifest)) };
 }
 
 const ORDER: StatusKey[] = ['completed', 'diverged', 'running', 'queued', 'pending', 'failed', 'killed', 'interrupted', 'unreadable'];
@@ -60,5 +61,6 @@ export function formatStatus(outDir: string, status: ReturnType<typeof sweepStat
   const columns = showSlurm ? [0, 1, 2, 3, 4] : [0, 1, 3, 4];
   const widths = columns.map((c) => Math.max(header[c]!.length, ...lines.map((l) => l[c]!.length)));
   const fmt = (cells: string[]) => columns.map((c, i) => (i === columns.length - 1 ? cells[c]! : cells[c]!.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [`sweep ${path.resolve(outDir)}: ${status.rows.length} jobs — ${tally}`, fmt(header), ...lines.map(fmt)].join('\n') + '\n';
+  const notes = status.notes.map((n) => `note: ${terminalSafe(n)}`);
+  return [`sweep ${path.resolve(outDir)}: ${status.rows.length} jobs — ${tally}`, fmt(header), ...lines.map(fmt), ...notes].join('\n') + '\n';
 }

@@ -1,5 +1,5 @@
 import { HubError } from '@repscope/models';
-import { ensureHubModel, EnsureOptions, hubModelRecord, HubModelRecord, isCompleteInCache } from '@repscope/models';
+import { ensureHubModel, EnsureOptions, hubModelRecord, HubModelRecord, isCompleteInCache, needOfBlock, TensorNeed, unionNeed } from '@repscope/models';
 import { HubRef, isHubRef, parseHubRef } from '@repscope/models';
 import { CachedRepo } from '@repscope/models';
 import { hubSettings } from '@repscope/models';
@@ -16,16 +16,33 @@ export function hubRefsIn(value: unknown, found = new Map<string, HubRef>()): Ma
   return found;
 }
 
+/** Per `hf:` reference, what the model blocks naming it read of it (`depth`, `head`). */
+export function hubNeedsIn(value: unknown, found = new Map<string, TensorNeed[]>()): Map<string, TensorNeed[]> {
+  if (Array.isArray(value)) for (const v of value) hubNeedsIn(v, found);
+  else if (value && typeof value === 'object') {
+    const block = value as Record<string, unknown>;
+    const weights = block['weights'];
+    if (isHubRef(weights)) found.set(weights, [...(found.get(weights) ?? []), needOfBlock(block)]);
+    for (const [key, v] of Object.entries(block)) if (key !== 'weights') hubNeedsIn(v, found);
+  }
+  return found;
+}
+
 /**
  * Download what the configs' `hf:` weights need (each distinct model once), before any run
- * directory exists: a failure here is one line and exit 2, with nothing written.
+ * directory exists: a failure here is one line and exit 2, with nothing written. A sharded
+ * checkpoint is fetched only as far as the deepest block that reads it keeps.
  */
 export async function fetchHubWeights(configs: unknown[], options: EnsureOptions = {}): Promise<void> {
   const refs = new Map<string, HubRef>();
-  for (const c of configs) hubRefsIn(c, refs);
+  const needs = new Map<string, TensorNeed[]>();
+  for (const c of configs) {
+    hubRefsIn(c, refs);
+    hubNeedsIn(c, needs);
+  }
   const cacheDir = (options.settings ?? hubSettings()).cacheDir;
   for (const ref of refs.values()) {
-    await ensureHubModel(ref, options);
+    await ensureHubModel(ref, { need: unionNeed(needs.get(ref.text) ?? []), ...options });
     settled.add(settledKey(cacheDir, ref));
   }
 }
@@ -38,7 +55,7 @@ const settled = new Set<string>();
 const settledKey = (cacheDir: string, ref: HubRef) => `${cacheDir}\0${ref.text}`;
 
 /** Where the files of an `hf:` model are on this machine; throws HubError when they are not. */
-export type WeightsFolder = (ref: HubRef) => string;
+export type WeightsFolder = (ref: HubRef, need?: TensorNeed) => string;
 
 /**
  * The spec with each `hf:` reference replaced by a local folder — by default its snapshot in
@@ -47,7 +64,8 @@ export type WeightsFolder = (ref: HubRef) => string;
 export function withLocalWeights<T>(spec: T, folderFor: WeightsFolder = snapshotFolder): T {
   if (Array.isArray(spec)) return spec.map((s) => withLocalWeights(s, folderFor)) as T;
   if (!spec || typeof spec !== 'object') return spec;
-  return Object.fromEntries(Object.entries(spec).map(([key, v]) => [key, key === 'weights' && isHubRef(v) ? folderFor(parseHubRef(v)) : withLocalWeights(v, folderFor)])) as T;
+  const block = spec as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(block).map(([key, v]) => [key, key === 'weights' && isHubRef(v) ? folderFor(parseHubRef(v), needOfBlock(block)) : withLocalWeights(v, folderFor)])) as T;
 }
 
 /**
@@ -57,13 +75,13 @@ export function withLocalWeights<T>(spec: T, folderFor: WeightsFolder = snapshot
  * pre-run check then waits for the fetch instead of passing the run a folder the hub was never
  * asked to complete (a Python-filled snapshot would run a ViT on default mean/std unnoticed).
  */
-export function snapshotFolder(ref: HubRef): string {
+export function snapshotFolder(ref: HubRef, need: TensorNeed = {}): string {
   const settings = hubSettings();
   const cache = new CachedRepo(settings.cacheDir, ref.repo);
   const commit = cache.commitFor(ref.revision);
   if (!commit) throw new HubError(`${ref.text}: not in the cache (${cache.dir}); fetch it with \`repscope download ${ref.text}\``, 'E_HUB_OFFLINE');
   // Judged as online even under HF_HUB_OFFLINE=1: offline, the fetch step is what says which optional files went unverified.
-  if (!settled.has(settledKey(settings.cacheDir, ref)) && !isCompleteInCache(ref, { ...settings, offline: false })) {
+  if (!settled.has(settledKey(settings.cacheDir, ref)) && !isCompleteInCache(ref, { ...settings, offline: false }, need)) {
     throw new HubError(`${ref.text}: the cache (${cache.snapshotDir(commit)}) is not complete; fetch it with \`repscope download ${ref.text}\``, 'E_HUB_OFFLINE');
   }
   return cache.snapshotDir(commit);

@@ -9,7 +9,8 @@ import { formatDecimalBytes } from '../util/format-bytes';
 import { HubError, hubFailure, HubHttpError, isNetworkFailure } from './hub-error';
 import { COMMIT_PATTERN, HubRef } from './hub-ref';
 import { hubSettings, HubSettings } from './hub-settings';
-import { CONFIG_FILE, filesToFetch, OPTIONAL_FILES, SHARD_INDEX, shardsOf, SINGLE_WEIGHTS } from './model-files';
+import { CONFIG_FILE, filesToFetch, OPTIONAL_FILES, SHARD_INDEX, shardsNeeded, SINGLE_WEIGHTS } from './model-files';
+import { describeNeed, tensorFilter, TensorNeed } from '../model/checkpoint/tensor-need';
 
 export interface HubFileRecord {
   path: string;
@@ -36,6 +37,11 @@ export interface HubModelRecord {
    * the repo lacks them. Only present when not empty.
    */
   unverified?: string[];
+  /**
+   * Shards of a sharded checkpoint the snapshot does not have: a download limited to the
+   * blocks the run keeps (`depth`, `head`) skipped them. Only present when not empty.
+   */
+  notFetched?: string[];
 }
 
 export interface EnsureOptions {
@@ -43,6 +49,8 @@ export interface EnsureOptions {
   reporter?: DownloadReporter;
   /** Ask the hub what the revision points at now even when the cache has it (`repscope download`). */
   refresh?: boolean;
+  /** What the run reads (its model block's `depth` and `head`): shards holding none of it are not fetched. Default: every tensor. */
+  need?: TensorNeed;
 }
 
 interface CachedSnapshot {
@@ -55,36 +63,41 @@ interface CachedSnapshot {
   absent: string[];
   /** Optional files neither there nor known to be absent. */
   unverified: string[];
+  /** Shards the run does not need and the snapshot does not have. */
+  notFetched: string[];
 }
 
 /** What the cache holds of `ref` without asking anyone: the commit its revision points at and which needed files are there. */
-function cachedSnapshot(cache: CachedRepo, ref: HubRef): CachedSnapshot | undefined {
+function cachedSnapshot(cache: CachedRepo, ref: HubRef, need: TensorNeed = {}): CachedSnapshot | undefined {
   const commit = cache.commitFor(ref.revision);
   if (!commit) return undefined;
   const files: string[] = [];
   const missing: string[] = [];
   const absent: string[] = [];
   const unverified: string[] = [];
+  const notFetched: string[] = [];
   const want = (f: string) => (cache.hasFile(commit, f) ? files : missing).push(f);
   want(CONFIG_FILE);
   if (cache.hasFile(commit, SINGLE_WEIGHTS)) files.push(SINGLE_WEIGHTS);
   else if (cache.hasFile(commit, SHARD_INDEX)) {
     files.push(SHARD_INDEX);
-    for (const shard of shardsOf(cache.snapshotFile(commit, SHARD_INDEX), ref.text)) want(shard);
+    const shards = shardsNeeded(cache.snapshotFile(commit, SHARD_INDEX), ref.text, tensorFilter(need));
+    for (const shard of shards.needed) want(shard);
+    for (const shard of shards.skipped) (cache.hasFile(commit, shard) ? files : notFetched).push(shard);
   } else missing.push(`${SINGLE_WEIGHTS} (or ${SHARD_INDEX} and its shards)`);
   // A snapshot without preprocessor_config.json may be a repo without one, or a cache Python
   // filled with only config and weights: the first runs a ViT on default mean/std by design, the
   // second would do so silently. Only `.no_exist` (Python's, or ours) tells them apart.
   for (const f of OPTIONAL_FILES) (cache.hasFile(commit, f) ? files : cache.isKnownAbsent(commit, f) ? absent : unverified).push(f);
-  return { commit, files, missing, absent, unverified };
+  return { commit, files, missing, absent, unverified, notFetched };
 }
 
 /** Whether `cached` serves the model without a request: every needed file, and each optional one there or known absent (offline, the cache is all there is). */
 const servesAlone = (cached: CachedSnapshot | undefined, settings: HubSettings): cached is CachedSnapshot => cached !== undefined && !cached.missing.length && (settings.offline || !cached.unverified.length);
 
 /** Whether ensureHubModel would use the cache for `ref` without asking the hub (then validate reads it there, and a run needs no fetch first). */
-export function isCompleteInCache(ref: HubRef, settings: HubSettings = hubSettings()): boolean {
-  return servesAlone(cachedSnapshot(new CachedRepo(settings.cacheDir, ref.repo), ref), settings);
+export function isCompleteInCache(ref: HubRef, settings: HubSettings = hubSettings(), need: TensorNeed = {}): boolean {
+  return servesAlone(cachedSnapshot(new CachedRepo(settings.cacheDir, ref.repo), ref, need), settings);
 }
 
 const list = (files: string[]) => files.join(', ');
@@ -99,7 +112,8 @@ const list = (files: string[]) => files.join(', ');
 export async function ensureHubModel(ref: HubRef, options: EnsureOptions = {}): Promise<{ commit: string; dir: string }> {
   const settings = options.settings ?? hubSettings();
   const cache = new CachedRepo(settings.cacheDir, ref.repo);
-  const cached = cachedSnapshot(cache, ref);
+  const need = options.need ?? {};
+  const cached = cachedSnapshot(cache, ref, need);
   const reporter = options.reporter ?? createDownloadReporter(defaultDownloadMode());
   const usable = cached !== undefined && !cached.missing.length;
   const useCached = () => {
@@ -135,7 +149,10 @@ export async function ensureHubModel(ref: HubRef, options: EnsureOptions = {}): 
     if (typeof commit !== 'string' || !COMMIT_PATTERN.test(commit)) throw new HubError(`${ref.text}: ${settings.endpoint} gave no commit for revision "${ref.revision}"`, 'E_HUB_PROTOCOL');
     const files = filesToFetch(listing.files, ref.text);
     await fetchFiles(cache, ref, commit, files, settings, reporter);
-    if (files.includes(SHARD_INDEX)) await fetchFiles(cache, ref, commit, shardsOf(cache.snapshotFile(commit, SHARD_INDEX), ref.text), settings, reporter);
+    if (files.includes(SHARD_INDEX)) {
+      const shards = shardsNeeded(cache.snapshotFile(commit, SHARD_INDEX), ref.text, tensorFilter(need));
+      await fetchFiles(cache, ref, commit, shards.needed, settings, reporter, { skipped: shards.skipped, need });
+    }
     for (const f of OPTIONAL_FILES) if (!files.includes(f)) cache.recordAbsent(commit, f);
     cache.recordRef(ref.revision, commit);
     return { commit, dir: cache.snapshotDir(commit) };
@@ -146,11 +163,30 @@ export async function ensureHubModel(ref: HubRef, options: EnsureOptions = {}): 
 
 const ETAG = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 
-async function fetchFiles(cache: CachedRepo, ref: HubRef, commit: string, paths: string[], settings: HubSettings, reporter: DownloadReporter): Promise<void> {
+/** Above this, the bytes about to be fetched are announced before the first one is. */
+const ANNOUNCE_BYTES = 1e9;
+
+async function fetchFiles(
+  cache: CachedRepo,
+  ref: HubRef,
+  commit: string,
+  paths: string[],
+  settings: HubSettings,
+  reporter: DownloadReporter,
+  partial?: { skipped: string[]; need: TensorNeed },
+): Promise<void> {
   const needed = paths.filter((p) => !cache.hasFile(commit, p));
+  const skipped = partial?.skipped.filter((p) => !cache.hasFile(commit, p)) ?? [];
   if (!needed.length) return;
-  const infos = await fetchPathsInfo(ref.repo, commit, needed, settings, (line) => reporter.note(`${ref.text}: ${line}`));
-  checkFreeSpace(cache.blob(''), ref.text, infos.filter((i) => needed.includes(i.path)).reduce((sum, i) => sum + (i.lfs?.size ?? i.size ?? 0), 0));
+  const infos = await fetchPathsInfo(ref.repo, commit, [...needed, ...skipped], settings, (line) => reporter.note(`${ref.text}: ${line}`));
+  const sizeOf = (paths: string[]) => infos.filter((i) => paths.includes(i.path)).reduce((sum, i) => sum + (i.lfs?.size ?? i.size ?? 0), 0);
+  const bytes = sizeOf(needed);
+  checkFreeSpace(cache.blob(''), ref.text, bytes);
+  if (skipped.length) {
+    reporter.note(
+      `${ref.text}: fetching ${needed.length} of ${needed.length + skipped.length} missing shards (${formatDecimalBytes(bytes)} of ${formatDecimalBytes(bytes + sizeOf(skipped))}): what ${describeNeed(partial!.need)} reads`,
+    );
+  } else if (bytes >= ANNOUNCE_BYTES) reporter.note(`${ref.text}: fetching ${formatDecimalBytes(bytes)}`);
   for (const path of needed) {
     const info = infos.find((i) => i.path === path);
     if (!info) throw new HubError(`${ref.text}: ${path} is listed by the repo but the hub has no such file at commit ${commit}`, 'E_HUB_NOT_FOUND');
@@ -199,6 +235,8 @@ function checkFreeSpace(dir: string, label: string, bytes: number): void {
   }
 }
 
+const isShard = (file: string) => file.endsWith('.safetensors') && file !== SINGLE_WEIGHTS;
+
 /** The record env.json keeps for a model already in the cache (no request). */
 export function hubModelRecord(ref: HubRef, settings: HubSettings = hubSettings()): HubModelRecord | undefined {
   const cache = new CachedRepo(settings.cacheDir, ref.repo);
@@ -219,5 +257,7 @@ export function hubModelRecord(ref: HubRef, settings: HubSettings = hubSettings(
     files,
     ...(cached.absent.length ? { absent: cached.absent } : {}),
     ...(cached.unverified.length ? { unverified: cached.unverified } : {}),
+    // Asked without a need, every shard is needed: the ones the snapshot lacks are "missing".
+    ...(cached.missing.some(isShard) ? { notFetched: cached.missing.filter(isShard) } : {}),
   };
 }

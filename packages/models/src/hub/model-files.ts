@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { HubError } from './hub-error';
+import type { TensorFilter } from '../model/checkpoint/tensor-need';
 
 export const CONFIG_FILE = 'config.json';
 export const SINGLE_WEIGHTS = 'model.safetensors';
@@ -40,8 +41,8 @@ export function filesToFetch(siblings: string[], ref: string): string[] {
   return files;
 }
 
-/** The shard files a downloaded index lists, refusing names that would leave the snapshot. */
-export function shardsOf(indexFile: string, ref: string): string[] {
+/** The tensor → shard map of a downloaded index, refusing shard names that would leave the snapshot. */
+export function readShardIndex(indexFile: string, ref: string): Map<string, string> {
   const problem = (what: string) => new HubError(`${ref}: ${SHARD_INDEX} ${what}`, 'E_HUB_INDEX');
   if (fs.statSync(indexFile).size > MAX_INDEX_BYTES) throw problem(`is larger than ${MAX_INDEX_BYTES >> 20} MB`);
   let parsed: unknown;
@@ -52,8 +53,26 @@ export function shardsOf(indexFile: string, ref: string): string[] {
   }
   const map = (parsed as { weight_map?: unknown } | null)?.weight_map;
   if (!map || typeof map !== 'object' || Array.isArray(map)) throw problem('has no weight_map object');
-  const shards = [...new Set(Object.values(map as Record<string, unknown>))];
-  if (shards.length > MAX_SHARDS) throw problem(`lists ${shards.length} shards (at most ${MAX_SHARDS})`);
+  const entries = Object.entries(map as Record<string, unknown>);
+  const shards = new Set(entries.map(([, s]) => s));
+  if (shards.size > MAX_SHARDS) throw problem(`lists ${shards.size} shards (at most ${MAX_SHARDS})`);
   for (const s of shards) if (typeof s !== 'string' || !SAFE_SHARD_NAME.test(s)) throw problem(`lists shard ${JSON.stringify(s)}, not a plain .safetensors file name`);
-  return (shards as string[]).sort();
+  return new Map(entries as [string, string][]);
+}
+
+/** The shard files a downloaded index lists. */
+export function shardsOf(indexFile: string, ref: string): string[] {
+  return [...new Set(readShardIndex(indexFile, ref).values())].sort();
+}
+
+/**
+ * The shards holding at least one tensor `wanted` keeps (all of them without a filter), and
+ * the rest: a depth-limited run fetches only the first.
+ */
+export function shardsNeeded(indexFile: string, ref: string, wanted: TensorFilter | undefined): { needed: string[]; skipped: string[] } {
+  const index = readShardIndex(indexFile, ref);
+  const needed = new Set<string>();
+  for (const [tensor, shard] of index) if (!wanted || wanted(tensor)) needed.add(shard);
+  const all = [...new Set(index.values())].sort();
+  return { needed: all.filter((s) => needed.has(s)), skipped: all.filter((s) => !needed.has(s)) };
 }

@@ -20,7 +20,10 @@ export async function cacheCommand(opts: { json?: boolean }): Promise<number> {
   process.stdout.write(`${cacheDir}\n`);
   for (const m of listing.models) {
     process.stdout.write(`${m.repo}  ${formatDecimalBytes(m.sizeBytes)}\n`);
-    for (const r of m.revisions) process.stdout.write(`  ${r.commit.slice(0, 12)}  ${r.refs.length ? r.refs.join(', ') : '(no branch or tag)'}  ${r.files} files, ${formatDecimalBytes(r.sizeBytes)}\n`);
+    for (const r of m.revisions) {
+      const partial = r.shardsNotFetched ? `  partial: ${r.shardsNotFetched.length} shard${r.shardsNotFetched.length > 1 ? 's' : ''} not fetched (a depth-limited download)` : '';
+      process.stdout.write(`  ${r.commit.slice(0, 12)}  ${r.refs.length ? r.refs.join(', ') : '(no branch or tag)'}  ${r.files} files, ${formatDecimalBytes(r.sizeBytes)}${partial}\n`);
+    }
   }
   return 0;
 }

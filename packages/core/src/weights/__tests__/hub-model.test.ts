@@ -201,6 +201,27 @@ describe('hf: models from the hub', () => {
     expect(modelRequests()).toEqual([]);
   });
 
+  test("the seed's ViT-L config names the hub's safetensors conversion (refs/pr/2), since main has only pickles", async () => {
+    // As google/vit-large-patch16-224 is: main holds .bin/.h5/.msgpack; pull request 2 adds model.safetensors.
+    const main = commitId('vit-l main');
+    const pr = commitId('vit-l pr2');
+    const config = fs.readFileSync(path.join(VIT_TINY, 'config.json'));
+    hub.addRepo('google/vit-large-patch16-224', {
+      refs: { main, 'refs/pr/2': pr },
+      commits: { [main]: { 'config.json': config, 'pytorch_model.bin': Buffer.from('pickle'), 'flax_model.msgpack': Buffer.from('msgpack') }, [pr]: checkpointFiles(VIT_TINY) },
+    });
+    const shipped = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', '..', '..', 'configs', 'inversion', 'trained', 'image-vit-l16-vs-hybrid.yaml'), 'utf8');
+    const ref = /weights: (hf:google\/vit-large-patch16-224\S*) \}/.exec(shipped)?.[1];
+    expect(ref).toBe('hf:google/vit-large-patch16-224@refs/pr/2');
+    await expectHubError(ensure('hf:google/vit-large-patch16-224'), 'E_HUB_NO_SAFETENSORS', /only pytorch_model\.bin.*hf:<repo>@refs\/pr\/<n>/);
+    const { commit, dir } = await ensure(ref!);
+    expect(commit).toBe(pr);
+    expect(openCheckpoint(dir).names().sort()).toEqual(openCheckpoint(VIT_TINY).names().sort());
+    // Recorded where Python records a PR ref, so either side finds it offline.
+    expect(fs.readFileSync(path.join(settings.cacheDir, 'models--google--vit-large-patch16-224', 'refs', 'refs', 'pr', '2'), 'utf8')).toBe(pr);
+    expect((await ensure(ref!, { offline: true })).commit).toBe(pr);
+  });
+
   test('offline: nothing cached, or a cache missing a file, is named; no network is the download hint', async () => {
     await expectHubError(ensure('hf:openai-community/gpt2-tiny', { offline: true }), 'E_HUB_OFFLINE', /HF_HUB_OFFLINE=1 and the model is not in the cache .*repscope download hf:openai-community\/gpt2-tiny/);
     const { dir } = await ensure('hf:openai-community/gpt2-tiny');

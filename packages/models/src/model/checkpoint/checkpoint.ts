@@ -3,15 +3,19 @@ import * as path from 'node:path';
 import { InvalidInputError } from '../../util/errors';
 import { readSafetensorsHeader, readTensorF32, SafetensorsError, SafetensorsHeader, TensorEntry } from '../safetensors/read';
 import { canBeNonFinite, firstNonFinite } from './finite';
-import { optionalInside, readJsonObject, resolveInside, trustRoot, UnsafeFileError } from './safe-files';
+import { optionalInside, readJsonObject, resolveInside, resolveLexically, trustRoot, UnsafeFileError } from './safe-files';
 
 /** A Hugging Face checkpoint on disk: its config.json (if any) and its tensors, read lazily. */
 export interface Checkpoint {
   /** What the user pointed at (for messages). */
   location: string;
   config: Record<string, unknown> | undefined;
+  /** Every tensor the checkpoint lists, including those in shards the folder does not have. */
   names(): string[];
-  shape(name: string): number[];
+  /** A tensor's shape from its shard's header; undefined for a tensor whose shard is not here (its shape is unknown until fetched). */
+  shape(name: string): number[] | undefined;
+  /** Shards the index lists that the folder does not have (a partial download); empty for a complete checkpoint. */
+  missingShards(): string[];
   /** A tensor as float32; a NaN or infinite value is a CheckpointError naming the tensor. */
   read(name: string): Float32Array;
   /** Another JSON file of the checkpoint folder (e.g. preprocessor_config.json), read as safely as config.json. */
@@ -39,27 +43,42 @@ function guarded<T>(fn: () => T): T {
 
 /**
  * The shard files of a `model.safetensors.index.json`, each resolved inside the checkpoint
- * folder: tensor name → real path of its shard.
+ * folder: tensor name → real path of its shard, or `absent` → the shard's name where the folder
+ * does not have it (a depth-limited download fetches only the shards of the blocks it keeps).
  */
-function readWeightMap(index: string, dir: string, root: string): Map<string, string> {
+function readWeightMap(index: string, dir: string, root: string): { present: Map<string, string>; absent: Map<string, string> } {
   const map = readJsonObject(index, MAX_CHECKPOINT_JSON_BYTES)['weight_map'];
   if (map === null || typeof map !== 'object' || Array.isArray(map)) {
     throw new CheckpointError(`${index}: "weight_map" must be an object mapping tensor names to shard files (got ${map === undefined ? 'nothing' : Array.isArray(map) ? 'an array' : JSON.stringify(map).slice(0, 40)})`);
   }
-  const shards = new Map<string, string>();
-  const out = new Map<string, string>();
+  const shards = new Map<string, string | null>();
+  const present = new Map<string, string>();
+  const absent = new Map<string, string>();
   for (const [tensor, file] of Object.entries(map as Record<string, unknown>)) {
     const entry = `${index}: weight_map["${tensor.slice(0, 80)}"]`;
     if (typeof file !== 'string' || !file) throw new CheckpointError(`${entry} must be a shard file name (got ${JSON.stringify(file)?.slice(0, 40)})`);
     let real = shards.get(file);
-    if (!real) {
-      real = resolveInside(dir, file, root, entry);
+    if (real === undefined) {
+      real = shardInside(dir, file, root, entry);
       shards.set(file, real);
     }
-    out.set(tensor, real);
+    if (real === null) absent.set(tensor, file);
+    else present.set(tensor, real);
   }
-  if (out.size === 0) throw new CheckpointError(`${index}: "weight_map" lists no tensors`);
-  return out;
+  if (present.size + absent.size === 0) throw new CheckpointError(`${index}: "weight_map" lists no tensors`);
+  return { present, absent };
+}
+
+/** A shard's real path inside the folder, or null when the folder has no such file (not fetched); a name pointing outside is refused either way. */
+function shardInside(dir: string, file: string, root: string, entry: string): string | null {
+  // Lexically first: an absent "../x.safetensors" is refused, not reported as not fetched.
+  const lexical = resolveLexically(dir, file, root, entry);
+  try {
+    fs.lstatSync(lexical);
+  } catch {
+    return null;
+  }
+  return resolveInside(dir, file, root, entry);
 }
 
 /**
@@ -82,13 +101,16 @@ function openUnguarded(location: string): Checkpoint {
   let dir: string;
   let files: string[];
   let weightMap: Map<string, string> | undefined;
+  let notFetched = new Map<string, string>();
   if (stat.isDirectory()) {
     dir = location;
     const root = trustRoot(dir);
     const index = optionalInside(dir, 'model.safetensors.index.json', root);
     const single = optionalInside(dir, 'model.safetensors', root);
     if (index) {
-      weightMap = readWeightMap(index, dir, root);
+      const shards = readWeightMap(index, dir, root);
+      weightMap = shards.present;
+      notFetched = shards.absent;
       files = [...new Set(weightMap.values())];
     } else if (single) {
       files = [single];
@@ -126,14 +148,21 @@ function openUnguarded(location: string): Checkpoint {
   const config = sideFile('config.json');
   const get = (name: string) => {
     const hit = entries.get(name);
-    if (!hit) throw new CheckpointError(`${location}: no tensor "${name}"`);
-    return hit;
+    if (hit) return hit;
+    const shard = notFetched.get(name);
+    if (shard !== undefined) {
+      throw new CheckpointError(
+        `${location}: tensor "${name}" is in ${shard}, which this folder does not have (a download limited to the blocks a run keeps skips the others; \`repscope download\` the model to fetch every shard)`,
+      );
+    }
+    throw new CheckpointError(`${location}: no tensor "${name}"`);
   };
   return {
     location,
     config,
-    names: () => [...entries.keys()],
-    shape: (name) => get(name).entry.shape,
+    names: () => [...entries.keys(), ...notFetched.keys()],
+    shape: (name) => (notFetched.has(name) ? undefined : get(name).entry.shape),
+    missingShards: () => [...new Set(notFetched.values())].sort(),
     read: (name) =>
       guarded(() => {
         const { header, entry } = get(name);
@@ -192,9 +221,9 @@ export function matchTensors(
       continue;
     }
     const actual = ckpt.shape(raw);
-    if (actual.join(',') !== e.shape.join(',')) report(() => `tensor "${raw}" has shape [${actual.join(', ')}], expected [${e.shape.join(', ')}]`);
+    if (actual && actual.join(',') !== e.shape.join(',')) report(() => `tensor "${raw}" has shape [${actual.join(', ')}], expected [${e.shape.join(', ')}]`);
   }
-  for (const x of extras) report(() => `unexpected tensor "${x}" (shape [${ckpt.shape(x).join(', ')}]) — not part of ${options.architecture}`);
+  for (const x of extras) report(() => `unexpected tensor "${x}" (${describeShape(ckpt.shape(x))}) — not part of ${options.architecture}`);
   if (count) {
     // One line, like every other input error; the first few problems name the fix.
     const more = count > problems.length ? `; … and ${count - problems.length} more` : '';
@@ -202,3 +231,5 @@ export function matchTensors(
   }
   return byCanonical;
 }
+
+const describeShape = (shape: number[] | undefined) => (shape ? `shape [${shape.join(', ')}]` : 'in a shard not fetched');

@@ -46,11 +46,7 @@ function isInside(root: string, file: string): boolean {
  * folder is opened, or even stat'ed, on a name's say-so.
  */
 export function resolveInside(dir: string, name: string, root: string, entry: string): string {
-  if (name.includes('\0')) throw new UnsafeFileError(`${entry}: file name contains a NUL byte`);
-  if (path.isAbsolute(name)) throw new UnsafeFileError(`${entry}: "${name}" is an absolute path; a checkpoint may only name files inside its folder`);
-  const realDir = fs.realpathSync(dir);
-  const lexical = path.resolve(realDir, name);
-  if (!isInside(root, lexical)) throw new UnsafeFileError(`${entry}: "${name}" points outside the checkpoint folder ${dir}`);
+  const lexical = resolveLexically(dir, name, root, entry);
   let real: string;
   try {
     real = fs.realpathSync(lexical);
@@ -60,6 +56,15 @@ export function resolveInside(dir: string, name: string, root: string, entry: st
   }
   if (!isInside(root, real)) throw new UnsafeFileError(`${entry}: "${name}" is a symlink to ${real}, outside the checkpoint folder ${dir}`);
   return real;
+}
+
+/** `name` joined to `dir`, refused unless it stays inside `root` by name alone (before anything is stat'ed). */
+export function resolveLexically(dir: string, name: string, root: string, entry: string): string {
+  if (name.includes('\0')) throw new UnsafeFileError(`${entry}: file name contains a NUL byte`);
+  if (path.isAbsolute(name)) throw new UnsafeFileError(`${entry}: "${name}" is an absolute path; a checkpoint may only name files inside its folder`);
+  const lexical = path.resolve(fs.realpathSync(dir), name);
+  if (!isInside(root, lexical)) throw new UnsafeFileError(`${entry}: "${name}" points outside the checkpoint folder ${dir}`);
+  return lexical;
 }
 
 /** Like resolveInside for a file the checkpoint layout implies (config.json, model.safetensors): undefined when absent. */

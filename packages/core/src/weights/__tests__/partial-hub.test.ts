@@ -1,0 +1,106 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { CheckpointError, createDownloadReporter, isTokenModel, ensureHubModel, hubModelRecord, listCachedModels, loadModel, parseHubRef, type HubSettings } from '@repscope/models';
+import { commitId, GPT2_TINY, layeredShardFiles, MockHub, startMockHub } from '@repscope/test-support';
+import { tempDir } from '../../../test-support/plugin-packages';
+import { fetchHubWeights, snapshotFolder, withLocalWeights } from '../config-weights';
+
+/*
+ * A depth-limited run on a sharded checkpoint fetches only the shards holding what it reads
+ * (embeddings, blocks 0…depth−1, the final norm), and computes exactly what the whole model does.
+ * gpt2-tiny sharded by layer: 00001 embeddings, 00002 block 0, 00003 block 1, 00004 ln_f.
+ */
+const COMMIT = commitId('gpt2-layered');
+const REF = 'hf:org/gpt2-layered';
+const SHARD = (n: number) => `model-0000${n}-of-00004.safetensors`;
+
+let hub: MockHub;
+let settings: HubSettings;
+let notes: string[];
+
+const reporter = () => {
+  const quiet = createDownloadReporter('silent');
+  return { ...quiet, note: (line: string) => notes.push(line) };
+};
+const shardRequests = () => hub.requests.filter((r) => r.path.includes('/resolve/') && r.path.endsWith('.safetensors') && r.method === 'GET').map((r) => path.basename(r.path));
+
+async function outputOf(weights: string, depth: number): Promise<Float32Array> {
+  const model = await loadModel({ kind: 'gpt2', weights, depth }, { backend: 'cpu' });
+  try {
+    if (!isTokenModel(model)) throw new Error('gpt2 is a token model');
+    const ids = [[3, 14, 15, 92, 65]];
+    return tf.tidy(() => model.forward(model.embed(ids))).dataSync() as Float32Array;
+  } finally {
+    model.dispose();
+  }
+}
+
+beforeAll(() => {
+  process.env['REPSCOPE_HUB_RETRY_MS'] = '5';
+});
+
+beforeEach(async () => {
+  hub = await startMockHub();
+  hub.addRepo('org/gpt2-layered', { refs: { main: COMMIT }, commits: { [COMMIT]: layeredShardFiles(GPT2_TINY) } });
+  settings = { endpoint: hub.url, token: undefined, offline: false, cacheDir: path.join(tempDir(), 'hub') };
+  notes = [];
+});
+
+afterEach(async () => {
+  await hub.close();
+});
+
+describe('depth-limited downloads of sharded checkpoints', () => {
+  test('depth 1 fetches the embeddings, block 0 and the final norm, not block 1; its output equals the full checkpoint’s', async () => {
+    const { dir } = await ensureHubModel(parseHubRef(REF), { settings, reporter: reporter(), need: { depth: 1, head: false } });
+    expect(shardRequests().sort()).toEqual([SHARD(1), SHARD(2), SHARD(4)]);
+    expect(fs.existsSync(path.join(dir, SHARD(3)))).toBe(false);
+    expect(notes.join('\n')).toMatch(/fetching 3 of 4 missing shards \(.+ of .+\): what block 0, no LM head reads/);
+
+    expect(await outputOf(dir, 1)).toEqual(await outputOf(GPT2_TINY, 1));
+    // The block it skipped is named, with what fetches it — not a missing-file stack trace.
+    await expect(outputOf(dir, 2)).rejects.toThrow(CheckpointError);
+    await expect(outputOf(dir, 2)).rejects.toThrow(/tensor "h\.1\.[^"]+" is in model-00003-of-00004\.safetensors, which this folder does not have.*repscope download/);
+
+    // env.json and `repscope cache` say the snapshot is partial.
+    expect(hubModelRecord(parseHubRef(REF), settings)?.notFetched).toEqual([SHARD(3)]);
+    const [listed] = await listCachedModels(settings.cacheDir);
+    expect(listed!.revisions[0]!.shardsNotFetched).toEqual([SHARD(3)]);
+
+    // A later run that keeps every block fetches only what is missing.
+    hub.requests.length = 0;
+    await ensureHubModel(parseHubRef(REF), { settings, reporter: reporter() });
+    expect(shardRequests()).toEqual([SHARD(3)]);
+    expect(hubModelRecord(parseHubRef(REF), settings)?.notFetched).toBeUndefined();
+    expect(await outputOf(dir, 2)).toEqual(await outputOf(GPT2_TINY, 2));
+  });
+
+  test('a partial snapshot serves the runs it covers without a request, and only those', async () => {
+    await ensureHubModel(parseHubRef(REF), { settings, reporter: reporter(), need: { depth: 1 } });
+    const saved = { ...process.env };
+    process.env['HF_HUB_CACHE'] = settings.cacheDir;
+    process.env['HF_ENDPOINT'] = hub.url;
+    try {
+      const ref = parseHubRef(REF);
+      expect(snapshotFolder(ref, { depth: 1 })).toBe(path.join(settings.cacheDir, 'models--org--gpt2-layered', 'snapshots', COMMIT));
+      expect(() => snapshotFolder(ref, { depth: 2 })).toThrow(/is not complete; fetch it with `repscope download hf:org\/gpt2-layered`/);
+      expect(() => snapshotFolder(ref)).toThrow(/is not complete/);
+      // A config's model block says what it needs where its weights are named.
+      expect(withLocalWeights({ model: { kind: 'gpt2', weights: REF, depth: 1 } })).toEqual({ model: { kind: 'gpt2', weights: snapshotFolder(ref, { depth: 1 }), depth: 1 } });
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('jobs reading one checkpoint at several depths fetch what the deepest needs; the LM head counts only where a block applies it', async () => {
+    await fetchHubWeights(
+      [
+        { model: { kind: 'gpt2', weights: REF, depth: 1 } },
+        { model: { kind: 'gpt2', weights: REF, depth: 2, head: false } },
+      ],
+      { settings, reporter: reporter() },
+    );
+    expect(shardRequests().sort()).toEqual([SHARD(1), SHARD(2), SHARD(3), SHARD(4)]);
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * Which of a checkpoint's tensors a model block reads, from its `depth` and `head` alone, so
+ * that a download can skip what the forward never touches before any kind has seen the
+ * checkpoint. Every kind names its blocks `<…>.{h|layers|layer|blocks}.<i>.` (GPT-2, the
+ * Llama family, GPT-NeoX, ViT) and its untied LM head `lm_head` or `embed_out`; a tensor the
+ * rule does not recognise is kept, so a new kind costs bytes, never a missing tensor.
+ */
+
+export interface TensorNeed {
+  /** Blocks kept; undefined = every block. */
+  depth?: number;
+  /** Whether the LM head is applied (kinds default to false). */
+  head?: boolean;
+}
+
+/** True for the tensors a model needs; undefined when it needs every tensor. */
+export type TensorFilter = (name: string) => boolean;
+
+const BLOCK_INDEX = /(?:^|\.)(?:h|layers|layer|blocks)\.(\d+)\./;
+const LM_HEAD = /(?:^|\.)(?:lm_head|embed_out)\.(?:weight|bias)$/;
+
+/** The block a tensor belongs to, or undefined for embeddings, norms, heads. */
+export function blockIndexOf(name: string): number | undefined {
+  const m = BLOCK_INDEX.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function tensorFilter(need: TensorNeed): TensorFilter | undefined {
+  const { depth, head } = need;
+  if (depth === undefined && head) return undefined;
+  return (name) => {
+    const block = blockIndexOf(name);
+    if (block !== undefined && depth !== undefined && block >= depth) return false;
+    return head || !LM_HEAD.test(name);
+  };
+}
+
+/** What a config's model block (`kind`, `depth`, `head`, …) needs of its `weights`. */
+export function needOfBlock(block: Record<string, unknown>): TensorNeed {
+  const depth = block['depth'];
+  return { depth: Number.isInteger(depth) && (depth as number) >= 0 ? (depth as number) : undefined, head: block['head'] === true };
+}
+
+/** Several blocks reading one checkpoint (a sweep over depth) need what any of them needs. */
+export function unionNeed(needs: TensorNeed[]): TensorNeed {
+  if (!needs.length) return {};
+  const depths = needs.map((n) => n.depth);
+  return { depth: depths.includes(undefined) ? undefined : Math.max(...(depths as number[])), head: needs.some((n) => n.head) };
+}
+
+/** A one-line description for download notes: "blocks 0–3, no LM head". */
+export function describeNeed(need: TensorNeed): string {
+  const blocks = need.depth === undefined ? 'every block' : need.depth === 0 ? 'no blocks' : need.depth === 1 ? 'block 0' : `blocks 0–${need.depth - 1}`;
+  return `${blocks}, ${need.head ? 'with' : 'no'} LM head`;
+}
