@@ -74,6 +74,11 @@ module.exports = {
     ctx.artifacts.writeJson('layers.json', rows, 'per layer: mean residual norm and the decoded tokens');
     ctx.report.addTable('Layers', ['hook', 'mean ‖x‖', 'tokens kept', 'decoded ids'], rows.map((r) => [r.layer, r.meanNorm, r.tokensKept, r.decoded.join(' ')]));
     const last = rows[rows.length - 1];
+    // The answer first: report.html opens with it, above the summary table.
+    ctx.report.setHeadline({
+      answer: `${Math.round(last.tokensKept * ids.length)} of ${ids.length} tokens decode back from the last layer`,
+      facts: rows.map((r) => ({ label: r.layer, value: r.tokensKept })),
+    });
     return { layers: rows.length, finalMeanNorm: last.meanNorm, finalTokensKept: last.tokensKept, inputTokens: ids.length };
   },
 };

@@ -11,7 +11,9 @@ export type {
   RunContext, EnvelopeConfig, ModelFactory, ModelHints, OptimizerFactory, ArtifactWriter, ArtifactKind, MetricsSink, MetricValue,
   ReportSections, TableCell, PlotSpec, ProgressReporter,
 } from './plugin/api';
-export type { MetricsDescription, MetricRole } from './plugin/metrics-description';
+export type { MetricsDescription, MetricRole, SummaryRole } from './plugin/metrics-description';
+export { headlineTokens } from './plugin/headline';
+export type { Headline, HeadlineToken, HeadlineTokenRow, HeadlineFact, HeadlineText, TokenMark } from './plugin/headline';
 export { checkInputSpace, checkTokenIds, promptTokenIds } from './plugin/input-checks';
 export type { PromptInput } from './plugin/input-checks';
 export { decodeSchema } from './plugin/decode-schema';

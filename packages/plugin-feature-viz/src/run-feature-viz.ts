@@ -6,6 +6,7 @@ import { fourierParam, ImageParam, pixelParam } from './parameterization';
 import { octavePlan, Panel, panelPlan } from './plan';
 import { heatMap, labelledGrid, withColourBar } from './render';
 import { gaussianBlur, randomTransforms } from './transforms';
+import { featureVizHeadline } from './headline';
 
 interface PanelResult {
   label: string;
@@ -61,6 +62,7 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
     roles: { batch: 'bookkeeping', octave: 'bookkeeping', sigma: 'bookkeeping', batchStep: 'bookkeeping' },
     x: { key: 'batchStep', title: 'step (within its batch)' },
     groupBy: 'batch',
+    summaryRoles: { msPerStep: 'bookkeeping', earlyFraction: 'bookkeeping' },
   });
 
   for (let first = 0; first < panels.length; first += o.batch) {
@@ -192,7 +194,7 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
     ['panel', 'objective at start', 'objective at end', `change in the first ${Math.round(o.earlyFraction * 100)}% of patches`],
     results.map((r) => [r.label, r.objectiveStart, r.objectiveEnd, r.earlyPatchChangeFraction]),
   );
-  return {
+  const summary = {
     model: model.description,
     hook,
     panels: results.map((r) => ({ label: r.label, objectiveStart: r.objectiveStart, objectiveEnd: r.objectiveEnd, earlyPatchChangeFraction: r.earlyPatchChangeFraction, image: r.file })),
@@ -203,4 +205,6 @@ export async function runFeatureViz(ctx: RunContext<FeatureVizOptions>, model: I
     steps: totalSteps,
     msPerStep: globalStep ? (seconds * 1000) / globalStep : 0,
   };
+  ctx.report.setHeadline(featureVizHeadline(summary, 'grid.png'));
+  return summary;
 }

@@ -6,6 +6,10 @@ import { canJudge, nextTokens } from './next-token';
 import type { InversionOptions } from './options';
 import { disposeTarget, promptIds, tokenTarget } from './token-target';
 import { median } from './stats';
+import { gradientHeadline, type GradientSummary } from './headline';
+
+/** Fields that record how the run went or what it was given, not what it found: a sweep lists them, charts the rest. */
+const BOOKKEEPING = { targetNextToken: 'bookkeeping', baselineStdScaled: 'bookkeeping', msPerStep: 'bookkeeping', restarts: 'bookkeeping', 'restartSpread.bestRestart': 'bookkeeping' } as const;
 
 async function standardDeviation(t: tf.Tensor): Promise<number> {
   return Math.sqrt(await readFirst(tf.tidy(() => tf.moments(t).variance)));
@@ -33,6 +37,7 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
   const x = tf.variable(start, true, `inversion-input-${ctx.rng.seed}`);
   start.dispose();
   const optimizer = ctx.optimizers.create(o.optimizer, o.steps);
+  ctx.metrics.describe({ summaryRoles: BOOKKEEPING });
   const snapshots: Snapshot[] = [];
   const at = new Set(o.decode.at);
   let firstStepBeatingBaseline: number | null = null;
@@ -164,6 +169,7 @@ export async function runGradientInversion(ctx: RunContext<InversionOptions>, mo
         exactMatches: finalAll.filter((s) => s.tokens.every((t, i) => t === ids[i])).length,
       };
     }
+    ctx.report.setHeadline(gradientHeadline(summary as unknown as GradientSummary, tokenizer));
     return summary;
   } finally {
     pendingDistances?.dispose();

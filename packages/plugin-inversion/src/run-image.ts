@@ -2,6 +2,7 @@ import { descentStepAsync, InvalidInputError, readImageFile, tf, type FloatImage
 import { l1PerItem, readFirst } from './baseline';
 import { meanSsim, psnr } from './image-quality';
 import type { InversionOptions } from './options';
+import { imageHeadline, type DepthResult } from './image-headline';
 
 function hookForDepth(depth: number): string {
   return depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${depth - 1}.hook_resid_post`;
@@ -65,7 +66,7 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
   let globalStep = 0;
   ctx.progress.start(o.steps * depths.length, 'image inversion');
   // One line per depth, each over the run's `steps` (not over the steps of all depths together).
-  ctx.metrics.describe({ roles: { depth: 'bookkeeping', depthStep: 'bookkeeping' }, x: { key: 'depthStep', title: 'step' }, groupBy: 'depth' });
+  ctx.metrics.describe({ roles: { depth: 'bookkeeping', depthStep: 'bookkeeping' }, x: { key: 'depthStep', title: 'step' }, groupBy: 'depth', summaryRoles: { msPerStep: 'bookkeeping' } });
   try {
     for (const depth of depths) {
       const hook = hookForDepth(depth);
@@ -143,6 +144,7 @@ export async function runImageInversion(ctx: RunContext<InversionOptions>, model
     ...perDepth.map((p) => ({ path: String(p['image']), caption: `depth ${p['depth']}: PSNR ${(p['psnr'] as number).toFixed(1)} dB, SSIM ${(p['ssim'] as number).toFixed(3)}` })),
   ], 224);
   ctx.report.addTable('Per depth', ['depth', 'PSNR (dB)', 'SSIM', 'output distance', 'baseline m', 'beats baseline'], perDepth.map((p) => [p['depth'] as number, p['psnr'] as number, p['ssim'] as number, p['outputDistance'] as number, p['baselineDistance'] as number, p['beatsBaseline'] as boolean]));
+  ctx.report.setHeadline(imageHeadline(perDepth as unknown as DepthResult[]));
   const last = perDepth[perDepth.length - 1]!;
   return {
     method: 'gradient',

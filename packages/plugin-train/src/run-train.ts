@@ -10,6 +10,7 @@ import { checkpointName, findCheckpoints, optimizerReader, TrainState, writeChec
 import { modelLoss, modelLossValue } from './train/model-loss';
 import { learningRate } from './train/schedule';
 import { pruneMetricsAfter, type MetricsRecord } from './train/metrics-file';
+import { trainHeadline } from './headline';
 
 /**
  * Above this share of held-out 16-token windows seen verbatim in training, the run warns.
@@ -45,6 +46,9 @@ export async function runTraining(ctx: RunContext<TrainOptions>): Promise<Summar
   const runDir = ctx.artifacts.path;
   const tokenizer = ctx.tokenizer;
   if (!tokenizer) throw new InvalidInputError("model: training reads text, so the model's vocabulary needs a known tokenizer", 'E_CONFIG_MODEL');
+  // How fast and on how much: a sweep lists these beside the losses it charts.
+  const bookkeeping = ['msPerStep', 'tokensPerSecond', 'tokensSeen', 'parameters', 'trainTokens', 'heldOutTokens', 'resumedFromStep', 'heldOutOverlap'];
+  ctx.metrics.describe({ summaryRoles: Object.fromEntries(bookkeeping.map((k) => [k, 'bookkeeping' as const])) });
   const data = loadDataOrExplain(o, ctx.seed, tokenizer);
   const heldOutTokens = data.heldOut.reduce((a, p) => a + p.length, 0);
   ctx.log(`data: ${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held out; unigram entropy ${data.unigramEntropy.toFixed(3)} nats`);
@@ -182,7 +186,7 @@ async function train(
     evaluations.map((e) => [e.step, round(e.evalLoss, 4), round(e.evalPerplexity, 2), e.tokensPerSecond === null ? null : Math.round(e.tokensPerSecond), e.sample]),
   );
   ctx.report.addTable('checkpoints', ['path', 'step', 'eval loss'], [...checkpoints.map((c) => [c.path, c.step, c.evalLoss === null ? null : round(c.evalLoss, 4)]), ['final', step, final ? round(final.evalLoss, 4) : null]]);
-  return {
+  const summary = {
     trainLoss,
     evalLoss: final?.evalLoss ?? null,
     evalPerplexity: final?.evalPerplexity ?? null,
@@ -198,6 +202,8 @@ async function train(
     checkpoints: [...checkpoints, { path: 'final', step, evalLoss: final?.evalLoss ?? null }],
     finalSample: final?.sample ?? null,
   };
+  ctx.report.setHeadline(trainHeadline(summary, o.eval.prompt));
+  return summary;
 }
 
 /** One optimizer step over the micro-batches: averaged gradients, global-norm clipping, AdamW. */

@@ -1,5 +1,6 @@
 import { descentStepAsync, tf, type RunContext, type TokenModel } from '@repscope/core';
 import type { WalksOptions } from './options';
+import { clampedHeadline } from './headline';
 import { distances, endWalk, ratio, snapshot, Snapshot, startWalk, walkSummary, writeWalkReport } from './walk-common';
 
 /** 0/1 masks over the embedding dimension for a cut: which side gets noise, which descends. */
@@ -30,7 +31,10 @@ export async function runClampedWalk(ctx: RunContext<WalksOptions>, model: Token
   let seconds = 0;
   try {
     ctx.progress.start(o.steps, 'clamped walk');
-    ctx.metrics.describe({ roles: { cut: 'bookkeeping' } }); // the random clamp index: logged, not plotted
+    ctx.metrics.describe({
+      roles: { cut: 'bookkeeping' }, // the random clamp index: logged, not plotted
+      summaryRoles: { msPerStep: 'bookkeeping', innerSteps: 'bookkeeping', eta: 'bookkeeping', epsilon: 'bookkeeping' },
+    });
     for (let step = 1; step <= o.steps; step++) {
       await ctx.checkInterrupted();
       const t0 = performance.now();
@@ -55,7 +59,7 @@ export async function runClampedWalk(ctx: RunContext<WalksOptions>, model: Token
       if (at.has(step)) snapshots.push(await snapshot(start, e, step, o.decode.topK, d));
     }
     writeWalkReport(ctx, start, snapshots, series);
-    return {
+    const summary = {
       walk: 'clamped',
       model: model.description,
       steps: o.steps,
@@ -65,6 +69,8 @@ export async function runClampedWalk(ctx: RunContext<WalksOptions>, model: Token
       epsilon: c.epsilon,
       ...walkSummary(series, snapshots, seconds, o.steps),
     };
+    ctx.report.setHeadline(clampedHeadline(summary, start.tokenizer));
+    return summary;
   } finally {
     e.dispose();
     endWalk(start);

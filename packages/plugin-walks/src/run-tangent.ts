@@ -3,6 +3,7 @@ import { nullSpaceBasis, orthogonalityTerms, residualFrom } from './null-space';
 import type { WalksOptions } from './options';
 import { distancesFrom, distanceTerms, endWalk, ratio, snapshot, Snapshot, startWalk, walkSummary, writeWalkReport } from './walk-common';
 import type { TokenModel } from '@repscope/core';
+import { tangentHeadline } from './headline';
 
 /**
  * The seed's tangent walk: at each step take G = ∇ₑ Σ O(e) as a [tokens × d] matrix, pick a
@@ -22,6 +23,7 @@ export async function runTangentWalk(ctx: RunContext<WalksOptions>, model: Token
   let seconds = 0;
   try {
     ctx.progress.start(o.steps, 'tangent walk');
+    ctx.metrics.describe({ summaryRoles: { msPerStep: 'bookkeeping', stepSize: 'bookkeeping' } });
     for (let step = 1; step <= o.steps; step++) {
       await ctx.checkInterrupted();
       const t0 = performance.now();
@@ -56,7 +58,7 @@ export async function runTangentWalk(ctx: RunContext<WalksOptions>, model: Token
     }
     writeWalkReport(ctx, start, snapshots, series);
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    return {
+    const summary = {
       walk: 'tangent',
       model: model.description,
       steps: o.steps,
@@ -65,6 +67,8 @@ export async function runTangentWalk(ctx: RunContext<WalksOptions>, model: Token
       orthogonalityResidual: { mean: mean(residuals), max: Math.max(...residuals), relativeMean: mean(relResiduals), relativeMax: Math.max(...relResiduals) },
       ...walkSummary(series, snapshots, seconds, o.steps),
     };
+    ctx.report.setHeadline(tangentHeadline(summary, start.tokenizer));
+    return summary;
   } finally {
     e.dispose();
     endWalk(start);

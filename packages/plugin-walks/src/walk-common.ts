@@ -111,7 +111,7 @@ export function writeWalkReport(ctx: RunContext<WalksOptions>, start: WalkStart,
 }
 
 /** The summary fields both walks share: where the walk ended, r along the way, the snapshots. */
-export function walkSummary(series: { inputDistance: number; outputDistance: number; ratio: number }[], snapshots: Snapshot[], seconds: number, steps: number): Record<string, unknown> {
+export function walkSummary(series: { inputDistance: number; outputDistance: number; ratio: number }[], snapshots: Snapshot[], seconds: number, steps: number) {
   const last = series[series.length - 1]!;
   return {
     inputDistance: last.inputDistance,

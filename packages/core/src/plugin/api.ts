@@ -1,6 +1,7 @@
 import type { BackendInfo, FloatImage, Model, ModelCreateOptions, ModelSpec, Rng, Tokenizer } from '@repscope/models';
 import type { Optimizer, OptimizerSpec } from '../optimizer/types';
 import type { Registries } from '../registry/registries';
+import type { Headline } from './headline';
 import type { MetricsDescription } from './metrics-description';
 
 /*
@@ -75,6 +76,12 @@ export type PlotSpec = Record<string, unknown>;
 
 /** Sections a plugin adds to report.html beyond the config, summary and metric plots. A wrong call throws at the call. */
 export interface ReportSections {
+  /**
+   * The run's answer, shown at the top of report.html before the (then collapsed) summary
+   * table: target against result, a verdict, key numbers, images. A later call replaces it, so
+   * a long run may set it as it goes and the report shows the latest.
+   */
+  setHeadline(headline: Headline): void;
   addImage(title: string, path: string, caption?: string, width?: number): void;
   addImages(title: string, items: { path: string; caption?: string }[], width?: number): void;
   addTable(title: string, columns: string[], rows: TableCell[][], caption?: string): void;

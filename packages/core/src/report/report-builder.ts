@@ -1,7 +1,9 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { checkReportArguments, must } from './report-arguments';
+import { checkHeadline } from './headline-check';
 
 import type { PlotSpec, ReportSections, TableCell } from '../plugin/api';
+import type { Headline } from '../plugin/headline';
 
 export type { TableCell };
 
@@ -30,9 +32,17 @@ function checkPath(method: string, title: string, path: unknown): void {
 /** What a plugin adds to report.html beyond the config, summary and metric plots. */
 export class ReportBuilder implements ReportSections {
   readonly sections: ReportSection[] = [];
+  /** The latest headline the plugin set, if any. */
+  headline: Headline | undefined;
 
   /** @param plugin named in the error when a call's arguments are wrong */
   constructor(private readonly plugin = 'unknown') {}
+
+  setHeadline(headline: Headline): void {
+    checkHeadline(this.plugin, headline);
+    // A copy: what was checked is what is rendered, even if the plugin reuses its objects.
+    this.headline = structuredClone(headline);
+  }
 
   addImage(title: string, path: string, caption?: string, width?: number): void {
     checkReportArguments(this.plugin, 'addImage(title, path, caption?, width?)', [title, path, caption, width], [must.string, must.string, must.optionalString, must.optionalWidth]);

@@ -1,5 +1,6 @@
 import { jsonReplacer } from '@repscope/models';
 import { escapeHtml } from './escape-html';
+import { readSummaryRoles, summaryRoleOf } from '../plugin/metrics-description';
 
 type Scalar = string | number | boolean | null;
 
@@ -65,10 +66,14 @@ export function summaryValueHtml(v: unknown): string {
   return details(compactJson(v, 40), `<pre>${escapeHtml(JSON.stringify(v, jsonReplacer, 2))}</pre>`);
 }
 
-/** The summary as a key/value table (artifacts are listed in their own section). */
+/** Summary keys about the summary itself: the artifacts get their own section, the roles only style rows. */
+const NOT_ROWS = new Set(['artifacts', 'summaryRoles']);
+
+/** The summary as a key/value table; bookkeeping rows (summary.json's `summaryRoles`) are dimmed, so results stand out. */
 export function summaryTableHtml(summary: Record<string, unknown>): string {
+  const roles = readSummaryRoles(summary['summaryRoles']);
   const rows = Object.entries(summary)
-    .filter(([k]) => k !== 'artifacts')
-    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${summaryValueHtml(v)}</td></tr>`);
+    .filter(([k]) => !NOT_ROWS.has(k))
+    .map(([k, v]) => `<tr${summaryRoleOf(k, roles) === 'bookkeeping' ? ' class="bookkeeping"' : ''}><th>${escapeHtml(k)}</th><td>${summaryValueHtml(v)}</td></tr>`);
   return `<table class="summary">${rows.join('\n')}</table>`;
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { jsonReplacer } from '@repscope/models';
 import type { MetricsSink, MetricValue } from '../plugin/api';
-import { MetricsDescription, roleOf } from '../plugin/metrics-description';
+import { MetricsDescription, roleOf, type SummaryRole } from '../plugin/metrics-description';
 import type { MetricPlotData, MetricPoint } from '../report/metric-plot-data';
 import type { ProgressReporter } from './progress';
 import { RunDivergedError, RunInterruptedError, writingTo } from './run-errors';
@@ -32,7 +32,22 @@ export class MetricsLogger implements MetricsSink {
    * whether to draw one line per value of a key. Call it before the first `log`.
    */
   describe(description: MetricsDescription): void {
-    this.description = { ...this.description, ...description, roles: { ...this.description.roles, ...description.roles } };
+    for (const [field, role] of Object.entries(description.summaryRoles ?? {})) {
+      // A misspelt role would silently keep a result out of every sweep chart.
+      if (role !== 'result' && role !== 'bookkeeping') throw new TypeError(`ctx.metrics.describe: summaryRoles.${field} must be "result" or "bookkeeping" (got ${JSON.stringify(role)})`);
+    }
+    this.description = {
+      ...this.description,
+      ...description,
+      roles: { ...this.description.roles, ...description.roles },
+      summaryRoles: { ...this.description.summaryRoles, ...description.summaryRoles },
+    };
+  }
+
+  /** The summary fields' roles the plugin declared (summary.json's `summaryRoles`); undefined when none. */
+  summaryRoles(): Record<string, SummaryRole> | undefined {
+    const roles = this.description.summaryRoles;
+    return roles && Object.keys(roles).length ? { ...roles } : undefined;
   }
 
   log(step: number, values: Record<string, MetricValue>): void {

@@ -211,6 +211,8 @@ async function writeOutcome(
     ...withoutReserved(fields),
     ...(error && status !== 'completed' ? { error: error.split('\n')[0] } : {}),
     durationSeconds,
+    // Which fields are results and which bookkeeping, for whoever charts them later (a sweep).
+    ...(metrics?.summaryRoles() ? { summaryRoles: metrics.summaryRoles() } : {}),
     artifacts: [reportArtifact, ...dir.listArtifacts()],
   };
   let html: string | undefined;
@@ -222,6 +224,7 @@ async function writeOutcome(
       summary,
       series: metrics?.allSeries() ?? { series: new Map(), x: { title: 'step', categorical: false } },
       sections: report?.sections ?? [],
+      headline: report?.headline,
       env,
     }));
   } catch (err) {
@@ -263,7 +266,7 @@ async function writeOutcome(
 }
 
 /** Keys core owns in summary.json; a plugin's fields cannot overwrite them. */
-const RESERVED_SUMMARY_KEYS = new Set(['status', 'experiment', 'name', 'seed', 'backend', 'error', 'durationSeconds', 'artifacts']);
+const RESERVED_SUMMARY_KEYS = new Set(['status', 'experiment', 'name', 'seed', 'backend', 'error', 'durationSeconds', 'summaryRoles', 'artifacts']);
 
 function withoutReserved(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([k]) => !RESERVED_SUMMARY_KEYS.has(k)));

@@ -17,6 +17,9 @@ export interface SweepRecord {
   error?: string;
 }
 
+/** Keys that describe the summary rather than hold a result: no column of their own. */
+const ABOUT_THE_SUMMARY = new Set(['artifacts', 'summaryRoles']);
+
 /** Scalar summary fields, nested mappings flattened one level (`residual.mean`); lists left out. */
 export function scalarFields(summary: Record<string, unknown> | null): Record<string, string | number | boolean | null> {
   const out: Record<string, string | number | boolean | null> = {};
@@ -27,7 +30,7 @@ export function scalarFields(summary: Record<string, unknown> | null): Record<st
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) visit(`${prefix}.${k}`, v, depth + 1);
     }
   };
-  for (const [k, v] of Object.entries(summary)) if (k !== 'artifacts') visit(k, v, 0);
+  for (const [k, v] of Object.entries(summary)) if (!ABOUT_THE_SUMMARY.has(k)) visit(k, v, 0);
   return out;
 }
 

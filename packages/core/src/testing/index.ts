@@ -3,6 +3,8 @@
 export { checkPluginConformance, assertPluginConformance } from './conformance';
 export type { ConformanceCheck, ConformanceOptions } from './conformance';
 export { runPluginConfig } from './run-config';
+export { readHeadline } from './read-headline';
+export type { ShownHeadline, ShownToken } from './read-headline';
 export type { TestRun } from './run-config';
 export { webgpuForTests } from './webgpu-availability';
 export { summaryMismatches, releaseWebGpu } from './backend-parity';

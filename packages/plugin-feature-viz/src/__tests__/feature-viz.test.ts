@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng, tf, type ImageModel, type Plugin } from '@repscope/core';
-import { assertPluginConformance, createBuiltinRegistries, runPluginConfig, selectBackend } from '@repscope/core/testing';
+import { assertPluginConformance, createBuiltinRegistries, readHeadline, runPluginConfig, selectBackend } from '@repscope/core/testing';
 import featureViz from '../index';
 import { BatchObjective, objectiveRegistry } from '../objectives';
 
@@ -37,6 +37,16 @@ describe('feature-viz plugin', () => {
     expect(avg(losses.slice(-6))).toBeLessThan(avg(losses.slice(0, 6)));
     expect((s['changeByPatchRow'] as number[]).length).toBe(4);
     for (const f of ['grid.png', 'change-maps.png', 'panel-00.png', 'panel-03.png', 'report.html']) expect(fs.existsSync(path.join(run.dir, f))).toBe(true);
+    // The report opens with the image grid and the seed's question in numbers.
+    const head = readHeadline(run.read('report.html'))!;
+    const early = s['earlyPatchChangeFraction'] as number;
+    expect(head).toMatchObject({
+      beforeSummary: true,
+      answer: `4 of 4 panels improved their objective; ${Math.round(early * 100)}% of the change fell in the first 25% of patches (25% would be even).`,
+      images: [{ src: 'grid.png', caption: 'the 4 optimised images of blocks.1.hook_resid_post, labelled' }],
+    });
+    expect(head.facts).toMatchObject({ 'panels improved': '4 / 4', hook: 'blocks.1.hook_resid_post', steps: String(s['steps']) });
+    expect(s['summaryRoles']).toEqual({ msPerStep: 'bookkeeping', earlyFraction: 'bookkeeping' });
   });
 
   const OBJECTIVE_CASES = [

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodePng, Rng, tf, type Plugin, type TokenModel } from '@repscope/core';
-import { assertPluginConformance, createBuiltinRegistries, runPluginConfig } from '@repscope/core/testing';
+import { assertPluginConformance, createBuiltinRegistries, readHeadline, runPluginConfig } from '@repscope/core/testing';
 import inversion from '../index';
 
 const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
@@ -30,7 +30,7 @@ describe('inversion plugin', () => {
     expect(await attempt({ model: { kind: 'gpt2', weights: FIXTURE }, input: { tokens: [1, 400] }, nextToken: { judge: TINY } })).toMatch(/input\.tokens: token id 400 \(position 1\) is outside the model's vocabulary of 300/);
   });
 
-  test('gradient inversion of an invertible FCNet recovers the prompt, with the snapshot trajectory', async () => {
+  test('gradient inversion of an invertible FCNet recovers the prompt, with the snapshot trajectory and the answer first', async () => {
     const run = await runPluginConfig(plugin, {
       model: { kind: 'fcnet', embeddings: { config: TINY.config }, invertible: true, hiddenMultiplier: 4 },
       input: { tokens: [5, 17, 42, 7] },
@@ -46,6 +46,17 @@ describe('inversion plugin', () => {
     expect(snaps[3]!.topK.every((c) => c.length === 3)).toBe(true);
     expect(JSON.parse(run.read('snapshots.json'))).toHaveLength(4);
     expect(run.read('report.html')).toContain('Trajectory');
+    // The report opens with the answer: target over decoded, each token marked, the eq. 4 verdict and the first step below m.
+    const head = readHeadline(run.read('report.html'))!;
+    expect(s['beatsBaseline']).toBe(true);
+    expect(head).toMatchObject({ beforeSummary: true, verdict: 'good', answer: `Recovered the prompt exactly (4 of 4 tokens); the output ends below the eq. 4 baseline m (first below it at step ${s['firstStepBeatingBaseline']}).` });
+    // A custom vocabulary has no tokenizer: tokens show as #id, with the id on hover.
+    expect(head.tokens['target']).toEqual([5, 17, 42, 7].map((id) => ({ text: `#${id}`, title: `id ${id}` })));
+    expect(head.tokens['decoded']!.map((t) => `${t.text} ${t.mark}`)).toEqual(['#5 right', '#17 right', '#42 right', '#7 right']);
+    expect(head.facts).toMatchObject({ 'tokens recovered': '4 / 4', 'first step below m': String(s['firstStepBeatingBaseline']) });
+    expect(head.caption).toContain('Green: recovered, red: wrong.');
+    // Bookkeeping, for sweeps: recorded with the summary.
+    expect(s['summaryRoles']).toMatchObject({ targetNextToken: 'bookkeeping', baselineStdScaled: 'bookkeeping', msPerStep: 'bookkeeping' });
   });
 
   test('eq. 4: m and the scaled m equal ‖O(e + N(0, σ)) − O(e)‖₁ computed directly, and the bookkeeping agrees with the logged distances', async () => {
@@ -107,6 +118,15 @@ describe('inversion plugin', () => {
     // s = 0.001 of unit noise moves the output an order of magnitude less than a noise start (38× here).
     expect(mixed.metrics[0]!['outputDistance'] as number).toBeLessThan((noise.metrics[0]!['outputDistance'] as number) / 10);
     expect(noise.summary['exactMatch']).toBe(false);
+    // Its headline marks each decoded token against the target and names the right one on hover.
+    const decoded = noise.summary['tokens'] as number[];
+    const noiseHead = readHeadline(noise.read('report.html'))!;
+    const shown = noiseHead.tokens['decoded']!;
+    expect(shown.map((t) => t.mark)).toEqual(decoded.map((id, i) => (id === 10 + i ? 'right' : 'wrong')));
+    shown.forEach((t, i) => {
+      if (t.mark === 'wrong') expect(t.title).toBe(`id ${decoded[i]} · expected #${10 + i} (id ${10 + i})`);
+    });
+    expect(noiseHead.answer).toMatch(new RegExp(`^${shown.filter((t) => t.mark === 'right').length} of 4 tokens recovered; the output `));
     expect(mixed.summary['nextTokenAgreement']).toBe(true);
     expect(mixed.summary['nextTokenAgreementContinuous']).toBe(true);
   });
@@ -163,5 +183,9 @@ describe('inversion plugin', () => {
     expect(last['outputDistance'] as number).toBeLessThan(first['outputDistance'] as number);
     for (const f of ['grid.png', 'target.png', 'reconstruction-depth1.png', 'reconstruction-depth2.png']) expect(fs.existsSync(path.join(run.dir, f))).toBe(true);
     expect(run.summary['psnr']).toBe(per[1]!.psnr);
+    // The headline: the target beside each depth's reconstruction, and the deepest one's numbers.
+    const head = readHeadline(run.read('report.html'))!;
+    expect(head.answer).toBe(`From block 2's output: PSNR ${per[1]!.psnr.toFixed(1)} dB, SSIM ${per[1]!.ssim.toFixed(3)}; the output ends ${run.summary['beatsBaseline'] ? 'below' : 'above'} the eq. 4 baseline m.`);
+    expect(head.images.map((i) => i.src)).toEqual(['target.png', 'reconstruction-depth1.png', 'reconstruction-depth2.png']);
   });
 });

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readSafetensorsHeader, readTensorF32, tf, writeSafetensors, type Plugin } from '@repscope/core';
-import { runPluginConfig } from '@repscope/core/testing';
+import { readHeadline, runPluginConfig } from '@repscope/core/testing';
 import inversion from '../index';
 
 const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
@@ -67,6 +67,15 @@ describe('sequential inversion', () => {
     const retried = positions.filter((p) => p.rounds > 1);
     expect(retried.length).toBeGreaterThan(0);
     for (const p of retried) expect(p.acceptedRank).toBeGreaterThan(1);
+    // The headline: every position recovered, with the candidates it verified under its token.
+    const head = readHeadline(run.read('report.html'))!;
+    expect(head).toMatchObject({ verdict: 'good', answer: `Recovered the prompt exactly (7 of 7 tokens), verifying ${run.summary['candidatesTriedTotal']} candidates.` });
+    const shown = head.tokens['recovered']!;
+    expect(shown.map((t) => t.mark)).toEqual(FIXTURE_TOKENS.map(() => 'right'));
+    expect(shown.map((t) => t.note)).toEqual(positions.map((p) => `${p.candidatesTried} tried`));
+    expect(shown[0]!.title).toBe(`id ${FIXTURE_TOKENS[0]} · recovered; accepted as candidate ${positions[0]!.acceptedRank} · ${positions[0]!.candidatesTried} tried`);
+    expect(head.tokens['target']!.map((t) => t.title)).toEqual(FIXTURE_TOKENS.map((id) => `id ${id}`));
+    expect(head.facts['candidates verified']).toBe(String(run.summary['candidatesTriedTotal']));
   });
 
   test('of two candidates within ε in one round, the closer one is accepted, and the margin says how close the other came', async () => {
@@ -101,6 +110,12 @@ describe('sequential inversion', () => {
     });
     const loose = await runPluginConfig(plugin, config(1e-3));
     expect((loose.summary['positions'] as Position[])[2]).toMatchObject({ token: setup.twins[0], rounds: 1 });
+    // The twin it took is marked wrong in the headline, naming the token that belonged there.
+    const looseHead = readHeadline(loose.read('report.html'))!;
+    expect(looseHead.tokens['recovered']!.map((t) => t.mark)).toEqual(['right', 'right', 'wrong']);
+    const tried = (loose.summary['positions'] as Position[])[2]!.candidatesTried;
+    expect(looseHead.tokens['recovered']![2]!.title).toBe(`id ${setup.twins[0]} · expected #${token} (id ${token}) · ${tried} tried`);
+    expect(looseHead).toMatchObject({ verdict: 'bad', answer: '2 of 3 tokens recovered.' });
     const strict = await runPluginConfig(plugin, config());
     expect(strict.summary['tokens']).toEqual(FIXTURE_TOKENS.slice(0, 3));
     expect((strict.summary['positions'] as Position[])[2]).toMatchObject({ token, rounds: 2, acceptedRank: setup.tokenRank });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readSafetensorsHeader, type Plugin } from '@repscope/core';
-import { assertPluginConformance, runPluginConfig } from '@repscope/core/testing';
+import { assertPluginConformance, readHeadline, runPluginConfig } from '@repscope/core/testing';
 import inversion from '@repscope/plugin-inversion';
 import walks from '@repscope/plugin-walks';
 import featureViz from '@repscope/plugin-feature-viz';
@@ -43,6 +43,16 @@ describe('train plugin', () => {
       { path: 'checkpoints/step-000200', step: 200, evalLoss: expect.any(Number) },
       { path: 'final', step: 400, evalLoss: s['evalLoss'] },
     ]);
+    // The report opens with the answer: held-out loss against the unigram entropy, and the latest sample.
+    const head = readHeadline(run.read('report.html'))!;
+    expect(head).toMatchObject({
+      beforeSummary: true,
+      verdict: 'good',
+      answer: `Held-out loss ${(s['evalLoss'] as number).toFixed(2)} nats beats the unigram entropy ${(s['unigramEntropy'] as number).toFixed(2)} nats at step 400.`,
+      texts: { 'sample, step 400': s['finalSample'] },
+    });
+    expect(Object.keys(head.facts)).toEqual(['held-out loss (nats)', 'unigram entropy (nats)', 'held-out perplexity', 'training loss (nats)', 'tokens seen', 'parameters']);
+    expect(s['summaryRoles']).toMatchObject({ msPerStep: 'bookkeeping', tokensPerSecond: 'bookkeeping', heldOutOverlap: 'bookkeeping' });
     finalDir = path.join(run.dir, 'final');
     const header = readSafetensorsHeader(path.join(finalDir, 'model.safetensors'));
     expect(header.entries.get('h.1.mlp.c_fc.weight')!.shape).toEqual([64, 256]);

@@ -1,5 +1,5 @@
 import { tf, type Plugin } from '@repscope/core';
-import { assertPluginConformance, runPluginConfig, selectBackend } from '@repscope/core/testing';
+import { assertPluginConformance, readHeadline, runPluginConfig, selectBackend } from '@repscope/core/testing';
 import walks from '../index';
 import { nullSpaceBasis, orthogonalityResidual } from '../null-space';
 import { clampMasks } from '../run-clamped';
@@ -72,6 +72,22 @@ describe('walks plugin', () => {
     expect(res(mlp)).toBeLessThan(1e-5);
     expect(res(block)).toBeLessThan(1e-5);
     expect(mlp.read('report.html')).toContain('Where the walk goes');
+    // The headline: the residual, and the decoded tokens at the start and the end, changes marked.
+    for (const run of [mlp, block]) {
+      const head = readHeadline(run.read('report.html'))!;
+      const snaps = run.summary['snapshots'] as { tokens: number[] }[];
+      const [start, end] = [snaps[0]!.tokens, snaps[snaps.length - 1]!.tokens];
+      const changed = end.filter((t, i) => t !== start[i]).length;
+      const r = run.summary['orthogonalityResidual'] as { mean: number; relativeMean: number };
+      expect(head.beforeSummary).toBe(true);
+      expect(head.answer).toBe(
+        `The step stayed orthogonal to the gradient to ‖G·v‖ ${r.mean.toPrecision(2)} on average (relative ${r.relativeMean.toPrecision(2)}); ${changed ? `${changed} of 4 decoded tokens changed` : 'the decoded text did not change'} in 6 steps.`,
+      );
+      expect(head.tokens['start']!.map((t) => t.text)).toEqual(start.map((id) => `#${id}`));
+      expect(head.tokens['step 6']!.map((t) => t.mark ?? 'same')).toEqual(end.map((id, i) => (id === start[i] ? 'same' : 'changed')));
+      expect(Object.keys(head.facts)).toEqual(['mean ‖G·v‖', 'max ‖G·v‖', 'mean relative ‖G·v‖', 'r = input / output moved', '‖e − e₀‖₁', '‖O(e) − O(e₀)‖₁', 'step size']);
+      expect(run.summary['summaryRoles']).toEqual({ msPerStep: 'bookkeeping', stepSize: 'bookkeeping' });
+    }
   });
 
   test('clamp masks: the text puts noise below the cut and descends above it; the code the reverse', () => {
@@ -88,6 +104,10 @@ describe('walks plugin', () => {
       expect(restored.summary['outputDistance'] as number).toBeLessThan(none.summary['outputDistance'] as number);
       expect(restored.summary['ratio'] as number).toBeGreaterThan(none.summary['ratio'] as number);
       expect(restored.metrics.map((m) => typeof m['cut'])).toEqual(['number', 'number', 'number', 'number']);
+      const head = readHeadline(restored.read('report.html'))!;
+      expect(head.answer).toMatch(new RegExp(`^r = ‖e − e₀‖₁ / ‖O\\(e\\) − O\\(e₀\\)‖₁ = ${(restored.summary['ratio'] as number).toPrecision(3)} after 4 steps; `));
+      expect(Object.keys(head.tokens)).toEqual(['start', 'step 4']);
+      expect(head.facts['inner steps']).toBe('20');
     }
   });
 });

@@ -81,7 +81,10 @@ module.exports = {
       tf.dispose([input, output, ...Object.values(cache)]);
     }
     ctx.report.addTable('Residual stream after each block', ['hook point', 'mean ‖x‖'], rows);
-    return { blocks: rows.length, finalMeanNorm: rows[rows.length - 1][1] };
+    const last = rows[rows.length - 1];
+    // The answer first: report.html opens with it, above the summary table.
+    ctx.report.setHeadline({ answer: 'mean ‖x‖ after the last block: ' + last[1].toPrecision(4), facts: rows.map(([hook, norm]) => ({ label: hook, value: norm })) });
+    return { blocks: rows.length, finalMeanNorm: last[1] };
   },
 };
 `,

@@ -18,7 +18,7 @@ const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
 const queueListing = () => slurmCommand('squeue', ['--noheader', '--array', '--format=%K|%T']).stdout;
 
 describeSlurm('sweeps on a local Slurm cluster', () => {
-  test('a 4-job array runs to completion; status counts; the sweep report has a chart per swept axis', () => {
+  test('a 4-job array runs to completion; status counts; the sweep report charts the result against one axis, coloured by the other', () => {
     const dir = project('experiment: quadratic\nbackend: wasm\nsteps: 5\nsweep:\n  grid:\n    dim: [2, 3]\n    optimizer.lr: [0.1, 0.2]\nlauncher:\n  kind: slurm\n  time: 10\n  setup: ["echo repscope-setup-line"]\n');
     const r = runCli(['sweep', 'exp.yaml', '--out', 'sw', '--jobs', '2', '--cpus-per-task', '1', '--wait'], dir, 300_000);
     expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
@@ -36,8 +36,8 @@ describeSlurm('sweeps on a local Slurm cluster', () => {
     // Each task ran with the one core Slurm gave it, not one thread per core of the node.
     expect(readJson(path.join(out, '00-dim=2-lr=0.1', 'env.json')).backend).toMatchObject({ name: 'wasm', threads: 1 });
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
-    const charts = [...html.matchAll(/<figure class="chart" data-field="([^"]+)" data-axis="([^"]+)">\s*<svg/g)].map((m) => `${m[1]} vs ${m[2]}`);
-    expect(charts).toEqual(['finalLoss vs dim', 'finalLoss vs optimizer.lr']);
+    const charts = [...html.matchAll(/<figure class="chart" data-field="([^"]+)" data-axis="([^"]+)" data-colour="([^"]+)">\s*<svg/g)].map((m) => `${m[1]} vs ${m[2]} by ${m[3]}`);
+    expect(charts).toEqual(['finalLoss vs dim by optimizer.lr']);
     expect(html).toContain('href="00-dim=2-lr=0.1/report.html"');
     const status = runCli(['sweep', 'sw', '--status'], dir);
     expect(status.stdout.split('\n')[0]).toMatch(/4 jobs — 4 completed$/);

@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeSweepFiles, type SweepRecord } from '../write-sweep-files';
 import { isTrainingStepAxis, trainingStepOf } from '../training-step';
-import { chartedFields, sweepCharts } from '../sweep-charts';
+import { sweepCharts } from '../sweep-charts';
+import { chartedFields } from '../result-fields';
 import { renderSweepReport } from '../sweep-report';
 import type { SweepManifest } from '../manifest';
 
@@ -24,28 +25,46 @@ describe('the sweep report', () => {
   }
   const axes = ['model.depth', 'model.head', 'seed'];
 
-  test('charts every varying numeric field against each non-seed axis; seeds folded into mean and min–max', () => {
+  test('two swept axes: one chart per result, the second axis as colour; seeds folded into mean and min–max', () => {
     expect(chartedFields(records, axes)).toEqual(['finalLoss']);
     const charts = sweepCharts(records, axes);
-    expect(charts.map((c) => `${c.field} vs ${c.axis}`)).toEqual(['finalLoss vs model.depth', 'finalLoss vs model.head']);
-    const byDepth = data(charts[0]!.spec);
-    // One point per (depth, head): head is the line, seed is folded.
-    expect(byDepth).toEqual([
-      { x: 1, series: 'model.head=true', y: 11.5, lo: 11, hi: 12, n: 2 },
-      { x: 1, series: 'model.head=false', y: 12.5, lo: 12, hi: 13, n: 2 },
-      { x: 12, series: 'model.head=true', y: 121.5, lo: 121, hi: 122, n: 2 },
-      { x: 12, series: 'model.head=false', y: 122.5, lo: 122, hi: 123, n: 2 },
+    expect(charts.map((c) => `${c.field} vs ${c.axis} by ${c.colour.join(',')}`)).toEqual(['finalLoss vs model.depth by model.head']);
+    // One point per (depth, head): head is the colour, seed is folded.
+    expect(data(charts[0]!.spec)).toEqual([
+      { x: 1, series: 'true', y: 11.5, lo: 11, hi: 12, n: 2 },
+      { x: 1, series: 'false', y: 12.5, lo: 12, hi: 13, n: 2 },
+      { x: 12, series: 'true', y: 121.5, lo: 121, hi: 122, n: 2 },
+      { x: 12, series: 'false', y: 122.5, lo: 122, hi: 123, n: 2 },
     ]);
     expect(layers(charts[0]!.spec).map((l) => l.mark.type)).toEqual(['errorband', 'line']);
-    expect(data(charts[1]!.spec).map((p) => p['x'])).toEqual(['true', 'false', 'true', 'false']);
-    // A boolean axis has no order: points with the seed spread as error bars, no line between true and false.
-    expect(layers(charts[1]!.spec).map((l) => l.mark.type)).toEqual(['rule', 'point']);
+    expect(layers(charts[0]!.spec)[1]!.encoding['color']).toMatchObject({ field: 'series', title: 'model.head', scale: { domain: ['true', 'false'] } });
+    // A value keeps its colour in a chart where the other has no data (the colour scale lists every job's value).
+    const headless = records.map((r) => (r.overrides['model.head'] ? { ...r, summary: { ...r.summary, finalLoss: null } } : r));
+    const [partial] = sweepCharts(headless, axes);
+    expect(data(partial!.spec).map((p) => p['series'])).toEqual(['false', 'false']);
+    expect(layers(partial!.spec)[1]!.encoding['color']).toMatchObject({ scale: { domain: ['true', 'false'] } });
+  });
+
+  test('a boolean axis has no order: points with the seed spread as error bars, no line between true and false', () => {
+    const headOnly = records.filter((r) => r.overrides['model.depth'] === 1).map((r) => ({ ...r, overrides: { 'model.head': r.overrides['model.head'], seed: r.overrides['seed'] } }));
+    const [chart, ...more] = sweepCharts(headOnly, ['model.head', 'seed']);
+    expect(more).toHaveLength(0);
+    expect(chart!.axis).toBe('model.head');
+    expect(data(chart!.spec).map((p) => p['x'])).toEqual(['true', 'false']);
+    expect(layers(chart!.spec).map((l) => l.mark.type)).toEqual(['rule', 'point']);
+  });
+
+  test('with two axes the numeric one goes along x even when listed second; three axes get a chart each', () => {
+    const [chart] = sweepCharts(records, ['model.head', 'model.depth', 'seed']);
+    expect({ axis: chart!.axis, colour: chart!.colour }).toEqual({ axis: 'model.depth', colour: ['model.head'] });
+    const both = records.map((r) => ({ ...r, overrides: { ...r.overrides, lr: r.job % 2 ? 0.1 : 0.2 } }));
+    expect(sweepCharts(both, ['model.depth', 'model.head', 'lr']).map((c) => `${c.axis} by ${c.colour.join(',')}`)).toEqual(['model.depth by model.head,lr', 'model.head by model.depth,lr', 'lr by model.depth,model.head']);
   });
 
   test('without a seed axis: one line per value of the other axis, no band; a seed-only sweep charts against seed', () => {
     const noSeed = records.filter((r) => r.overrides['seed'] === 0).map((r) => ({ ...r, overrides: { 'model.depth': r.overrides['model.depth'], 'model.head': r.overrides['model.head'] } }));
     const charts = sweepCharts(noSeed, ['model.depth', 'model.head']);
-    expect(charts).toHaveLength(2);
+    expect(charts).toHaveLength(1);
     expect(layers(charts[0]!.spec).map((l) => l.mark.type)).toEqual(['line']);
     const seedsOnly = records.slice(0, 2).map((r) => ({ ...r, overrides: { seed: r.overrides['seed'] } }));
     expect(sweepCharts(seedsOnly, ['seed']).map((c) => c.axis)).toEqual(['seed']);
@@ -59,7 +78,7 @@ describe('the sweep report', () => {
     expect(html.match(/<tr><td>/g)).toHaveLength(8 + 1);
     expect(html).toContain('<h2>Jobs that did not finish</h2>');
     expect(html).toContain('planned failure at step 3');
-    expect([...html.matchAll(/<figure class="chart" data-field="finalLoss" data-axis="([^"]+)"><svg/g)].map((m) => m[1])).toEqual(['model.depth', 'model.head']);
+    expect([...html.matchAll(/<figure class="chart" data-field="finalLoss" data-axis="([^"]+)" data-colour="([^"]+)"><svg/g)].map((m) => `${m[1]} by ${m[2]}`)).toEqual(['model.depth by model.head']);
   });
 });
 
