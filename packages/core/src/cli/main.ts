@@ -13,6 +13,7 @@ import { compareCommand, runsCommand } from './commands/runs-command';
 import { newPluginCommand } from './commands/new-plugin-command';
 import { reportCommand } from './commands/report-command';
 import { statusCommand } from './commands/status-command';
+import { serveCommand } from '../serve/serve-command';
 
 const backendOption = (description = 'TF.js backend, overriding the config') => new Option('--backend <name>', description).choices([...BACKEND_CHOICES]);
 const repeatable = (value: string, previous: string[]): string[] => [...previous, value];
@@ -114,7 +115,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('download')
     .description('fetch Hugging Face Hub models into the shared cache ahead of runs (e.g. before going offline)')
-    .argument('<refs...>', 'hf:<repo>[@<revision>] (the hf: may be left out)')
+    .argument('<refs...>', "hf:<repo>[@<revision>] (the hf: may be left out; a revision list as hf:<repo>@step{0,1000,143000} in the shell), or a .yaml config: every hf: model its jobs use, as far as they read it")
     .addOption(progressOption())
     .action(async (refs: string[], opts) => setExit(await downloadCommand(refs, opts)));
 
@@ -137,6 +138,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('<runs...>', 'two or more run directories')
     .option('--json', 'machine-readable output')
     .action(async (dirs: string[], opts) => setExit(await compareCommand(dirs, opts)));
+
+  program
+    .command('serve')
+    .description('a local, read-only web app over a runs folder: runs and sweeps with live progress, reports, comparisons')
+    .argument('[dir]', 'runs folder to serve', 'runs')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1, this machine only)')
+    .option('--port <n>', 'port (default 8780; 0 picks a free one)')
+    .action(async (dir: string, opts) => setExit(await serveCommand(dir, opts)));
 
   program
     .command('new-plugin')

@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isRunDirectory, keySummaryFields, readPastRun } from '../run/past-runs';
+import { isSweepFolder, MANIFEST_FILE, readSweepManifest } from '../sweep/manifest';
+import { sweepRecords } from '../sweep/aggregate';
+import { containedFile } from './safe-path';
+import { lastMetricsRow } from './metrics-tail';
+
+/** How deep under the served folder runs and sweeps are looked for, and how many at most. */
+export const SCAN_MAX_DEPTH = 8;
+export const SCAN_MAX_FOLDERS = 20_000;
+export const SCAN_MAX_ENTRIES = 2_000;
+
+const SKIPPED = new Set(['node_modules', '.git']);
+const RUN_FILES = ['config.yaml', 'summary.json', 'status.json', 'env.json', 'metrics.jsonl'];
+
+export interface RunEntry {
+  kind: 'run';
+  /** Relative to the served folder, `/`-separated. */
+  path: string;
+  experiment: string;
+  name: string;
+  status: string;
+  problem?: string;
+  startedAt?: string;
+  durationSeconds?: number;
+  /** Steps done (the newest metrics row's step + 1) and the config's `steps`, when known. */
+  step?: number;
+  steps?: number;
+  /** The newest metrics row's numbers (a few). */
+  latest: Record<string, number>;
+  /** The summary's key results (a few). */
+  results: Record<string, string | number | boolean | null>;
+  report: boolean;
+  /** The sweep folder this run is a job of. */
+  sweep?: string;
+}
+
+export interface SweepEntry {
+  kind: 'sweep';
+  path: string;
+  name: string;
+  config: string;
+  jobs: number;
+  counts: Record<string, number>;
+  problem?: string;
+}
+
+export interface ScanResult {
+  runs: RunEntry[];
+  sweeps: SweepEntry[];
+  /** True when the scan stopped at a bound (depth is silent; count is reported). */
+  truncated: boolean;
+}
+
+function rel(rootReal: string, dir: string): string {
+  return path.relative(rootReal, dir).split(path.sep).join('/');
+}
+
+function numbers(row: Record<string, unknown> | undefined, max: number): Record<string, number> {
+  if (!row) return {};
+  return Object.fromEntries(Object.entries(row).filter((e): e is [string, number] => typeof e[1] === 'number' && e[0] !== 'step').slice(0, max));
+}
+
+/** One run folder as the list shows it; files that link out of the served folder make it unreadable, unread. */
+export function runEntry(rootReal: string, dir: string, sweep?: string): RunEntry {
+  const base = { kind: 'run' as const, path: rel(rootReal, dir), latest: {}, results: {}, report: false, ...(sweep !== undefined ? { sweep } : {}) };
+  const outside = [...RUN_FILES, 'report.html'].find((f) => containedFile(rootReal, path.join(dir, f)) === 'outside');
+  if (outside) return { ...base, experiment: '?', name: path.basename(dir), status: 'unreadable', problem: `${outside}: links outside the served folder` };
+  const run = readPastRun(dir);
+  const last = run.problem ? undefined : lastMetricsRow(path.join(dir, 'metrics.jsonl'));
+  const steps = run.config['steps'];
+  return {
+    ...base,
+    experiment: run.experiment,
+    name: run.name,
+    status: run.status,
+    ...(run.problem ? { problem: run.problem } : {}),
+    ...(run.startedAt ? { startedAt: run.startedAt } : {}),
+    ...(run.durationSeconds !== undefined ? { durationSeconds: run.durationSeconds } : {}),
+    // A run logs steps 0 … steps (the last after its final update): done is at most `steps`.
+    ...(typeof last?.['step'] === 'number' ? { step: typeof steps === 'number' && steps > 0 ? Math.min(last['step'] + 1, steps) : last['step'] + 1 } : {}),
+    ...(typeof steps === 'number' && steps > 0 ? { steps } : {}),
+    latest: numbers(last, 4),
+    results: Object.fromEntries(keySummaryFields(run.summary).slice(0, 4)),
+    report: containedFile(rootReal, path.join(dir, 'report.html')) === 'inside',
+  };
+}
+
+/** One sweep folder: its jobs' states, read afresh from their folders. */
+export function sweepEntry(rootReal: string, dir: string): SweepEntry {
+  const base = { kind: 'sweep' as const, path: rel(rootReal, dir), name: path.basename(dir), config: '?', jobs: 0, counts: {} };
+  if (containedFile(rootReal, path.join(dir, MANIFEST_FILE)) !== 'inside') return { ...base, problem: `${MANIFEST_FILE}: links outside the served folder` };
+  try {
+    const manifest = readSweepManifest(dir);
+    const counts: Record<string, number> = {};
+    for (const r of sweepRecords(dir, manifest)) counts[r.status] = (counts[r.status] ?? 0) + 1;
+    return { ...base, config: path.basename(manifest.config), jobs: manifest.jobs.length, counts };
+  } catch (err) {
+    return { ...base, problem: (err as Error).message };
+  }
+}
+
+/** Runs and sweeps under the served folder (symlinked folders not followed), newest runs first. */
+export function scanFolder(rootReal: string): ScanResult {
+  const runs: RunEntry[] = [];
+  const sweeps: SweepEntry[] = [];
+  let folders = 0;
+  let truncated = false;
+  const walk = (dir: string, depth: number, sweep: string | undefined): void => {
+    if (truncated) return;
+    if (++folders > SCAN_MAX_FOLDERS || runs.length + sweeps.length >= SCAN_MAX_ENTRIES) {
+      truncated = true;
+      return;
+    }
+    let inSweep = sweep;
+    if (isSweepFolder(dir)) {
+      sweeps.push(sweepEntry(rootReal, dir));
+      inSweep = rel(rootReal, dir);
+    }
+    if (isRunDirectory(dir)) runs.push(runEntry(rootReal, dir, sweep));
+    if (depth >= SCAN_MAX_DEPTH) return;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) if (e.isDirectory() && !SKIPPED.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1, inSweep);
+  };
+  walk(rootReal, 0, undefined);
+  const time = (r: RunEntry) => (r.startedAt ? Date.parse(r.startedAt) : 0) || 0;
+  runs.sort((a, b) => time(b) - time(a) || a.path.localeCompare(b.path));
+  return { runs, sweeps, truncated };
+}
