@@ -110,7 +110,8 @@ function chartSpec(records: SweepRecord[], field: string, axis: string, seriesAx
     type: numericX ? ('quantitative' as const) : ('ordinal' as const),
     title: byStep ? `${axis} (training step)` : axis,
     ...(numericX ? { scale: logX ? { type: 'log' as const } : symlogX ? { type: 'symlog' as const } : { zero: false } } : { sort: null, axis: { labelAngle: 0 } }),
-    ...(numericX && xs.every((v) => Number.isInteger(v)) && !logX && !symlogX ? { axis: { tickMinStep: 1, format: 'd' } } : {}),
+    // Integer axes (depths, counts) tick at the swept values only: the renderer's own ticks put a rounded 1.5 between 1 and 2.
+    ...(numericX && xs.every((v) => Number.isInteger(v)) && !logX && !symlogX ? { axis: { format: 'd', ...(new Set(xs).size <= 12 ? { values: [...new Set(xs)].sort((a, b) => a - b) } : { tickMinStep: 1 }) } } : {}),
   };
   // The seed note goes under the chart's title: as the y-axis title it outgrows the chart's height.
   const y = { field: 'y', type: 'quantitative' as const, title: field, scale: logY ? { type: 'log' as const } : { zero: false } };
