@@ -11,7 +11,7 @@ import { compareRuns, MAX_COMPARED_RUNS } from './compare';
 import { scanFolder } from './folder-scan';
 import { contentType, redirect, reply, replyJson } from './http-reply';
 import { comparePage, errorPage, LIST_PAGE_CSP, listPage, STATIC_PAGE_CSP } from './pages';
-import { resolveInside, urlSegments } from './safe-path';
+import { containedFile, resolveInside, urlSegments } from './safe-path';
 
 /** The largest file /files/ serves (reports with their images fit well under it). */
 export const MAX_SERVED_BYTES = 64 * 1024 * 1024;
@@ -25,6 +25,8 @@ const SWEEP_CSP = `default-src 'none'; script-src ${SORT_SCRIPT_CSP_SOURCE}; sty
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8780;
+/** The files of a sweep's job folder its report reads. */
+const SWEEP_JOB_FILES = ['config.yaml', 'status.json', 'summary.json', 'env.json', 'metrics.jsonl', 'report.html'];
 /** How often an unfinished sweep's view reloads itself. */
 export const SWEEP_REFRESH_SECONDS = 5;
 
@@ -99,6 +101,9 @@ async function serveSweep(req: http.IncomingMessage, res: http.ServerResponse, r
   if (!isSweepFolder(target.real)) return redirect(req, res, `/files/${encoded}`);
   if (!rest.endsWith('/')) return redirect(req, res, `/sweep/${encoded}/`);
   const manifest = readSweepManifest(target.real);
+  // The sweep's readers are bounded but follow links: a job whose folder or files lead out of DIR is refused, not rendered.
+  const leak = manifest.jobs.flatMap((j) => ['', ...SWEEP_JOB_FILES].map((f) => path.join(target.real, j.dir, f))).find((f) => containedFile(rootReal, f) === 'outside');
+  if (leak) return fail(req, res, 403, `${path.relative(target.real, leak)}: links outside the served folder`);
   const records = sweepRecords(target.real, manifest);
   let html = await renderSweepReport(target.real, manifest, records);
   // While jobs are still to finish, the view re-renders itself (no script: the report's CSP stays as it is).

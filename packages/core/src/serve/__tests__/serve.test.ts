@@ -154,6 +154,21 @@ describe('repscope serve', () => {
     fs.rmSync(outside, { recursive: true, force: true });
   });
 
+  test("a sweep whose job's summary links out of the folder is refused, not rendered with the outside values", async () => {
+    const sweep = path.join(root, 'leaky-sweep');
+    fs.cpSync(path.join(root, 'sweeps', 's1'), sweep, { recursive: true });
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'repscope-outside-'));
+    fs.writeFileSync(path.join(outside, 'summary.json'), JSON.stringify({ status: 'completed', finalLoss: 424242 }));
+    fs.rmSync(path.join(sweep, '00-lr=1', 'summary.json'));
+    fs.symlinkSync(path.join(outside, 'summary.json'), path.join(sweep, '00-lr=1', 'summary.json'));
+    const res = await rawGet(server.url, '/sweep/leaky-sweep/');
+    expect(res.status).toBe(403);
+    expect(res.body).toContain('00-lr=1/summary.json: links outside the served folder');
+    expect(res.body).not.toContain('424242');
+    fs.rmSync(sweep, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
+  });
+
   test('a FIFO and a /dev/zero link in a run folder are refused at once, in files and in the list', async () => {
     const dir = path.join(root, 'inversion', 'b', 't1');
     expect(spawnSync('mkfifo', [path.join(dir, 'pipe.txt')]).status).toBe(0);
