@@ -8,7 +8,8 @@ import { fetchHubWeights, snapshotFolder, withLocalWeights } from '../config-wei
 
 /*
  * A depth-limited run on a sharded checkpoint fetches only the shards holding what it reads
- * (embeddings, blocks 0…depth−1, the final norm), and computes exactly what the whole model does.
+ * (embeddings, blocks 0…depth−1; the final norm and an untied head only with the head), and
+ * computes exactly what the whole model does.
  * gpt2-tiny sharded by layer: 00001 embeddings, 00002 block 0, 00003 block 1, 00004 ln_f.
  */
 const COMMIT = commitId('gpt2-layered');
@@ -25,8 +26,8 @@ const reporter = () => {
 };
 const shardRequests = () => hub.requests.filter((r) => r.path.includes('/resolve/') && r.path.endsWith('.safetensors') && r.method === 'GET').map((r) => path.basename(r.path));
 
-async function outputOf(weights: string, depth: number): Promise<Float32Array> {
-  const model = await loadModel({ kind: 'gpt2', weights, depth }, { backend: 'cpu' });
+async function outputOf(weights: string, depth: number, head = false): Promise<Float32Array> {
+  const model = await loadModel({ kind: 'gpt2', weights, depth, head }, { backend: 'cpu' });
   try {
     if (!isTokenModel(model)) throw new Error('gpt2 is a token model');
     const ids = [[3, 14, 15, 92, 65]];
@@ -34,6 +35,13 @@ async function outputOf(weights: string, depth: number): Promise<Float32Array> {
   } finally {
     model.dispose();
   }
+}
+
+async function hookNamesOf(weights: string, depth: number): Promise<string[]> {
+  const model = await loadModel({ kind: 'gpt2', weights, depth }, { backend: 'cpu' });
+  const names = model.hookPoints();
+  model.dispose();
+  return names;
 }
 
 beforeAll(() => {
@@ -52,21 +60,29 @@ afterEach(async () => {
 });
 
 describe('depth-limited downloads of sharded checkpoints', () => {
-  test('depth 1 fetches the embeddings, block 0 and the final norm, not block 1; its output equals the full checkpoint’s', async () => {
+  test('depth 1 without the head fetches the embeddings and block 0 only; its output equals the full checkpoint’s', async () => {
     const { dir } = await ensureHubModel(parseHubRef(REF), { settings, reporter: reporter(), need: { depth: 1, head: false } });
-    expect(shardRequests().sort()).toEqual([SHARD(1), SHARD(2), SHARD(4)]);
+    expect(shardRequests().sort()).toEqual([SHARD(1), SHARD(2)]);
     expect(fs.existsSync(path.join(dir, SHARD(3)))).toBe(false);
-    expect(notes.join('\n')).toMatch(/fetching 3 of 4 missing shards \(.+ of .+\): what block 0, no LM head reads/);
+    expect(notes.join('\n')).toMatch(/fetching 2 of 4 missing shards \(.+ of .+\): what block 0, no LM head reads/);
 
     expect(await outputOf(dir, 1)).toEqual(await outputOf(GPT2_TINY, 1));
+    // The final norm stayed on the hub (in HF checkpoints it sits in the last shard): no hook reads it.
+    expect(await hookNamesOf(dir, 1)).toEqual((await hookNamesOf(GPT2_TINY, 1)).filter((n) => n !== 'ln_final.hook_normalized' && n !== 'logits'));
     // The block it skipped is named, with what fetches it — not a missing-file stack trace.
     await expect(outputOf(dir, 2)).rejects.toThrow(CheckpointError);
     await expect(outputOf(dir, 2)).rejects.toThrow(/tensor "h\.1\.[^"]+" is in model-00003-of-00004\.safetensors, which this folder does not have.*repscope download/);
 
     // env.json and `repscope cache` say the snapshot is partial.
-    expect(hubModelRecord(parseHubRef(REF), settings)?.notFetched).toEqual([SHARD(3)]);
+    expect(hubModelRecord(parseHubRef(REF), settings)?.notFetched).toEqual([SHARD(3), SHARD(4)]);
     const [listed] = await listCachedModels(settings.cacheDir);
-    expect(listed!.revisions[0]!.shardsNotFetched).toEqual([SHARD(3)]);
+    expect(listed!.revisions[0]!.shardsNotFetched).toEqual([SHARD(3), SHARD(4)]);
+
+    // With the head, depth 1 also needs the final norm's shard.
+    hub.requests.length = 0;
+    await ensureHubModel(parseHubRef(REF), { settings, reporter: reporter(), need: { depth: 1, head: true } });
+    expect(shardRequests()).toEqual([SHARD(4)]);
+    expect(await outputOf(dir, 1, true)).toEqual(await outputOf(GPT2_TINY, 1, true));
 
     // A later run that keeps every block fetches only what is missing.
     hub.requests.length = 0;
@@ -93,7 +109,7 @@ describe('depth-limited downloads of sharded checkpoints', () => {
     }
   });
 
-  test('jobs reading one checkpoint at several depths fetch what the deepest needs; the LM head counts only where a block applies it', async () => {
+  test('jobs reading one checkpoint at several depths fetch what the deepest needs; the final norm and head only where a block applies the head', async () => {
     await fetchHubWeights(
       [
         { model: { kind: 'gpt2', weights: REF, depth: 1 } },
@@ -101,6 +117,6 @@ describe('depth-limited downloads of sharded checkpoints', () => {
       ],
       { settings, reporter: reporter() },
     );
-    expect(shardRequests().sort()).toEqual([SHARD(1), SHARD(2), SHARD(3), SHARD(4)]);
+    expect(shardRequests().sort()).toEqual([SHARD(1), SHARD(2), SHARD(3)]);
   });
 });

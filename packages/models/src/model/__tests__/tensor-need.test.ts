@@ -8,10 +8,12 @@ describe('which tensors a depth-limited model block reads', () => {
     ['llama / qwen / gemma', 'model.layers.1.self_attn.q_proj.weight', 'model.layers.2.mlp.up_proj.weight', 'model.norm.weight'],
     ['gpt_neox', 'gpt_neox.layers.1.attention.query_key_value.weight', 'gpt_neox.layers.12.mlp.dense_h_to_4h.bias', 'gpt_neox.final_layer_norm.bias'],
     ['vit', 'vit.encoder.layer.1.attention.attention.query.weight', 'vit.encoder.layer.2.output.dense.weight', 'vit.layernorm.weight'],
-  ])('%s: blocks below depth and the final norm are read, deeper blocks are not', (_family, kept, deeper, finalNorm) => {
+  ])('%s: blocks below depth are read, deeper blocks are not; the final norm only with the head', (family, kept, deeper, finalNorm) => {
     expect(depth2(kept)).toBe(true);
     expect(depth2(deeper)).toBe(false);
-    expect(depth2(finalNorm)).toBe(true);
+    // ViT's final layernorm is not a decoder's: it is kept (its kind reads it either way).
+    expect(depth2(finalNorm)).toBe(family === 'vit');
+    expect(tensorFilter({ depth: 2, head: true })!(finalNorm)).toBe(true);
   });
 
   test('an untied LM head only with head: true; embeddings and unknown tensors always', () => {
@@ -28,7 +30,10 @@ describe('which tensors a depth-limited model block reads', () => {
     expect(needOfBlock({ kind: 'gpt2', depth: 3, head: true })).toEqual({ depth: 3, head: true });
     // A depth that is not a count is left to the kind's own check, and means "every block" here.
     expect(needOfBlock({ kind: 'gpt2', depth: 'three' })).toEqual({ depth: undefined, head: false });
-    expect(unionNeed([{ depth: 1 }, { depth: 4, head: false }])).toEqual({ depth: 4, head: false });
+    expect(unionNeed([{ depth: 1, head: false }, { depth: 4, head: false }])).toEqual({ depth: 4, head: false });
+    expect(unionNeed([{ depth: 1, head: false }, { depth: 2, head: true }])).toEqual({ depth: 2, head: true });
+    // Unsaid means every tensor: the default of ensureHubModel and isCompleteInCache.
+    expect(tensorFilter({ depth: 1 })!('lm_head.weight')).toBe(true);
     expect(unionNeed([{ depth: 1 }, { head: true }])).toEqual({ depth: undefined, head: true });
     expect(describeNeed({ depth: 4, head: false })).toBe('blocks 0–3, no LM head');
   });

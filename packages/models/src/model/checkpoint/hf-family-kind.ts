@@ -8,6 +8,7 @@ import type { Model, ModelKind, ModelShape, ModelSpec } from '../types';
 import type { Checkpoint } from './checkpoint';
 import { matchTensors } from './checkpoint';
 import { folderTokenizer } from './folder-tokenizer';
+import { isFinalNorm } from './tensor-need';
 import { openWithConfig } from './open-with-config';
 
 /** The model block of a Hugging Face decoder family: a checkpoint or an untrained config.json. */
@@ -140,6 +141,8 @@ export function hfFamilyKind<C extends HfFamilyDims>(family: HfFamily<C>): Model
       for (const { name, shape } of family.parameterShapes(p.config, p.depth, spec.head)) {
         if (p.ckpt) {
           const raw = p.names!.get(name)!;
+          // Without the head, a final norm the folder lacks (a depth-limited download) is left out; with it, reading it names the missing shard.
+          if (!spec.head && isFinalNorm(name) && p.ckpt.shape(raw) === undefined) continue;
           params.add(name, shape, () => p.ckpt!.read(raw));
           continue;
         }

@@ -9,7 +9,7 @@
 export interface TensorNeed {
   /** Blocks kept; undefined = every block. */
   depth?: number;
-  /** Whether the LM head is applied (kinds default to false). */
+  /** Whether the LM head (and the final norm before it) is read; undefined = read, as every tensor is by default. */
   head?: boolean;
 }
 
@@ -18,6 +18,17 @@ export type TensorFilter = (name: string) => boolean;
 
 const BLOCK_INDEX = /(?:^|\.)(?:h|layers|layer|blocks)\.(\d+)\./;
 const LM_HEAD = /(?:^|\.)(?:lm_head|embed_out)\.(?:weight|bias)$/;
+const FINAL_NORM = /^(?:transformer\.)?ln_f\.(?:weight|bias)$|^model\.norm\.weight$|^gpt_neox\.final_layer_norm\.(?:weight|bias)$/;
+
+/**
+ * The decoders' final norm (GPT-2's ln_f, the Llama family's model.norm, NeoX's
+ * final_layer_norm): read only with the head. Most HF checkpoints keep it in their *last*
+ * shard, which a depth-1 run would otherwise fetch for a few kilobytes; without it a model
+ * just has no `ln_final` hook point.
+ */
+export function isFinalNorm(name: string): boolean {
+  return FINAL_NORM.test(name);
+}
 
 /** The block a tensor belongs to, or undefined for embeddings, norms, heads. */
 export function blockIndexOf(name: string): number | undefined {
@@ -26,16 +37,17 @@ export function blockIndexOf(name: string): number | undefined {
 }
 
 export function tensorFilter(need: TensorNeed): TensorFilter | undefined {
-  const { depth, head } = need;
+  const depth = need.depth;
+  const head = need.head ?? true;
   if (depth === undefined && head) return undefined;
   return (name) => {
     const block = blockIndexOf(name);
     if (block !== undefined && depth !== undefined && block >= depth) return false;
-    return head || !LM_HEAD.test(name);
+    return head || !(LM_HEAD.test(name) || FINAL_NORM.test(name));
   };
 }
 
-/** What a config's model block (`kind`, `depth`, `head`, …) needs of its `weights`. */
+/** What a config's model block (`kind`, `depth`, `head`, …) needs of its `weights` (every kind's `head` defaults to false). */
 export function needOfBlock(block: Record<string, unknown>): TensorNeed {
   const depth = block['depth'];
   return { depth: Number.isInteger(depth) && (depth as number) >= 0 ? (depth as number) : undefined, head: block['head'] === true };
@@ -45,7 +57,7 @@ export function needOfBlock(block: Record<string, unknown>): TensorNeed {
 export function unionNeed(needs: TensorNeed[]): TensorNeed {
   if (!needs.length) return {};
   const depths = needs.map((n) => n.depth);
-  return { depth: depths.includes(undefined) ? undefined : Math.max(...(depths as number[])), head: needs.some((n) => n.head) };
+  return { depth: depths.includes(undefined) ? undefined : Math.max(...(depths as number[])), head: needs.some((n) => n.head ?? true) };
 }
 
 /** A one-line description for download notes: "blocks 0–3, no LM head". */

@@ -69,7 +69,8 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
   private readonly config: GptNeoxConfig;
   private readonly wte: tf.Tensor2D;
   private readonly blocks: NeoxBlock[] = [];
-  private readonly lnFinal: LayerNorm;
+  /** Absent only when the checkpoint folder lacks it and the head is off (a depth-limited download): then no hook reads it. */
+  private readonly lnFinal?: LayerNorm;
   private readonly lmHead: TransposedFrozenLinear;
   private readonly activation: (x: tf.Tensor) => tf.Tensor;
   private readonly masks = new CausalMasks();
@@ -115,12 +116,12 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
         down: linear(`${p}.mlp.dense_4h_to_h`, true),
       });
     }
-    this.lnFinal = ln('gpt_neox.final_layer_norm');
+    this.lnFinal = params.has('gpt_neox.final_layer_norm.weight') ? ln('gpt_neox.final_layer_norm') : undefined;
     const untied = options.head && !c.tieWordEmbeddings ? (t('embed_out.weight') as tf.Tensor2D) : undefined;
     this.lmHead = new TransposedFrozenLinear(untied ?? this.wte);
     this.activation = c.activation === 'erf' ? geluErf : geluTanh;
     this.inv = inverseFrequencies(c.rotaryDims, c.rotaryBase);
-    this.hookNames = gptNeoxHookNames(options.depth, c.parallelResidual, options.head, options.finalNorm);
+    this.hookNames = gptNeoxHookNames(options.depth, c.parallelResidual, options.head, options.finalNorm).filter((n) => this.lnFinal || n !== 'ln_final.hook_normalized');
     this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
     this.description = options.description;
     this.embeddingId = options.embeddingId;
@@ -174,7 +175,7 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
       x = this.block(i, x, pass, cos, sin, attend);
       if (pass.done) return pass.result!;
     }
-    if (this.options.finalNorm || !this.options.head) {
+    if (this.lnFinal && (this.options.finalNorm || !this.options.head)) {
       const normalized = pass.point('ln_final.hook_normalized', this.lnFinal.apply(x));
       if (pass.done) return pass.result!;
       if (this.options.finalNorm) x = normalized;
@@ -268,7 +269,7 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
           };
           let x: tf.Tensor = next;
           for (let i = 0; i < this.blocks.length; i++) x = this.block(i, x, unobserved, at.cos, at.sin, attend);
-          if (this.options.head) x = this.lmHead.apply(this.options.finalNorm ? this.lnFinal.apply(x) : x);
+          if (this.options.head) x = this.lmHead.apply(this.options.finalNorm ? this.lnFinal!.apply(x) : x);
           return tf.reshape(x, [batch, -1]) as tf.Tensor2D;
         }),
       dispose: () => tf.dispose([...past.keys, ...past.values, at.cos, at.sin]),

@@ -32,6 +32,8 @@ export interface Gpt2Options {
   tokenizer?: Tokenizer;
   /** Hold parameters as trainable tf.Variables (plugin-train); default frozen tensors. */
   trainable?: boolean;
+  /** The checkpoint's untied head was not fetched (a depth-limited download): no logits hook. */
+  lmHeadNotFetched?: boolean;
 }
 
 /** GPT-2 (pre-LN, causal, gelu_new, tied head) as a function of its input embeddings. */
@@ -44,7 +46,8 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
   readonly causal = true;
   protected readonly embeddings: TokenEmbeddings;
   private readonly blocks: TransformerBlock[];
-  private readonly lnFinal: LayerNorm;
+  /** Absent only when the checkpoint folder lacks ln_f and the head is off (a depth-limited download): then no hook reads it. */
+  private readonly lnFinal?: LayerNorm;
   private lmHead: TransposedFrozenLinear | undefined;
   private readonly untiedHead: tf.Tensor2D | undefined;
   protected readonly hookNames: string[];
@@ -65,9 +68,10 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
     const ln = (prefix: string) => new LayerNorm(t(`${prefix}.weight`) as tf.Tensor1D, t(`${prefix}.bias`) as tf.Tensor1D, c.layerNormEpsilon);
     this.embeddings = new TokenEmbeddings(t('wte.weight') as tf.Tensor2D, t('wpe.weight') as tf.Tensor2D, options.positionIds);
     this.blocks = gpt2Blocks(params, options.depth, c.layerNormEpsilon, (name, p) => this.parameter(name, p));
-    this.lnFinal = ln('ln_f');
+    this.lnFinal = params.has('ln_f.weight') ? ln('ln_f') : undefined;
     this.untiedHead = lmHead ? (this.parameter('lm_head.weight', lmHead) as tf.Tensor2D) : undefined;
-    this.hookNames = gpt2HookNames(options.depth, true, options.finalNorm);
+    const logits = !options.lmHeadNotFetched && (this.lnFinal !== undefined || !options.finalNorm);
+    this.hookNames = gpt2HookNames(options.depth, true, options.finalNorm).filter((n) => (n !== 'ln_final.hook_normalized' || this.lnFinal) && (n !== 'logits' || logits));
     this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
     this.description = options.description;
     this.embeddingId = options.embeddingId;
@@ -100,7 +104,7 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
     this.embeddings.checkLength(input.shape[1]!);
     const x = runBlocks(input, this.blocks, pass, { heads: this.options.config.nHead, causal: this.masks, activation: geluTanh });
     if (!x) return pass.result!;
-    const normalized = this.options.finalNorm ? pass.point('ln_final.hook_normalized', this.lnFinal.apply(x)) : x;
+    const normalized = this.options.finalNorm ? pass.point('ln_final.hook_normalized', this.lnFinal!.apply(x)) : x;
     if (pass.done) return pass.result!;
     pass.point('logits', this.head().apply(normalized));
     if (!pass.result) throw new Error('forward pass ended before its output hook');
@@ -117,7 +121,7 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
           if (!past) return tf.reshape(this.forward(next), [batch, -1]) as tf.Tensor2D;
           const x = runBlocksAfterPrefix(next, this.blocks, past, heads, geluTanh);
           if (!this.options.head) return tf.reshape(x, [batch, -1]) as tf.Tensor2D;
-          const normalized = this.options.finalNorm ? this.lnFinal.apply(x) : x;
+          const normalized = this.options.finalNorm ? this.lnFinal!.apply(x) : x;
           return tf.reshape(this.head().apply(normalized), [batch, -1]) as tf.Tensor2D;
         }),
       dispose: () => {
@@ -154,12 +158,12 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
   }
 
   parameterCount(): number {
-    return this.embeddings.parameterCount() + this.lnFinal.gamma.size * 2 + (this.untiedHead?.size ?? 0) + blockParameterCount(this.blocks);
+    return this.embeddings.parameterCount() + (this.lnFinal?.gamma.size ?? 0) * 2 + (this.untiedHead?.size ?? 0) + blockParameterCount(this.blocks);
   }
 
   dispose(): void {
     disposeBlocks(this.blocks);
-    this.lnFinal.dispose();
+    this.lnFinal?.dispose();
     this.untiedHead?.dispose();
     this.embeddings.dispose();
     this.masks.dispose();

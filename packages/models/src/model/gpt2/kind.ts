@@ -130,9 +130,9 @@ export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l:
   const { config, depth, ckpt } = planGpt2(spec);
   const seed = spec.seed ?? experimentSeed;
   const started = Date.now();
-  const loaded = ckpt ? loadGpt2Params(ckpt, config, depth) : { params: initGpt2Params(config, depth, seed), lmHead: undefined };
+  const loaded = ckpt ? loadGpt2Params(ckpt, config, depth, spec.head) : { params: initGpt2Params(config, depth, seed), lmHead: undefined };
   const identity = ckpt ? `ckpt:${fs.realpathSync(spec.weights!)}:${fs.statSync(spec.weights!).mtimeMs}` : `gpt2-untrained:${JSON.stringify(config)}:${seed}`;
-  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, finalNorm: spec.finalNorm ?? true, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity, tokenizer: gpt2FamilyTokenizer(config.vocabSize), trainable: build.trainable }, loaded.lmHead);
+  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, finalNorm: spec.finalNorm ?? true, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity, tokenizer: gpt2FamilyTokenizer(config.vocabSize), trainable: build.trainable, lmHeadNotFetched: 'lmHeadNotFetched' in loaded ? loaded.lmHeadNotFetched : undefined }, loaded.lmHead);
   log(`model: ${model.description} (${((Date.now() - started) / 1000).toFixed(1)}s to ${ckpt ? 'load' : 'initialise'})`);
   return model;
 }

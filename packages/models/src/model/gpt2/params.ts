@@ -1,5 +1,6 @@
 import type { Checkpoint } from '../checkpoint/checkpoint';
 import { matchTensors } from '../checkpoint/checkpoint';
+import { isFinalNorm } from '../checkpoint/tensor-need';
 import { filledArray, normalArray } from '../init';
 import { Gpt2Config, gpt2ParameterShapes } from './config';
 
@@ -36,13 +37,17 @@ export function gpt2CheckpointNames(ckpt: Checkpoint, c: Gpt2Config): Map<string
  * prefix; the attention-mask buffers are skipped; an explicit `lm_head.weight` is returned
  * separately (GPT-2 ties it to `wte.weight`, but fine-tuned checkpoints may not).
  */
-export function loadGpt2Params(ckpt: Checkpoint, c: Gpt2Config, blocks: number): { params: ParamSource; lmHead?: HostTensor } {
+export function loadGpt2Params(ckpt: Checkpoint, c: Gpt2Config, blocks: number, withHead = true): { params: ParamSource; lmHead?: HostTensor; lmHeadNotFetched?: boolean } {
   const names = gpt2CheckpointNames(ckpt, c);
   const params = new ParamSource();
   for (const { name, shape } of gpt2ParameterShapes(c, blocks)) {
     const raw = names.get(name)!;
+    // Without the head, a final norm the folder lacks (a depth-limited download) is left out; with it, reading it names the missing shard.
+    if (!withHead && isFinalNorm(name) && ckpt.shape(raw) === undefined) continue;
     params.add(name, shape, () => ckpt.read(raw));
   }
   const head = names.get('lm_head.weight');
+  // An untied head in a shard not fetched: the model has no logits then, rather than the tied ones.
+  if (head && !withHead && ckpt.shape(head) === undefined) return { params, lmHeadNotFetched: true };
   return { params, lmHead: head ? { shape: [c.vocabSize, c.nEmbd], data: ckpt.read(head) } : undefined };
 }

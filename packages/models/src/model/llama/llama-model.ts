@@ -95,7 +95,8 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
   protected readonly hookNames: string[];
   private readonly wte: tf.Tensor2D;
   private readonly blocks: LlamaBlock[] = [];
-  private readonly norm: tf.Tensor1D;
+  /** Absent only when the checkpoint folder lacks it and the head is off (a depth-limited download): then no hook reads it. */
+  private readonly norm?: tf.Tensor1D;
   private readonly lmHead: TransposedFrozenLinear;
   private readonly untiedHead: tf.Tensor2D | undefined;
   private readonly masks = new WindowedCausalMasks();
@@ -147,12 +148,12 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
         window: c.gemma?.windows[i],
       });
     }
-    this.norm = normWeight('model.norm.weight');
+    this.norm = params.has('model.norm.weight') ? normWeight('model.norm.weight') : undefined;
     this.untiedHead = options.head && !c.tieWordEmbeddings ? (t('lm_head.weight') as tf.Tensor2D) : undefined;
     this.lmHead = new TransposedFrozenLinear(this.untiedHead ?? this.wte);
     this.globalFrequencies = inverseFrequencies(c.headDim, c.ropeTheta, c.ropeScaling);
     this.localFrequencies = c.gemma ? inverseFrequencies(c.headDim, c.gemma.ropeLocalTheta) : undefined;
-    this.hookNames = llamaHookNames(options.depth, options.head, options.finalNorm);
+    this.hookNames = llamaHookNames(options.depth, options.head, options.finalNorm).filter((n) => this.norm || n !== 'ln_final.hook_normalized');
     this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
     this.description = options.description;
     this.embeddingId = options.embeddingId;
@@ -257,7 +258,7 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
 
   /** The final norm and head after the kept blocks, through their hook points. */
   private finish(x: tf.Tensor, pass: HookPass): tf.Tensor {
-    if (this.options.finalNorm || !this.options.head) {
+    if (this.norm && (this.options.finalNorm || !this.options.head)) {
       x = pass.point('ln_final.hook_normalized', rmsNorm(x, this.norm, this.options.config.rmsNormEps));
       if (pass.done) return pass.result!;
     }
@@ -367,7 +368,7 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
             });
           }
           if (!this.options.head) return tf.reshape(x, [batch, -1]) as tf.Tensor2D;
-          const normalized = this.options.finalNorm ? rmsNorm(x, this.norm, this.options.config.rmsNormEps) : x;
+          const normalized = this.options.finalNorm ? rmsNorm(x, this.norm!, this.options.config.rmsNormEps) : x;
           return tf.reshape(this.lmHead.apply(normalized), [batch, -1]) as tf.Tensor2D;
         }),
       dispose: () => tf.dispose(past.flatMap((p) => [p.keys, p.values])),

@@ -26,7 +26,7 @@ const f16Table = (() => {
   return table;
 })();
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Decode little-endian raw bytes of `dtype` to float32. */
 export function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { openRegularFile, UnsafeFileError } from '../checkpoint/safe-files';
-import { DTYPE_BYTES, toFloat32 } from './dtypes';
+import { DTYPE_BYTES, LITTLE_ENDIAN_HOST, toFloat32 } from './dtypes';
 
 export interface TensorEntry {
   name: string;
@@ -94,10 +94,13 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
 export function readTensorF32(header: SafetensorsHeader, entry: TensorEntry): Float32Array {
   const fd = openSafely(header.file);
   try {
-    const bytes = Buffer.alloc(entry.end - entry.begin);
+    // F32 on a little-endian host is read straight into the result: a large tensor (GPT-2's
+    // 147 MiB embedding) is then held once while loading, not twice.
+    const direct = entry.dtype === 'F32' && LITTLE_ENDIAN_HOST ? new Float32Array((entry.end - entry.begin) / 4) : undefined;
+    const bytes = direct ? new Uint8Array(direct.buffer) : Buffer.alloc(entry.end - entry.begin);
     const read = fs.readSync(fd, bytes, 0, bytes.length, entry.begin);
     if (read !== bytes.length) throw new SafetensorsError(header.file, `tensor "${entry.name}": short read`);
-    return toFloat32(bytes, entry.dtype);
+    return direct ?? toFloat32(bytes, entry.dtype);
   } finally {
     fs.closeSync(fd);
   }
