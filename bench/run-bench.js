@@ -7,8 +7,9 @@
  *
  *   node bench/run-bench.js [--backend auto|wasm|webgpu|cpu|tensorflow] [--quick] [--no-torch] [--only TEXT]
  *
- * `--only TEXT` runs the cases whose label contains TEXT (e.g. `--only hybrid`; `--only training`
- * runs the training case alone, which any other --only skips) and prints
+ * `--only TEXT` runs the cases whose label contains TEXT (e.g. `--only hybrid`; `--only training`,
+ * `--only decoders` and `--only partial` run the training case, the decoder rows and the
+ * partial-loading rows alone, which any other --only skips) and prints
  * instead of rewriting the table.
  */
 const { spawnSync } = require('node:child_process');
@@ -141,6 +142,18 @@ function main() {
   const decodersFailed = !only || only === 'decoders' ? require('./decoders-bench').runDecoderBench({ machine, backend, quick }) : false;
   const failures = rows.filter((r) => r.js.error);
   process.exitCode = failures.length || trainingFailed || decodersFailed ? 1 : 0;
+  // `--only partial` runs the partial-loading rows alone (bench/partial-load-bench.js: writes and deletes a 1.4 GB checkpoint); any other --only skips them.
+  if (!only || only === 'partial') {
+    return require('./partial-load-bench')
+      .runPartialLoadBench({ machine, backend, quick })
+      .then((partialFailed) => {
+        if (partialFailed) process.exitCode = 1;
+      });
+  }
+  return undefined;
 }
 
-main();
+Promise.resolve(main()).catch((err) => {
+  console.error(err && err.stack ? err.stack : err);
+  process.exitCode = 1;
+});
