@@ -28,7 +28,7 @@ export { fcnetKind, mlpKind } from './model/mlp/kind';
 // Checkpoints and safetensors
 export { openCheckpoint, CheckpointError } from './model/checkpoint/checkpoint';
 export type { Checkpoint } from './model/checkpoint/checkpoint';
-export { needOfBlock, unionNeed, tensorFilter, describeNeed } from './model/checkpoint/tensor-need';
+export { needCovers, needOfBlock, unionNeed, tensorFilter, describeNeed } from './model/checkpoint/tensor-need';
 export type { TensorNeed, TensorFilter } from './model/checkpoint/tensor-need';
 export { readSafetensorsHeader, readTensorF32 } from './model/safetensors/read';
 export type { SafetensorsHeader, TensorEntry } from './model/safetensors/read';

@@ -62,7 +62,8 @@ function fact(v: unknown, at: string): Problem {
 
 function relativePath(v: unknown, at: string): Problem {
   if (typeof v !== 'string' || v.length === 0) return `${at} must be a non-empty path (got ${shown(v)})`;
-  const outside = v.startsWith('/') || /^[a-z]:[\\/]/i.test(v) || v.split(/[\\/]/).includes('..');
+  // A URL (`https://…`, `data:`, `//host/…`) or a UNC path would load from elsewhere when the report is opened.
+  const outside = v.startsWith('/') || v.startsWith('\\') || /^[a-z][a-z0-9+.-]*:/i.test(v) || v.split(/[\\/]/).includes('..');
   return outside ? `${at} "${v}" must be relative to the run directory (use what ctx.artifacts.writePng returns)` : undefined;
 }
 

@@ -61,8 +61,9 @@ export function readPastRun(dir: string): PastRun {
   const duration = [summary?.['durationSeconds'], env?.['durationSeconds']].find((v): v is number => typeof v === 'number');
   return {
     path: dir,
-    experiment: String(config?.['experiment'] ?? summary?.['experiment'] ?? '?'),
-    name: String(config?.['name'] ?? summary?.['name'] ?? path.basename(dir)),
+    // Shared folders are untrusted: only a string is a name (`{toString: 1}` would throw in String()).
+    experiment: firstString(config?.['experiment'], summary?.['experiment']) ?? '?',
+    name: firstString(config?.['name'], summary?.['name']) ?? path.basename(dir),
     status: state,
     ...(problem ? { problem } : !config ? { problem: `${path.join(dir, 'config.yaml')}: missing` } : {}),
     ...(startedAt ? { startedAt } : {}),
@@ -71,6 +72,8 @@ export function readPastRun(dir: string): PastRun {
     summary: summary ?? {},
   };
 }
+
+const firstString = (...values: unknown[]): string | undefined => values.find((v): v is string => typeof v === 'string');
 
 /** Every run directory under `root` (sweep jobs included), newest first. */
 export function findPastRuns(root: string): PastRun[] {

@@ -6,7 +6,7 @@ import { metricsChartSpec } from '../report/metrics-chart';
 import type { MetricPoint } from '../report/metric-plot-data';
 import { containStrayErrors } from '../util/contain-stray-errors';
 import { escapeHtml } from '../report/escape-html';
-import { containedFile } from './safe-path';
+import { runFileOutside } from './folder-scan';
 import { readMetricsTail } from './metrics-tail';
 
 /** At most this many runs in one comparison, and this many charts. */
@@ -38,7 +38,7 @@ export async function compareRuns(rootReal: string, dirs: { rel: string; real: s
   const truncated: string[] = [];
   dirs.forEach(({ rel, real }, i) => {
     const label = `#${i + 1}`;
-    const outside = ['config.yaml', 'summary.json', 'status.json', 'env.json', 'metrics.jsonl'].find((f) => containedFile(rootReal, path.join(real, f)) === 'outside');
+    const outside = runFileOutside(rootReal, real);
     if (outside || !isRunDirectory(real)) {
       runs.push({ path: rel, label, status: 'unreadable', problem: outside ? `${outside}: links outside the served folder` : 'not a run folder' });
       configs.push(new Map());

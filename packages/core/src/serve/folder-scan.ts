@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isRunDirectory, keySummaryFields, readPastRun } from '../run/past-runs';
-import { isSweepFolder, MANIFEST_FILE, readSweepManifest } from '../sweep/manifest';
+import { isSweepFolder, MANIFEST_FILE, readSweepManifest, type SweepManifest } from '../sweep/manifest';
 import { sweepRecords } from '../sweep/aggregate';
 import { containedFile } from './safe-path';
 import { lastMetricsRow } from './metrics-tail';
@@ -12,7 +12,24 @@ export const SCAN_MAX_FOLDERS = 20_000;
 export const SCAN_MAX_ENTRIES = 2_000;
 
 const SKIPPED = new Set(['node_modules', '.git']);
-const RUN_FILES = ['config.yaml', 'summary.json', 'status.json', 'env.json', 'metrics.jsonl'];
+/** The files of a run folder the server reads; each must resolve inside the served folder. */
+export const RUN_FILES = ['config.yaml', 'summary.json', 'status.json', 'env.json', 'metrics.jsonl', 'report.html'];
+
+/** The first file of `dir`'s run files (or the folder itself) that a link leads out of the served folder, if any. */
+export function runFileOutside(rootReal: string, dir: string): string | undefined {
+  if (containedFile(rootReal, dir) === 'outside') return '.';
+  return RUN_FILES.find((f) => containedFile(rootReal, path.join(dir, f)) === 'outside');
+}
+
+/** A sweep whose jobs.json, or a job's folder or files, lead out of the served folder: what, relative to the sweep. */
+export function sweepFileOutside(rootReal: string, dir: string, manifest?: SweepManifest): string | undefined {
+  if (containedFile(rootReal, path.join(dir, MANIFEST_FILE)) !== 'inside') return MANIFEST_FILE;
+  for (const job of (manifest ?? readSweepManifest(dir)).jobs) {
+    const outside = runFileOutside(rootReal, path.join(dir, job.dir));
+    if (outside) return outside === '.' ? job.dir : `${job.dir}/${outside}`;
+  }
+  return undefined;
+}
 
 export interface RunEntry {
   kind: 'run';
@@ -65,7 +82,7 @@ function numbers(row: Record<string, unknown> | undefined, max: number): Record<
 /** One run folder as the list shows it; files that link out of the served folder make it unreadable, unread. */
 export function runEntry(rootReal: string, dir: string, sweep?: string): RunEntry {
   const base = { kind: 'run' as const, path: rel(rootReal, dir), latest: {}, results: {}, report: false, ...(sweep !== undefined ? { sweep } : {}) };
-  const outside = [...RUN_FILES, 'report.html'].find((f) => containedFile(rootReal, path.join(dir, f)) === 'outside');
+  const outside = runFileOutside(rootReal, dir);
   if (outside) return { ...base, experiment: '?', name: path.basename(dir), status: 'unreadable', problem: `${outside}: links outside the served folder` };
   const run = readPastRun(dir);
   const last = run.problem ? undefined : lastMetricsRow(path.join(dir, 'metrics.jsonl'));
@@ -93,11 +110,22 @@ export function sweepEntry(rootReal: string, dir: string): SweepEntry {
   if (containedFile(rootReal, path.join(dir, MANIFEST_FILE)) !== 'inside') return { ...base, problem: `${MANIFEST_FILE}: links outside the served folder` };
   try {
     const manifest = readSweepManifest(dir);
+    const outside = sweepFileOutside(rootReal, dir, manifest);
+    if (outside) return { ...base, problem: `${outside}: links outside the served folder` };
     const counts: Record<string, number> = {};
     for (const r of sweepRecords(dir, manifest)) counts[r.status] = (counts[r.status] ?? 0) + 1;
     return { ...base, config: path.basename(manifest.config), jobs: manifest.jobs.length, counts };
   } catch (err) {
     return { ...base, problem: (err as Error).message };
+  }
+}
+
+/** A run as listed, or unreadable with why: one odd folder must not take the whole list down. */
+function listedRun(rootReal: string, dir: string, sweep: string | undefined): RunEntry {
+  try {
+    return runEntry(rootReal, dir, sweep);
+  } catch (err) {
+    return { kind: 'run', path: rel(rootReal, dir), latest: {}, results: {}, report: false, ...(sweep !== undefined ? { sweep } : {}), experiment: '?', name: path.basename(dir), status: 'unreadable', problem: (err as Error).message };
   }
 }
 
@@ -118,7 +146,7 @@ export function scanFolder(rootReal: string): ScanResult {
       sweeps.push(sweepEntry(rootReal, dir));
       inSweep = rel(rootReal, dir);
     }
-    if (isRunDirectory(dir)) runs.push(runEntry(rootReal, dir, sweep));
+    if (isRunDirectory(dir)) runs.push(listedRun(rootReal, dir, sweep));
     if (depth >= SCAN_MAX_DEPTH) return;
     let entries: fs.Dirent[];
     try {

@@ -1,14 +1,15 @@
+import * as net from 'node:net';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { InvalidInputError, readRegularFile, UnsafeFileError } from '@repscope/models';
-import { isSweepFolder, readSweepManifest } from '../sweep/manifest';
+import { isSweepFolder, MANIFEST_FILE, readSweepManifest } from '../sweep/manifest';
 import { sweepRecords } from '../sweep/aggregate';
 import { renderSweepReport } from '../sweep/sweep-report';
 import { SORT_SCRIPT_CSP_SOURCE } from '../sweep/sort-script';
 import { compareRuns, MAX_COMPARED_RUNS } from './compare';
-import { scanFolder } from './folder-scan';
+import { scanFolder, sweepFileOutside } from './folder-scan';
 import { contentType, redirect, reply, replyJson } from './http-reply';
 import { comparePage, errorPage, LIST_PAGE_CSP, listPage, STATIC_PAGE_CSP } from './pages';
 import { containedFile, resolveInside, urlSegments } from './safe-path';
@@ -20,13 +21,11 @@ export const MAX_SERVED_BYTES = 64 * 1024 * 1024;
  * A file from a run folder is someone else's page: it runs in a sandbox (an opaque origin, so
  * its scripts cannot read this server's answers), loads only from here and sends nothing.
  */
-const FILE_CSP = `sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox; default-src 'self' data: 'unsafe-inline'; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'`;
+const FILE_CSP = `sandbox allow-scripts allow-popups; default-src 'self' data: 'unsafe-inline'; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'`;
 const SWEEP_CSP = `default-src 'none'; script-src ${SORT_SCRIPT_CSP_SOURCE}; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8780;
-/** The files of a sweep's job folder its report reads. */
-const SWEEP_JOB_FILES = ['config.yaml', 'status.json', 'summary.json', 'env.json', 'metrics.jsonl', 'report.html'];
 /** How often an unfinished sweep's view reloads itself. */
 export const SWEEP_REFRESH_SECONDS = 5;
 
@@ -49,8 +48,9 @@ export interface RunningServer {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
+/** A loopback address or name — `127.0.0.1.attacker.example` is a DNS name, not 127/8. */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || /^127\./.test(host);
+  return LOOPBACK.has(host) || (net.isIPv4(host) && host.startsWith('127.'));
 }
 
 /** On loopback, answer only requests addressed to loopback (a page elsewhere cannot rebind a name to us). */
@@ -100,14 +100,15 @@ async function serveSweep(req: http.IncomingMessage, res: http.ServerResponse, r
   const encoded = seg.segments.map(encodeURIComponent).join('/');
   if (!isSweepFolder(target.real)) return redirect(req, res, `/files/${encoded}`);
   if (!rest.endsWith('/')) return redirect(req, res, `/sweep/${encoded}/`);
+  // The sweep's readers are bounded but follow links: a jobs.json, job folder or file leading out of DIR is refused, not rendered.
+  if (containedFile(rootReal, path.join(target.real, MANIFEST_FILE)) !== 'inside') return fail(req, res, 403, `${MANIFEST_FILE}: links outside the served folder`);
   const manifest = readSweepManifest(target.real);
-  // The sweep's readers are bounded but follow links: a job whose folder or files lead out of DIR is refused, not rendered.
-  const leak = manifest.jobs.flatMap((j) => ['', ...SWEEP_JOB_FILES].map((f) => path.join(target.real, j.dir, f))).find((f) => containedFile(rootReal, f) === 'outside');
-  if (leak) return fail(req, res, 403, `${path.relative(target.real, leak)}: links outside the served folder`);
+  const leak = sweepFileOutside(rootReal, target.real, manifest);
+  if (leak) return fail(req, res, 403, `${leak}: links outside the served folder`);
   const records = sweepRecords(target.real, manifest);
   let html = await renderSweepReport(target.real, manifest, records);
-  // While jobs are still to finish, the view re-renders itself (no script: the report's CSP stays as it is).
-  if (records.some((r) => r.status === 'running' || r.status === 'pending')) html = html.replace('<head>', `<head><meta http-equiv="refresh" content="${SWEEP_REFRESH_SECONDS}">`);
+  // While a job runs, the view re-renders itself (no script: the report's CSP stays as it is); a sweep nobody is running does not.
+  if (records.some((r) => r.status === 'running')) html = html.replace('<head>', `<head><meta http-equiv="refresh" content="${SWEEP_REFRESH_SECONDS}">`);
   reply(req, res, 200, 'text/html; charset=utf-8', html, { 'Content-Security-Policy': SWEEP_CSP });
 }
 

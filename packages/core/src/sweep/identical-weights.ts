@@ -17,11 +17,13 @@ export interface IdenticalWeights {
 interface RecordedModel {
   ref?: unknown;
   files?: unknown;
+  notFetched?: unknown;
 }
 
 /** A model's weights as one key: its safetensors files' sha256, sorted (config.json differing alone does not count). */
 function weightsKey(model: RecordedModel): string | undefined {
-  if (!Array.isArray(model.files)) return undefined;
+  // A partial snapshot's files are not the model's: two depth-limited fetches cannot be compared.
+  if (!Array.isArray(model.files) || (Array.isArray(model.notFetched) && model.notFetched.length)) return undefined;
   const hashes = (model.files as { path?: unknown; sha256?: unknown }[])
     .filter((f) => typeof f?.path === 'string' && f.path.endsWith('.safetensors') && typeof f.sha256 === 'string')
     .map((f) => `${f.path as string}:${f.sha256 as string}`)

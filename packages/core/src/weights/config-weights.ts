@@ -1,5 +1,5 @@
 import { HubError } from '@repscope/models';
-import { ensureHubModel, EnsureOptions, hubModelRecord, HubModelRecord, isCompleteInCache, needOfBlock, TensorNeed, unionNeed } from '@repscope/models';
+import { ensureHubModel, EnsureOptions, hubModelRecord, HubModelRecord, isCompleteInCache, needCovers, needOfBlock, TensorNeed, unionNeed } from '@repscope/models';
 import { HubRef, isHubRef, parseHubRef } from '@repscope/models';
 import { CachedRepo } from '@repscope/models';
 import { hubSettings } from '@repscope/models';
@@ -42,8 +42,9 @@ export async function fetchHubWeights(configs: unknown[], options: EnsureOptions
   }
   const cacheDir = (options.settings ?? hubSettings()).cacheDir;
   for (const ref of refs.values()) {
-    await ensureHubModel(ref, { need: unionNeed(needs.get(ref.text) ?? []), ...options });
-    settled.add(settledKey(cacheDir, ref));
+    const need = options.need ?? unionNeed(needs.get(ref.text) ?? []);
+    await ensureHubModel(ref, { ...options, need });
+    settled.set(settledKey(cacheDir, ref), need);
   }
 }
 
@@ -51,7 +52,7 @@ export async function fetchHubWeights(configs: unknown[], options: EnsureOptions
  * References ensureHubModel has dealt with in this process: their snapshot is what the run uses
  * even when some optional file stayed unverified (the hub unreachable, a read-only cache).
  */
-const settled = new Set<string>();
+const settled = new Map<string, TensorNeed>();
 const settledKey = (cacheDir: string, ref: HubRef) => `${cacheDir}\0${ref.text}`;
 
 /** Where the files of an `hf:` model are on this machine; throws HubError when they are not. */
@@ -81,7 +82,8 @@ export function snapshotFolder(ref: HubRef, need: TensorNeed = {}): string {
   const commit = cache.commitFor(ref.revision);
   if (!commit) throw new HubError(`${ref.text}: not in the cache (${cache.dir}); fetch it with \`repscope download ${ref.text}\``, 'E_HUB_OFFLINE');
   // Judged as online even under HF_HUB_OFFLINE=1: offline, the fetch step is what says which optional files went unverified.
-  if (!settled.has(settledKey(settings.cacheDir, ref)) && !isCompleteInCache(ref, { ...settings, offline: false }, need)) {
+  const fetched = settled.get(settledKey(settings.cacheDir, ref));
+  if (!(fetched && needCovers(fetched, need)) && !isCompleteInCache(ref, { ...settings, offline: false }, need)) {
     throw new HubError(`${ref.text}: the cache (${cache.snapshotDir(commit)}) is not complete; fetch it with \`repscope download ${ref.text}\``, 'E_HUB_OFFLINE');
   }
   return cache.snapshotDir(commit);

@@ -76,6 +76,10 @@ describe('the headline', () => {
     expect(call({ answer: 'a', tokens: [{ label: 'x', tokens: [{ text: 'a', mark: 'ok' }] }] })).toContain('headline.tokens[0].tokens[0].mark must be "right" or "wrong" or "changed" or absent');
     expect(call({ answer: 'a', facts: [{ label: 'x', value: { a: 1 } }] })).toContain('headline.facts[0].value must be a string, number, boolean or null (got an object)');
     expect(call({ answer: 'a', images: [{ path: '../grid.png' }] })).toContain('headline.images[0].path "../grid.png" must be relative to the run directory');
+    // Nothing a report loads may come from elsewhere when it is opened.
+    for (const p of ['https://example.com/x.png', 'data:image/png;base64,AAAA', '//host/x.png', '\\\\server\\share\\x.png', 'file:///etc/x.png']) {
+      expect(call({ answer: 'a', images: [{ path: p }] })).toContain('must be relative to the run directory');
+    }
     expect(call({ answer: 'a', texts: 'start' })).toContain('headline.texts must be an array or absent (got "start")');
     expect(report.headline).toBeUndefined();
     const first: Headline = { answer: 'first', facts: [{ label: 'x', value: 1 }] };

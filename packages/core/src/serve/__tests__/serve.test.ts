@@ -202,9 +202,9 @@ describe('repscope serve', () => {
     expect(head.body).toBe('');
   });
 
-  test('on loopback, a request addressed to another host name is refused (DNS rebinding)', async () => {
+  test.each(['evil.example:80', '127.0.0.1.attacker.example', '127.0.0.1.nip.io:8780', 'localhost.evil.example'])('on loopback, a request addressed to another host name is refused (DNS rebinding): %s', async (host) => {
     const res = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: server.port, path: '/api/runs', headers: { Host: 'evil.example:80' } }, (r) => {
+      const req = http.request({ host: '127.0.0.1', port: server.port, path: '/api/runs', headers: { Host: host } }, (r) => {
         r.resume();
         resolve(r.statusCode ?? 0);
       });
@@ -212,6 +212,33 @@ describe('repscope serve', () => {
       req.end();
     });
     expect(res).toBe(403);
+  });
+
+  test('a run folder whose config holds an object where a name goes is listed as it is, not a 500 for the whole list', async () => {
+    const odd = path.join(root, 'odd', 't1');
+    fs.mkdirSync(odd, { recursive: true });
+    fs.writeFileSync(path.join(odd, 'config.yaml'), 'experiment: { toString: 1 }\nname: [1, 2]\n');
+    fs.writeFileSync(path.join(odd, 'summary.json'), JSON.stringify({ status: 'completed' }));
+    const res = await get('/api/runs');
+    expect(res.status).toBe(200);
+    const run = ((await res.json()) as Listed).runs.find((r) => r.path === 'odd/t1');
+    expect(run).toMatchObject({ experiment: '?', name: 't1' });
+    fs.rmSync(path.join(root, 'odd'), { recursive: true, force: true });
+  });
+
+  test("a sweep whose jobs.json links out of the folder is neither rendered nor counted", async () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'repscope-outside-'));
+    fs.cpSync(path.join(root, 'sweeps', 's1'), path.join(outside, 's'), { recursive: true });
+    const sweep = path.join(root, 'linked-sweep');
+    fs.mkdirSync(sweep);
+    fs.symlinkSync(path.join(outside, 's', 'jobs.json'), path.join(sweep, 'jobs.json'));
+    const view = await rawGet(server.url, '/sweep/linked-sweep/');
+    expect(view.status).toBe(403);
+    expect(view.body).not.toContain('sweep.yaml');
+    const listed = ((await (await get('/api/runs')).json()) as Listed).sweeps.find((s) => s.path === 'linked-sweep') as unknown as { problem?: string; jobs: number };
+    expect(listed).toMatchObject({ jobs: 0, problem: 'jobs.json: links outside the served folder' });
+    fs.rmSync(sweep, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
   });
 
   test('another address only when asked with host', async () => {

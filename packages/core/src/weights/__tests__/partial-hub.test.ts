@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CheckpointError, createDownloadReporter, isTokenModel, ensureHubModel, hubModelRecord, listCachedModels, loadModel, parseHubRef, type HubSettings } from '@repscope/models';
+import { createDownloadReporter, isTokenModel, ensureHubModel, hubModelRecord, listCachedModels, loadModel, parseHubRef, type HubSettings } from '@repscope/models';
 import { commitId, GPT2_TINY, layeredShardFiles, MockHub, startMockHub } from '@repscope/test-support';
 import { tempDir } from '../../../test-support/plugin-packages';
 import { fetchHubWeights, snapshotFolder, withLocalWeights } from '../config-weights';
@@ -70,8 +70,8 @@ describe('depth-limited downloads of sharded checkpoints', () => {
     // The final norm stayed on the hub (in HF checkpoints it sits in the last shard): no hook reads it.
     expect(await hookNamesOf(dir, 1)).toEqual((await hookNamesOf(GPT2_TINY, 1)).filter((n) => n !== 'ln_final.hook_normalized' && n !== 'logits'));
     // The block it skipped is named, with what fetches it — not a missing-file stack trace.
-    await expect(outputOf(dir, 2)).rejects.toThrow(CheckpointError);
-    await expect(outputOf(dir, 2)).rejects.toThrow(/tensor "h\.1\.[^"]+" is in model-00003-of-00004\.safetensors, which this folder does not have.*repscope download/);
+    // Refused by the pre-run check (before a run folder exists), not halfway through building.
+    await expect(outputOf(dir, 2)).rejects.toThrow(/^model\.weights: .*tensor "h\.1\.[^"]+" is in model-00003-of-00004\.safetensors, which this snapshot does not have .*`repscope download`/);
 
     // env.json and `repscope cache` say the snapshot is partial.
     expect(hubModelRecord(parseHubRef(REF), settings)?.notFetched).toEqual([SHARD(3), SHARD(4)]);
@@ -92,6 +92,19 @@ describe('depth-limited downloads of sharded checkpoints', () => {
     expect(await outputOf(dir, 2)).toEqual(await outputOf(GPT2_TINY, 2));
   });
 
+  test('a local sharded folder missing a shard the run reads is refused before anything is built, naming it', async () => {
+    const dir = path.join(settings.cacheDir, '..', 'local-layered');
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [name, bytes] of Object.entries(layeredShardFiles(GPT2_TINY))) fs.writeFileSync(path.join(dir, name), bytes as Buffer);
+    fs.rmSync(path.join(dir, SHARD(3)));
+    expect(await outputOf(dir, 1)).toEqual(await outputOf(GPT2_TINY, 1));
+    const refused = await loadModel({ kind: 'gpt2', weights: dir, depth: 2 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(refused?.message).toMatch(/^model\.weights: .*tensor "h\.1\.[^"]+" is in model-00003-of-00004\.safetensors, which this folder does not have \(model\.safetensors\.index\.json lists it\)$/);
+  });
+
   test('a partial snapshot serves the runs it covers without a request, and only those', async () => {
     await ensureHubModel(parseHubRef(REF), { settings, reporter: reporter(), need: { depth: 1 } });
     const saved = { ...process.env };
@@ -104,6 +117,20 @@ describe('depth-limited downloads of sharded checkpoints', () => {
       expect(() => snapshotFolder(ref)).toThrow(/is not complete/);
       // A config's model block says what it needs where its weights are named.
       expect(withLocalWeights({ model: { kind: 'gpt2', weights: REF, depth: 1 } })).toEqual({ model: { kind: 'gpt2', weights: snapshotFolder(ref, { depth: 1 }), depth: 1 } });
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('a fetch for depth 1 earlier in the process does not vouch for a depth-2 run', async () => {
+    const saved = { ...process.env };
+    process.env['HF_HUB_CACHE'] = settings.cacheDir;
+    process.env['HF_ENDPOINT'] = hub.url;
+    try {
+      await fetchHubWeights([{ model: { kind: 'gpt2', weights: REF, depth: 1 } }], { settings, reporter: reporter() });
+      const ref = parseHubRef(REF);
+      expect(() => snapshotFolder(ref, { depth: 1, head: false })).not.toThrow();
+      expect(() => snapshotFolder(ref, { depth: 2, head: false })).toThrow(/is not complete/);
     } finally {
       process.env = saved;
     }

@@ -1,4 +1,4 @@
-import { describeNeed, needOfBlock, tensorFilter, unionNeed } from '../checkpoint/tensor-need';
+import { describeNeed, needCovers, needOfBlock, tensorFilter, unionNeed } from '../checkpoint/tensor-need';
 
 describe('which tensors a depth-limited model block reads', () => {
   const depth2 = tensorFilter({ depth: 2, head: false })!;
@@ -36,5 +36,15 @@ describe('which tensors a depth-limited model block reads', () => {
     expect(tensorFilter({ depth: 1 })!('lm_head.weight')).toBe(true);
     expect(unionNeed([{ depth: 1 }, { head: true }])).toEqual({ depth: undefined, head: true });
     expect(describeNeed({ depth: 4, head: false })).toBe('blocks 0–3, no LM head');
+    // A hybrid's `gpt2:` part has no kind or head of its own: its parent reads all of it (ln_f included).
+    expect(needOfBlock({ weights: 'hf:gpt2' })).toEqual({});
+  });
+
+  test('what a fetch covers: fewer blocks and no head are covered by more blocks and the head, not the other way', () => {
+    expect(needCovers({ depth: 2, head: false }, { depth: 1, head: false })).toBe(true);
+    expect(needCovers({ depth: 1, head: false }, { depth: 2, head: false })).toBe(false);
+    expect(needCovers({ depth: 2, head: false }, { depth: 2, head: true })).toBe(false);
+    expect(needCovers({}, { depth: 24, head: true })).toBe(true);
+    expect(needCovers({ depth: 3, head: true }, {})).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { InvalidInputError } from '../../util/errors';
 import { readSafetensorsHeader, readTensorF32, SafetensorsError, SafetensorsHeader, TensorEntry } from '../safetensors/read';
 import { canBeNonFinite, firstNonFinite } from './finite';
+import { isFinalNorm } from './tensor-need';
 import { optionalInside, readJsonObject, resolveInside, resolveLexically, trustRoot, UnsafeFileError } from './safe-files';
 
 /** A Hugging Face checkpoint on disk: its config.json (if any) and its tensors, read lazily. */
@@ -14,8 +15,8 @@ export interface Checkpoint {
   names(): string[];
   /** A tensor's shape from its shard's header; undefined for a tensor whose shard is not here (its shape is unknown until fetched). */
   shape(name: string): number[] | undefined;
-  /** Shards the index lists that the folder does not have (a partial download); empty for a complete checkpoint. */
-  missingShards(): string[];
+  /** The shard holding `name` when the folder does not have it (a depth-limited download), else undefined. */
+  shardNotFetched(name: string): string | undefined;
   /** A tensor as float32; a NaN or infinite value is a CheckpointError naming the tensor. */
   read(name: string): Float32Array;
   /** Another JSON file of the checkpoint folder (e.g. preprocessor_config.json), read as safely as config.json. */
@@ -150,11 +151,7 @@ function openUnguarded(location: string): Checkpoint {
     const hit = entries.get(name);
     if (hit) return hit;
     const shard = notFetched.get(name);
-    if (shard !== undefined) {
-      throw new CheckpointError(
-        `${location}: tensor "${name}" is in ${shard}, which this folder does not have (a download limited to the blocks a run keeps skips the others; \`repscope download\` the model to fetch every shard)`,
-      );
-    }
+    if (shard !== undefined) throw notFetchedError(location, name, shard, root !== fs.realpathSync(dir));
     throw new CheckpointError(`${location}: no tensor "${name}"`);
   };
   return {
@@ -162,7 +159,7 @@ function openUnguarded(location: string): Checkpoint {
     config,
     names: () => [...entries.keys(), ...notFetched.keys()],
     shape: (name) => (notFetched.has(name) ? undefined : get(name).entry.shape),
-    missingShards: () => [...new Set(notFetched.values())].sort(),
+    shardNotFetched: (name) => notFetched.get(name),
     read: (name) =>
       guarded(() => {
         const { header, entry } = get(name);
@@ -177,6 +174,26 @@ function openUnguarded(location: string): Checkpoint {
       }),
     sideFile: (name) => guarded(() => sideFile(name)),
   };
+}
+
+/** A tensor whose shard is not in the folder: a depth-limited hub download skipped it, or a local folder lacks the file. */
+function notFetchedError(location: string, name: string, shard: string, hubSnapshot: boolean): CheckpointError {
+  return new CheckpointError(
+    hubSnapshot
+      ? `${location}: tensor "${name}" is in ${shard}, which this snapshot does not have (a download limited to the blocks a run keeps skips the others; \`repscope download\` the model to fetch every shard)`
+      : `${location}: tensor "${name}" is in ${shard}, which this folder does not have (model.safetensors.index.json lists it)`,
+  );
+}
+
+/** Without the head, a final norm whose shard the folder lacks (a depth-limited download) is left out of the model rather than read. */
+export function leavesOutFinalNorm(ckpt: Checkpoint, canonical: string, raw: string, head: boolean): boolean {
+  return !head && isFinalNorm(canonical) && ckpt.shardNotFetched(raw) !== undefined;
+}
+
+/** Before anything is built: every tensor the model will read is in a shard the folder has (the error names the first that is not). */
+export function requireFetched(ckpt: Checkpoint, rawNames: Iterable<string>): void {
+  // Reading a tensor whose shard is absent throws the error that names it (and nothing is read).
+  for (const raw of rawNames) if (ckpt.shardNotFetched(raw) !== undefined) ckpt.read(raw);
 }
 
 export interface ExpectedTensor {

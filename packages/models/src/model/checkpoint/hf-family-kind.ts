@@ -6,7 +6,7 @@ import { about, ModelCheckError } from '../model-check';
 import { ParamSource } from '../param-source';
 import type { Model, ModelKind, ModelShape, ModelSpec } from '../types';
 import type { Checkpoint } from './checkpoint';
-import { matchTensors } from './checkpoint';
+import { leavesOutFinalNorm, matchTensors, requireFetched } from './checkpoint';
 import { folderTokenizer } from './folder-tokenizer';
 import { isFinalNorm } from './tensor-need';
 import { openWithConfig } from './open-with-config';
@@ -108,6 +108,7 @@ export function planHfFamily<C extends HfFamilyDims>(family: HfFamily<C>, spec: 
         return matchTensors(ckpt, all, { prefixes: [], ignore: family.buffers, architecture: `${kind} (${config.layers} layers, width ${config.hidden})` });
       })
     : undefined;
+  if (names) about(['weights'], () => requireFetched(ckpt!, family.parameterShapes(config, depth, spec.head).filter((s) => spec.head || !isFinalNorm(s.name)).map((s) => names.get(s.name)!).filter(Boolean)));
   if (names && spec.head && !config.tieWordEmbeddings && !names.has(family.headName)) throw new ModelCheckError(['weights'], `${spec.weights}: config.json says the LM head is untied (tie_word_embeddings false), but there is no ${family.headName}`);
   // The checkpoint's tokenizer.json; a model without one over GPT-2's 50257 tokens (a shape
   // trained here on GPT-2-tokenised text, or its untrained start) reads GPT-2's tokenizer.
@@ -141,8 +142,7 @@ export function hfFamilyKind<C extends HfFamilyDims>(family: HfFamily<C>): Model
       for (const { name, shape } of family.parameterShapes(p.config, p.depth, spec.head)) {
         if (p.ckpt) {
           const raw = p.names!.get(name)!;
-          // Without the head, a final norm the folder lacks (a depth-limited download) is left out; with it, reading it names the missing shard.
-          if (!spec.head && isFinalNorm(name) && p.ckpt.shape(raw) === undefined) continue;
+          if (leavesOutFinalNorm(p.ckpt, name, raw, spec.head)) continue;
           params.add(name, shape, () => p.ckpt!.read(raw));
           continue;
         }

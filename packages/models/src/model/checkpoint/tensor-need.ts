@@ -49,8 +49,16 @@ export function tensorFilter(need: TensorNeed): TensorFilter | undefined {
 
 /** What a config's model block (`kind`, `depth`, `head`, …) needs of its `weights` (every kind's `head` defaults to false). */
 export function needOfBlock(block: Record<string, unknown>): TensorNeed {
+  // A part of a model block (a hybrid's `gpt2:`, an MLP's `embeddings:`) has no kind of its own: its parent reads all of it.
+  if (typeof block['kind'] !== 'string') return {};
   const depth = block['depth'];
   return { depth: Number.isInteger(depth) && (depth as number) >= 0 ? (depth as number) : undefined, head: block['head'] === true };
+}
+
+/** Whether a checkpoint fetched for `fetched` has everything `wanted` reads. */
+export function needCovers(fetched: TensorNeed, wanted: TensorNeed): boolean {
+  const depthCovered = fetched.depth === undefined || (wanted.depth !== undefined && wanted.depth <= fetched.depth);
+  return depthCovered && ((fetched.head ?? true) || !(wanted.head ?? true));
 }
 
 /** Several blocks reading one checkpoint (a sweep over depth) need what any of them needs. */

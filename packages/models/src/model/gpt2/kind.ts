@@ -1,7 +1,8 @@
 import { gpt2FamilyTokenizer } from '../../tokenizer/gpt2-tokenizer';
 import * as fs from 'node:fs';
 import type { ModelKind, ModelShape, ModelSpec } from '../types';
-import type { Checkpoint } from '../checkpoint/checkpoint';
+import { requireFetched, type Checkpoint } from '../checkpoint/checkpoint';
+import { isFinalNorm } from '../checkpoint/tensor-need';
 import { openWithConfig } from '../checkpoint/open-with-config';
 import { checkParameterMemory, dimension, MODEL_LIMITS } from '../limits';
 import { about, ModelCheckError } from '../model-check';
@@ -106,7 +107,13 @@ function planGpt2(spec: Gpt2Spec): Gpt2Plan {
   if (depth > config.nLayer) throw new ModelCheckError(['depth'], `must be <= ${config.nLayer} (the model has ${config.nLayer} blocks; got ${depth})`);
   const shapes = gpt2ParameterShapes(config, depth);
   const memory = about(spec.weights ? ['weights'] : architectureKey(spec), () => checkParameterMemory(shapes, `gpt2 (${depth} blocks, width ${config.nEmbd}, vocabulary ${config.vocabSize})`));
-  if (ckpt) about(['weights'], () => gpt2CheckpointNames(ckpt, config));
+  if (ckpt) {
+    about(['weights'], () => {
+      const names = gpt2CheckpointNames(ckpt, config);
+      const read = shapes.filter((s) => spec.head || !isFinalNorm(s.name)).map((s) => names.get(s.name)!);
+      requireFetched(ckpt, spec.head && names.has('lm_head.weight') ? [...read, names.get('lm_head.weight')!] : read);
+    });
+  }
   return {
     config,
     depth,

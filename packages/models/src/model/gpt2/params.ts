@@ -1,6 +1,5 @@
 import type { Checkpoint } from '../checkpoint/checkpoint';
-import { matchTensors } from '../checkpoint/checkpoint';
-import { isFinalNorm } from '../checkpoint/tensor-need';
+import { leavesOutFinalNorm, matchTensors } from '../checkpoint/checkpoint';
 import { filledArray, normalArray } from '../init';
 import { Gpt2Config, gpt2ParameterShapes } from './config';
 
@@ -42,8 +41,7 @@ export function loadGpt2Params(ckpt: Checkpoint, c: Gpt2Config, blocks: number, 
   const params = new ParamSource();
   for (const { name, shape } of gpt2ParameterShapes(c, blocks)) {
     const raw = names.get(name)!;
-    // Without the head, a final norm the folder lacks (a depth-limited download) is left out; with it, reading it names the missing shard.
-    if (!withHead && isFinalNorm(name) && ckpt.shape(raw) === undefined) continue;
+    if (leavesOutFinalNorm(ckpt, name, raw, withHead)) continue;
     params.add(name, shape, () => ckpt.read(raw));
   }
   const head = names.get('lm_head.weight');
