@@ -76,13 +76,52 @@ export async function probeGpuAdapter(): Promise<{ adapter: GpuAdapterInfo } | {
  * priority, and tfjs would then try to start it whenever no backend was chosen yet.
  */
 export function installWebGpu(): void {
-  const { gpu, globals } = loadDawn();
+  const { gpu: dawnGpu, globals } = loadDawn();
+  const gpu = withFlatRequiredFeatures(dawnGpu);
   for (const [name, value] of Object.entries(globals)) if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
   if (nav && typeof nav === 'object') Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   require('@tensorflow/tfjs-backend-webgpu');
   chunkAddN();
+}
+
+interface DeviceDescriptor {
+  requiredFeatures?: unknown[];
+  [key: string]: unknown;
+}
+
+/**
+ * tfjs-backend-webgpu (4.22) pushes `['bgra8unorm-storage']` — an array, not a string — into
+ * `requiredFeatures` when the adapter offers that feature (real GPUs do; lavapipe does not). A
+ * binding that checks the descriptor's types (the WebGPU spec says strings) rejects the device
+ * request, and the first real card would fail to start. Flatten the list on its way to
+ * `requestDevice`; everything else passes through to the native objects untouched.
+ */
+export function withFlatRequiredFeatures<G extends object>(gpu: G): G {
+  const bound = <T extends object>(target: T, name: string | symbol) => {
+    const value = Reflect.get(target, name, target) as unknown;
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+  };
+  const adapterProxy = (adapter: object) =>
+    new Proxy(adapter, {
+      get: (target, name) =>
+        name === 'requestDevice'
+          ? (descriptor?: DeviceDescriptor) =>
+              (target as { requestDevice(d?: DeviceDescriptor): Promise<unknown> }).requestDevice(
+                descriptor && Array.isArray(descriptor.requiredFeatures) ? { ...descriptor, requiredFeatures: descriptor.requiredFeatures.flat(Infinity) } : descriptor,
+              )
+          : bound(target, name),
+    });
+  return new Proxy(gpu, {
+    get: (target, name) =>
+      name === 'requestAdapter'
+        ? async (options?: unknown) => {
+            const adapter = (await (target as { requestAdapter(o?: unknown): Promise<object | null> }).requestAdapter(options)) as object | null;
+            return adapter ? adapterProxy(adapter) : adapter;
+          }
+        : bound(target, name),
+  });
 }
 
 interface KernelTensor {
