@@ -60,6 +60,8 @@ export { BUILTIN_DECODERS } from './decode/builtin-decoder-kinds';
 
 // Backends
 export { selectBackend, describeBackend, BACKEND_CHOICES, BackendUnavailableError } from './backend/select-backend';
+export { probeGpuAdapter, describeGpuAdapter } from './backend/webgpu';
+export type { GpuAdapterInfo } from './backend/webgpu';
 export type { BackendInfo, BackendChoice } from './backend/select-backend';
 
 // Helpers the framework shares

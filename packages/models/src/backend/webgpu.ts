@@ -12,10 +12,16 @@ export interface GpuAdapterInfo {
   driver: string;
   /** A software rasteriser (lavapipe, SwiftShader, WARP): used only when asked for by name. */
   software: boolean;
+  /** The limits that decide which tensors fit (bytes, or counts): what a GPU check prints. */
+  limits?: Record<string, number>;
 }
+
+/** The adapter limits repscope's shapes run into (GPT-2's embedding is 147 MiB in F32; WebGPU's default binding limit is 128 MiB). */
+const REPORTED_LIMITS = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension'];
 
 interface DawnAdapter {
   info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter?: boolean };
+  limits?: Record<string, unknown>;
 }
 interface DawnGpu {
   requestAdapter(options?: { powerPreference?: string; forceFallbackAdapter?: boolean }): Promise<DawnAdapter | null>;
@@ -50,7 +56,8 @@ function loadDawn(): { gpu: DawnGpu; globals: Record<string, unknown> } {
 function describeAdapter(adapter: DawnAdapter): GpuAdapterInfo {
   const i = adapter.info;
   const software = i.isFallbackAdapter === true || /^(software|cpu)$/i.test(i.architecture) || /llvmpipe|lavapipe|swiftshader|warp/i.test(`${i.device} ${i.description}`);
-  return { vendor: i.vendor || 'unknown', architecture: i.architecture || 'unknown', device: i.device || 'unknown', driver: i.description || 'unknown', software };
+  const limits = Object.fromEntries(REPORTED_LIMITS.map((k) => [k, adapter.limits?.[k]]).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  return { vendor: i.vendor || 'unknown', architecture: i.architecture || 'unknown', device: i.device || 'unknown', driver: i.description || 'unknown', software, ...(Object.keys(limits).length ? { limits } : {}) };
 }
 
 /** The adapter tfjs-backend-webgpu will get (it asks for high-performance), or why there is none. */
