@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { InvalidInputError } from '@repscope/models';
 import { FolderFileRead, readFolderJson, readFolderText } from '../util/read-json';
+import { walkFolders } from '../util/walk-folders';
 
 /** What `repscope runs` and `repscope compare` know about one run directory. */
 export interface PastRun {
@@ -21,7 +22,6 @@ export interface PastRun {
 
 const SUMMARY_BOOKKEEPING = new Set(['status', 'experiment', 'name', 'seed', 'backend', 'durationSeconds', 'artifacts', 'error']);
 /** Folders never searched for runs. */
-const SKIPPED = new Set(['node_modules', '.git']);
 const MAX_DEPTH = 8;
 
 function readYaml(file: string): FolderFileRead<Record<string, unknown>> {
@@ -79,18 +79,10 @@ const firstString = (...values: unknown[]): string | undefined => values.find((v
 export function findPastRuns(root: string): PastRun[] {
   if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new InvalidInputError(`${root}: no such directory`, 'E_NOT_FOUND');
   const found: PastRun[] = [];
-  const walk = (dir: string, depth: number): void => {
+  walkFolders(path.resolve(root), MAX_DEPTH, (dir) => {
     if (isRunDirectory(dir)) found.push(readPastRun(dir));
-    if (depth >= MAX_DEPTH) return;
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) if (e.isDirectory() && !SKIPPED.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
-  };
-  walk(path.resolve(root), 0);
+    return undefined;
+  });
   const time = (r: PastRun) => (r.startedAt ? Date.parse(r.startedAt) : fs.statSync(r.path).mtimeMs) || 0;
   return found.sort((a, b) => time(b) - time(a));
 }

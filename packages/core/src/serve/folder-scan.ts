@@ -1,17 +1,16 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isRunDirectory, keySummaryFields, readPastRun } from '../run/past-runs';
 import { isSweepFolder, MANIFEST_FILE, readSweepManifest, type SweepManifest } from '../sweep/manifest';
 import { sweepRecords } from '../sweep/aggregate';
 import { containedFile } from './safe-path';
 import { lastMetricsRow } from './metrics-tail';
+import { STOP_WALK, walkFolders } from '../util/walk-folders';
 
 /** How deep under the served folder runs and sweeps are looked for, and how many at most. */
 export const SCAN_MAX_DEPTH = 8;
 export const SCAN_MAX_FOLDERS = 20_000;
 export const SCAN_MAX_ENTRIES = 2_000;
 
-const SKIPPED = new Set(['node_modules', '.git']);
 /** The files of a run folder the server reads; each must resolve inside the served folder. */
 export const RUN_FILES = ['config.yaml', 'summary.json', 'status.json', 'env.json', 'metrics.jsonl', 'report.html'];
 
@@ -135,11 +134,11 @@ export function scanFolder(rootReal: string): ScanResult {
   const sweeps: SweepEntry[] = [];
   let folders = 0;
   let truncated = false;
-  const walk = (dir: string, depth: number, sweep: string | undefined): void => {
-    if (truncated) return;
+  // The context a folder passes down: the sweep it belongs to (its path), if any.
+  walkFolders<string>(rootReal, SCAN_MAX_DEPTH, (dir, sweep) => {
     if (++folders > SCAN_MAX_FOLDERS || runs.length + sweeps.length >= SCAN_MAX_ENTRIES) {
       truncated = true;
-      return;
+      return STOP_WALK;
     }
     let inSweep = sweep;
     if (isSweepFolder(dir)) {
@@ -147,17 +146,8 @@ export function scanFolder(rootReal: string): ScanResult {
       inSweep = rel(rootReal, dir);
     }
     if (isRunDirectory(dir)) runs.push(listedRun(rootReal, dir, sweep));
-    if (depth >= SCAN_MAX_DEPTH) return;
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) if (e.isDirectory() && !SKIPPED.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1, inSweep);
-  };
-  walk(rootReal, 0, undefined);
+    return inSweep;
+  });
   const time = (r: RunEntry) => (r.startedAt ? Date.parse(r.startedAt) : 0) || 0;
   runs.sort((a, b) => time(b) - time(a) || a.path.localeCompare(b.path));
   return { runs, sweeps, truncated };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { inlineScriptSource } from '../report/script-hash';
 
 /** How often the list page asks for fresh states, in ms. */
 export const POLL_MS = 2000;
@@ -80,4 +80,4 @@ export const LIST_SCRIPT = `(() => {
 })();`;
 
 /** The CSP source that allows exactly this script. */
-export const LIST_SCRIPT_CSP_SOURCE = `'sha256-${createHash('sha256').update(LIST_SCRIPT, 'utf8').digest('base64')}'`;
+export const LIST_SCRIPT_CSP_SOURCE = inlineScriptSource(LIST_SCRIPT);

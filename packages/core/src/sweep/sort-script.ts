@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { inlineScriptSource } from '../report/script-hash';
 
 /*
  * The sweep report's one script: click a column header of a `table.sortable` to sort its rows
@@ -42,4 +42,4 @@ export const SORT_SCRIPT = `(() => {
 })();`;
 
 /** The CSP source that allows exactly this script and no other (the page's only script). */
-export const SORT_SCRIPT_CSP_SOURCE = `'sha256-${createHash('sha256').update(SORT_SCRIPT, 'utf8').digest('base64')}'`;
+export const SORT_SCRIPT_CSP_SOURCE = inlineScriptSource(SORT_SCRIPT);
