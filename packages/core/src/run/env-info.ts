@@ -32,7 +32,16 @@ export function repscopeVersion(): string {
 export function environmentInfo(backend: BackendInfo, plugin: { name: string; version: string }): Record<string, unknown> {
   const build = buildInfo();
   return {
-    backend: { name: backend.name, tfName: backend.tfName, version: backend.version, threads: backend.threads ?? null, skipped: backend.skipped, adapter: backend.adapter ?? null },
+    backend: {
+      name: backend.name,
+      tfName: backend.tfName,
+      version: backend.version,
+      threads: backend.threads ?? null,
+      skipped: backend.skipped,
+      adapter: backend.adapter ?? null,
+      // The kernels behind the numbers: XNNPACK, or the system BLAS on the wasm heap (REPSCOPE_NATIVE_GEMM=1).
+      matrixProducts: backend.name !== 'wasm' ? null : !backend.nativeMatMul || 'problem' in backend.nativeMatMul ? 'XNNPACK' : backend.nativeMatMul,
+    },
     repscope: build.version,
     // repscope's own commit (the key the run-directory contract names), never the run folder's.
     gitCommit: build.commit,

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { UserFacingError, errorMessage } from '../util/errors';
 import { activateThreadedWasm, requestedWasmThreads } from './wasm-threads';
+import { describeNativeMatMul, installNativeMatMul, NativeMatMulInfo } from './native-matmul';
 import { describeGpuAdapter, explainSyncReads, failReadsAfterGpuErrors, GpuAdapterInfo, installWebGpu, linuxHasGpuDevice, probeGpuAdapter } from './webgpu';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -22,6 +23,8 @@ export interface BackendInfo {
   threads?: number;
   /** The GPU adapter (webgpu). */
   adapter?: GpuAdapterInfo;
+  /** wasm with REPSCOPE_NATIVE_GEMM=1: the BLAS that runs its matrix products, or why it could not. */
+  nativeMatMul?: NativeMatMulInfo | { problem: string };
 }
 
 const AUTO_ORDER: ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -137,7 +140,9 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   for (const name of candidates) {
     const problem = await tryActivate(name, choice !== 'auto');
     if (problem === undefined) {
-      active = { name, tfName: tf.getBackend(), version: versionOf(name), skipped, threads: wasmThreads(name), ...(name === 'webgpu' && gpuAdapter ? { adapter: gpuAdapter } : {}) };
+      // Opt-in until CI builds the addon everywhere `auto` would use it (issue 24).
+      const nativeMatMul = name === 'wasm' && process.env['REPSCOPE_NATIVE_GEMM'] === '1' ? installNativeMatMul() : undefined;
+      active = { name, tfName: tf.getBackend(), version: versionOf(name), skipped, threads: wasmThreads(name), ...(name === 'webgpu' && gpuAdapter ? { adapter: gpuAdapter } : {}), ...(nativeMatMul ? { nativeMatMul } : {}) };
       return active;
     }
     skipped.push({ name, reason: problem });
@@ -161,5 +166,6 @@ export function describeBackend(info: BackendInfo): string {
   const why = info.skipped.length ? ` (${info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
   const threads = info.threads !== undefined ? `, ${info.threads} thread${info.threads === 1 ? '' : 's'}${wasmThreadNote ? ` (${wasmThreadNote})` : ''}` : '';
   const adapter = info.adapter ? ` on ${describeGpuAdapter(info.adapter)}` : '';
-  return `backend: ${info.name} ${info.version}${adapter}${threads}${why}`;
+  const native = !info.nativeMatMul ? '' : 'problem' in info.nativeMatMul ? `; REPSCOPE_NATIVE_GEMM=1 but ${info.nativeMatMul.problem}, so XNNPACK runs them` : `; ${describeNativeMatMul(info.nativeMatMul)}`;
+  return `backend: ${info.name} ${info.version}${adapter}${threads}${native}${why}`;
 }

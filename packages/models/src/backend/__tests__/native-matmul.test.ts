@@ -1,0 +1,108 @@
+import * as tf from '@tensorflow/tfjs';
+import { GPT2_TINY } from '@repscope/test-support';
+import { loadModel } from '../../load-model';
+import { isTokenModel } from '../../model/types';
+import { selectBackend } from '../select-backend';
+import { installNativeMatMul, loadNativeGemm, nativeMatMulCalls, uninstallNativeMatMul } from '../native-matmul';
+
+/*
+ * The wasm backend's matrix products through the system BLAS, on the wasm heap, against
+ * XNNPACK's own kernels: the same numbers within 1e-5 relative, bit-identical run to run, and
+ * the layouts it does not take (broadcast batches, fused activations) left to XNNPACK.
+ */
+const loaded = loadNativeGemm();
+const reason = 'problem' in loaded ? loaded.problem : undefined;
+if (reason) console.log(`native matmul tests skipped: ${reason} — build it with \`npm_config_nodedir=/usr pnpm --filter @repscope/native-gemm run build:native\``);
+const describeNative = reason ? describe.skip : describe;
+
+function random(shape: number[], seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 1, 'float32', seed);
+}
+
+function relative(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+/** `fn`'s outputs with XNNPACK's kernels, then with the native ones. */
+async function bothPaths(fn: () => tf.Tensor[]): Promise<{ xnnpack: Float32Array[]; native: Float32Array[]; again: Float32Array[]; nativeCalls: number }> {
+  uninstallNativeMatMul();
+  const before = nativeMatMulCalls();
+  const run = () => {
+    const outs = fn();
+    const values = outs.map((t) => t.dataSync().slice() as Float32Array);
+    tf.dispose(outs);
+    return values;
+  };
+  const xnnpack = run();
+  expect(nativeMatMulCalls()).toBe(before);
+  const info = installNativeMatMul();
+  expect('problem' in info ? info.problem : info.library).toMatch(/blas|blis|mkl/i);
+  const native = run();
+  const nativeCalls = nativeMatMulCalls() - before;
+  return { xnnpack, native, again: run(), nativeCalls };
+}
+
+describeNative('wasm matrix products through the system BLAS', () => {
+  beforeAll(async () => {
+    await selectBackend('wasm');
+  });
+  afterAll(() => uninstallNativeMatMul());
+
+  test.each([
+    ['plain', [5, 7], [7, 3], false, false],
+    ['transposed A', [7, 5], [7, 3], true, false],
+    ['transposed B (the LM head as x·Wᵀ)', [5, 7], [3, 7], false, true],
+    ['both transposed', [7, 5], [3, 7], true, true],
+    ['batched', [2, 4, 5, 7], [2, 4, 7, 3], false, false],
+    ['one side unbatched', [3, 5, 7], [7, 6], false, false],
+    ['batch broadcast (left to XNNPACK)', [2, 1, 5, 7], [1, 3, 7, 4], false, false],
+  ] as [string, number[], number[], boolean, boolean][])('%s: within 1e-5 of XNNPACK, bit-identical run to run', async (name, sa, sb, ta, tb) => {
+    const a = random(sa, 1);
+    const b = random(sb, 2);
+    const { xnnpack, native, again, nativeCalls } = await bothPaths(() => [tf.matMul(a, b, ta, tb)]);
+    expect(nativeCalls).toBe(name.includes('left to XNNPACK') ? 0 : 1);
+    expect(relative(native[0]!, xnnpack[0]!)).toBeLessThan(1e-5);
+    expect(again[0]).toEqual(native[0]);
+    tf.dispose([a, b]);
+  });
+
+  test('fused product + bias (the linear layers) and its gradients; a fused activation is left to XNNPACK', async () => {
+    const x = random([6, 8], 3);
+    const w = random([8, 5], 4);
+    const bias = random([5], 5);
+    const { xnnpack, native, nativeCalls } = await bothPaths(() => {
+      const y = tf.fused.matMul({ a: x, b: w, bias });
+      const [dx, dw, db] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c }))))([x, w, bias]);
+      const relu = tf.fused.matMul({ a: x, b: w, bias, activation: 'relu' });
+      return [y, dx!, dw!, db!, relu];
+    });
+    for (let i = 0; i < xnnpack.length; i++) expect(relative(native[i]!, xnnpack[i]!)).toBeLessThan(1e-5);
+    // The fused product, its forward inside grads, and the two gradient products; not the relu one.
+    expect(nativeCalls).toBe(4);
+    tf.dispose([x, w, bias]);
+  });
+
+  test('GPT-2 (tiny checkpoint, 2 blocks + head): logits and the input gradient within 1e-5 on both paths', async () => {
+    const model = await loadModel({ kind: 'gpt2', weights: GPT2_TINY, head: true }, { backend: 'wasm' });
+    if (!isTokenModel(model)) throw new Error('gpt2 is a token model');
+    const ids = [[3, 14, 15, 92, 65, 35]];
+    const { xnnpack, native, again, nativeCalls } = await bothPaths(() => {
+      const e = model.embed(ids);
+      const logits = model.forward(e);
+      const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.square(model.forward(x))))(e);
+      e.dispose();
+      return [logits, grad];
+    });
+    model.dispose();
+    expect(relative(native[0]!, xnnpack[0]!)).toBeLessThan(1e-5);
+    expect(relative(native[1]!, xnnpack[1]!)).toBeLessThan(1e-5);
+    expect(again).toEqual(native);
+    expect(nativeCalls).toBeGreaterThan(10);
+  });
+});
