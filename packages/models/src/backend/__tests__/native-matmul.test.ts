@@ -55,13 +55,14 @@ describeNative('wasm matrix products through the system BLAS', () => {
   afterAll(() => uninstallNativeMatMul());
 
   test.each([
-    ['plain', [5, 7], [7, 3], false, false],
-    ['transposed A', [7, 5], [7, 3], true, false],
-    ['transposed B (the LM head as x·Wᵀ)', [5, 7], [3, 7], false, true],
-    ['both transposed', [7, 5], [3, 7], true, true],
-    ['batched', [2, 4, 5, 7], [2, 4, 7, 3], false, false],
-    ['one side unbatched', [3, 5, 7], [7, 6], false, false],
-    ['batch broadcast (left to XNNPACK)', [2, 1, 5, 7], [1, 3, 7, 4], false, false],
+    ['plain', [40, 70], [70, 30], false, false],
+    ['transposed A', [70, 40], [70, 30], true, false],
+    ['transposed B (the LM head as x·Wᵀ)', [40, 70], [30, 70], false, true],
+    ['both transposed', [70, 40], [30, 70], true, true],
+    ['batched', [2, 4, 20, 17], [2, 4, 17, 30], false, false],
+    ['one side unbatched', [3, 20, 70], [70, 60], false, false],
+    ['batch broadcast (left to XNNPACK)', [2, 1, 20, 70], [1, 3, 70, 40], false, false],
+    ['a few rows (left to XNNPACK: faster there)', [5, 70], [70, 30], false, false],
   ] as [string, number[], number[], boolean, boolean][])('%s: within 1e-5 of XNNPACK, bit-identical run to run', async (name, sa, sb, ta, tb) => {
     const a = random(sa, 1);
     const b = random(sb, 2);
@@ -73,9 +74,9 @@ describeNative('wasm matrix products through the system BLAS', () => {
   });
 
   test('fused product + bias (the linear layers) and its gradients; a fused activation is left to XNNPACK', async () => {
-    const x = random([6, 8], 3);
-    const w = random([8, 5], 4);
-    const bias = random([5], 5);
+    const x = random([24, 32], 3);
+    const w = random([32, 20], 4);
+    const bias = random([20], 5);
     const { xnnpack, native, nativeCalls } = await bothPaths(() => {
       const y = tf.fused.matMul({ a: x, b: w, bias });
       const [dx, dw, db] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c }))))([x, w, bias]);
@@ -91,7 +92,8 @@ describeNative('wasm matrix products through the system BLAS', () => {
   test('GPT-2 (tiny checkpoint, 2 blocks + head): logits and the input gradient within 1e-5 on both paths', async () => {
     const model = await loadModel({ kind: 'gpt2', weights: GPT2_TINY, head: true }, { backend: 'wasm' });
     if (!isTokenModel(model)) throw new Error('gpt2 is a token model');
-    const ids = [[3, 14, 15, 92, 65, 35]];
+    // 16 restarts of 5 tokens, as an inversion batches them: 80 rows, enough for the native kernel.
+    const ids = Array.from({ length: 16 }, (_, r) => [3 + r, 14, 15, 92, 65]);
     const { xnnpack, native, again, nativeCalls } = await bothPaths(() => {
       const e = model.embed(ids);
       const logits = model.forward(e);
