@@ -12,7 +12,8 @@ import { installNativeMatMul, loadNativeGemm, nativeMatMulCalls, uninstallNative
  */
 const loaded = loadNativeGemm();
 const reason = 'problem' in loaded ? loaded.problem : undefined;
-if (reason) console.log(`native matmul tests skipped: ${reason} — build it with \`npm_config_nodedir=/usr pnpm --filter @repscope/native-gemm run build:native\``);
+// Not built at install yet (issue 24): the reason is in the suite's name, so a skip says why.
+const skipNote = reason ? ` (skipped: ${reason}; build it with npm_config_nodedir=/usr pnpm --filter @repscope/native-gemm run build:native)` : '';
 const describeNative = reason ? describe.skip : describe;
 
 function random(shape: number[], seed: number): tf.Tensor {
@@ -48,7 +49,7 @@ async function bothPaths(fn: () => tf.Tensor[]): Promise<{ xnnpack: Float32Array
   return { xnnpack, native, again: run(), nativeCalls };
 }
 
-describeNative('wasm matrix products through the system BLAS', () => {
+describeNative(`wasm matrix products through the system BLAS${skipNote}`, () => {
   beforeAll(async () => {
     await selectBackend('wasm');
   });
