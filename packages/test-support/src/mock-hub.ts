@@ -185,6 +185,15 @@ export function layeredShardFiles(dir: string): Record<string, Buffer> {
   return out;
 }
 
+/** A loopback port nothing listens on (taken, then released): a hub that refuses connections. */
+export async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
 export interface MockHubOptions {
   /** `separate`: serve LFS files from a second server on another port (another origin). */
   cdn?: 'same-origin' | 'separate';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { isRunDirectory, keySummaryFields, readPastRun } from '../run/past-runs';
+import { isRunDirectory, keySummaryFields, readPastRun, type PastRun } from '../run/past-runs';
 import { isSweepFolder, MANIFEST_FILE, readSweepManifest, type SweepManifest } from '../sweep/manifest';
 import { sweepRecords } from '../sweep/aggregate';
 import { containedFile } from './safe-path';
@@ -30,16 +30,11 @@ export function sweepFileOutside(rootReal: string, dir: string, manifest?: Sweep
   return undefined;
 }
 
-export interface RunEntry {
+/** A run as `repscope runs` reads it (readPastRun), less its full config and summary, plus what the list shows. */
+export interface RunEntry extends Omit<PastRun, 'config' | 'summary'> {
   kind: 'run';
   /** Relative to the served folder, `/`-separated. */
   path: string;
-  experiment: string;
-  name: string;
-  status: string;
-  problem?: string;
-  startedAt?: string;
-  durationSeconds?: number;
   /** Steps done (the newest metrics row's step + 1) and the config's `steps`, when known. */
   step?: number;
   steps?: number;

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { openCheckpoint } from '@repscope/models';
 import { GPT2_TINY, VIT_TINY } from '@repscope/test-support';
-import { checkpointFiles, commitId, MockHub, shardedCheckpointFiles, startMockHub } from '@repscope/test-support';
+import { checkpointFiles, closedPort, commitId, MockHub, shardedCheckpointFiles, startMockHub } from '@repscope/test-support';
 import { tempDir } from '../../../test-support/plugin-packages';
 import { createDownloadReporter } from '@repscope/models';
 import { fetchHubWeights, hubModelRecords, withLocalWeights } from '../config-weights';
@@ -19,14 +18,6 @@ const V1 = commitId('gpt2-tiny v1');
 
 let hub: MockHub;
 let settings: HubSettings;
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 async function expectHubError(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<string> {
   const err = (await promise.then(

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { checkpointFiles, commitId, ForwardProxy, GPT2_TINY, MockHub, startForwardProxy, startMockHub, tempDir } from '@repscope/test-support';
+import { checkpointFiles, closedPort, commitId, ForwardProxy, GPT2_TINY, MockHub, startForwardProxy, startMockHub, tempDir } from '@repscope/test-support';
 import { createDownloadReporter, DownloadReporter } from '../download-progress';
 import { hubFailure } from '../hub-error';
 import { bypassesProxy, proxyFor, rateLimitWaitS } from '../hub-fetch';
@@ -57,14 +57,6 @@ async function waitFor(predicate: () => boolean, ms = 10_000): Promise<void> {
     if (Date.now() - start > ms) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 beforeAll(() => {
