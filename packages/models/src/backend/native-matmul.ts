@@ -12,6 +12,7 @@ import { errorMessage } from '../util/errors';
  */
 
 interface NativeGemm {
+  setThreads?(threads: number): void;
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, b: Float32Array, beta: number, c: Float32Array): void;
   info(): { library: string; corename?: string; threads?: number };
 }
@@ -79,6 +80,14 @@ function batchLayout(a: TensorInfo, b: TensorInfo): { outBatch: number[]; count:
   return undefined;
 }
 
+/**
+ * Whether an m×k by k×n product would run on the addon now (installed, on wasm, large enough), so
+ * layers can pick the operand layout that is fast on the kernel that will run it.
+ */
+export function nativeTakesProduct(m: number, n: number, k: number): boolean {
+  return originals.size > 0 && Math.min(m, n, k) >= NATIVE_MIN_SIDE && tf.getBackend() === 'wasm';
+}
+
 /** C = op(A)·op(B) on the heap, per batch; undefined when this layout is not ours. */
 function nativeProduct(args: KernelArgs): TensorInfo | undefined {
   const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
@@ -134,9 +143,10 @@ function fusedMatMul(args: KernelArgs): TensorInfo {
 const KERNELS: Record<string, (args: KernelArgs) => TensorInfo> = { BatchMatMul: batchMatMul, _FusedMatMul: fusedMatMul };
 
 /** Route the wasm backend's matrix products through the addon; returns what runs them, or why not. */
-export function installNativeMatMul(): NativeMatMulInfo | { problem: string } {
+export function installNativeMatMul(threads?: number): NativeMatMulInfo | { problem: string } {
   const loaded = loadNativeGemm();
   if ('problem' in loaded) return loaded;
+  if (threads) loaded.gemm.setThreads?.(threads);
   for (const [name, kernelFunc] of Object.entries(KERNELS)) {
     if (originals.has(name)) continue;
     const original = tf.getKernel(name, 'wasm');

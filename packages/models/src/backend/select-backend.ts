@@ -23,7 +23,7 @@ export interface BackendInfo {
   threads?: number;
   /** The GPU adapter (webgpu). */
   adapter?: GpuAdapterInfo;
-  /** wasm with REPSCOPE_NATIVE_GEMM=1: the BLAS that runs its matrix products, or why it could not. */
+  /** wasm: the BLAS that runs its matrix products, or why XNNPACK runs them. */
   nativeMatMul?: NativeMatMulInfo | { problem: string };
 }
 
@@ -140,8 +140,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   for (const name of candidates) {
     const problem = await tryActivate(name, choice !== 'auto');
     if (problem === undefined) {
-      // Opt-in until CI builds the addon everywhere `auto` would use it (issue 24).
-      const nativeMatMul = name === 'wasm' && process.env['REPSCOPE_NATIVE_GEMM'] === '1' ? installNativeMatMul() : undefined;
+      const nativeMatMul = name === 'wasm' ? nativeMatMulFor(process.env['REPSCOPE_NATIVE_GEMM'], wasmThreadCount) : undefined;
       active = { name, tfName: tf.getBackend(), version: versionOf(name), skipped, threads: wasmThreads(name), ...(name === 'webgpu' && gpuAdapter ? { adapter: gpuAdapter } : {}), ...(nativeMatMul ? { nativeMatMul } : {}) };
       return active;
     }
@@ -149,6 +148,21 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   }
   const last = skipped[skipped.length - 1]!;
   throw new BackendUnavailableError(last.name, last.reason);
+}
+
+/**
+ * The wasm backend's matrix products run through the system BLAS whenever the optional addon
+ * built at install and finds one (3.6–9.5× XNNPACK on the compute-bound products, issue 24).
+ * REPSCOPE_NATIVE_GEMM=0 keeps XNNPACK; =1 makes the native path required, so a benchmark or CI
+ * cannot silently measure the fallback. The BLAS gets as many threads as wasm (a sweep's
+ * `--jobs` shares the cores out): OpenBLAS threads spin while they wait, so more threads than
+ * cores would slow every job down.
+ */
+function nativeMatMulFor(setting: string | undefined, threads: number): BackendInfo['nativeMatMul'] {
+  if (setting === '0') return { problem: 'REPSCOPE_NATIVE_GEMM=0' };
+  const installed = installNativeMatMul(threads);
+  if ('problem' in installed && setting === '1') throw new BackendUnavailableError('wasm', `REPSCOPE_NATIVE_GEMM=1 asks for native matrix products, but ${installed.problem}`);
+  return installed;
 }
 
 let gpuAdapter: GpuAdapterInfo | undefined;
@@ -166,6 +180,6 @@ export function describeBackend(info: BackendInfo): string {
   const why = info.skipped.length ? ` (${info.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : '';
   const threads = info.threads !== undefined ? `, ${info.threads} thread${info.threads === 1 ? '' : 's'}${wasmThreadNote ? ` (${wasmThreadNote})` : ''}` : '';
   const adapter = info.adapter ? ` on ${describeGpuAdapter(info.adapter)}` : '';
-  const native = !info.nativeMatMul ? '' : 'problem' in info.nativeMatMul ? `; REPSCOPE_NATIVE_GEMM=1 but ${info.nativeMatMul.problem}, so XNNPACK runs them` : `; ${describeNativeMatMul(info.nativeMatMul)}`;
+  const native = !info.nativeMatMul ? '' : 'problem' in info.nativeMatMul ? `; matrix products: XNNPACK (${info.nativeMatMul.problem})` : `; ${describeNativeMatMul(info.nativeMatMul)}`;
   return `backend: ${info.name} ${info.version}${adapter}${threads}${native}${why}`;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { frozenLayerNorm } from './frozen-layer-norm';
+import { timesTransposed, timesWeightTransposed } from './matrix-products';
 import { isTrainable, trainableLinear, trainableTransposedLinear } from './trainable';
 
 /**
@@ -7,7 +8,8 @@ import { isTrainable, trainableLinear, trainableTransposedLinear } from './train
  * matMul gradient computes it with `transposeB`, which the wasm backend runs 7–25× slower
  * than a plain product. We give the gradient ourselves as (W·dyᵀ)ᵀ: no transposed operand
  * and no stored copy of Wᵀ. (A stored Wᵀ measured 3% faster per GPT-2 step but cost 450 MB
- * more; see bench/README.md.) No gradient flows to W or b: parameters stay frozen — unless
+ * more; see bench/README.md.) Where the system BLAS runs the product it takes dy·Wᵀ directly
+ * (matrix-products.ts). No gradient flows to W or b: parameters stay frozen — unless
  * W is a trainable tf.Variable (a model built for training, see trainable.ts).
  */
 export class FrozenLinear {
@@ -27,7 +29,7 @@ export class FrozenLinear {
       const y = tf.fused.matMul({ a: tf.reshape(x, [-1, inDim]) as tf.Tensor2D, b: weight, bias });
       return {
         value: tf.reshape(y, [...lead, outDim]),
-        gradFunc: (dy: tf.Tensor) => tf.reshape(tf.transpose(tf.matMul(weight, tf.transpose(tf.reshape(dy, [-1, outDim])))), [...lead, inDim]),
+        gradFunc: (dy: tf.Tensor) => tf.reshape(timesWeightTransposed(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, weight), [...lead, inDim]),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
   }
@@ -66,7 +68,7 @@ export class TransposedFrozenLinear {
     }
     this.op = tf.customGrad(((x: tf.Tensor) => {
       const lead = x.shape.slice(0, -1);
-      const y = tf.transpose(tf.matMul(matrix, tf.transpose(tf.reshape(x, [-1, inDim]))));
+      const y = timesTransposed(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, matrix);
       return {
         value: tf.reshape(y, [...lead, outDim]),
         gradFunc: (dy: tf.Tensor) => tf.reshape(tf.matMul(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, matrix), [...lead, inDim]),
@@ -81,7 +83,7 @@ export class TransposedFrozenLinear {
 
 /** Scores x·Mᵀ [rows, V] for vectors x [rows, d] against rows of M [V, d], without transposing M. */
 export function scoresAgainstRows(x: tf.Tensor2D, matrix: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.transpose(tf.matMul(matrix, tf.transpose(x))) as tf.Tensor2D);
+  return tf.tidy(() => timesTransposed(x, matrix));
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nativeTakesProduct } from '../backend/native-matmul';
 
 /**
  * The trainable path. Models are frozen by default: parameters are plain tensors and the
@@ -7,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
  * also give the parameter gradients. The forward values are the same ops as the frozen path,
  * so there is still one model implementation. Every gradient avoids transposed operands
  * (tfjs-wasm runs `transposeA`/`transposeB` products several times slower than plain ones,
- * see layers.ts) by transposing the small operand explicitly.
+ * see layers.ts) by transposing the small operand explicitly — except where the system BLAS
+ * runs the product (issue 24), which takes transposed operands for free, so we ask it directly.
  */
 export function isTrainable(t: tf.Tensor): boolean {
   return t instanceof tf.Variable && t.trainable;
@@ -30,8 +32,10 @@ export function trainableLinear(weight: tf.Tensor2D, bias: tf.Tensor1D | undefin
       value: tf.reshape(tf.fused.matMul({ a: x2, b: w, bias: b }), [...lead, outDim]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const dy2 = tf.reshape(dy, [-1, outDim]) as tf.Tensor2D;
-        const dx = tf.reshape(tf.matMul(dy2, tf.transpose(w)), [...lead, inDim]);
-        const dw = tf.matMul(tf.transpose(saved[0]!), dy2);
+        const x2 = saved[0] as tf.Tensor2D;
+        const rows = x2.shape[0];
+        const dx = tf.reshape(nativeTakesProduct(rows, inDim, outDim) ? tf.matMul(dy2, w, false, true) : tf.matMul(dy2, tf.transpose(w)), [...lead, inDim]);
+        const dw = nativeTakesProduct(inDim, outDim, rows) ? tf.matMul(x2, dy2, true, false) : tf.matMul(tf.transpose(x2), dy2);
         return b ? [dx, dw, tf.sum(dy2, 0)] : [dx, dw];
       },
     };
@@ -56,10 +60,12 @@ export function trainableTransposedLinear(matrix: tf.Tensor2D): (x: tf.Tensor) =
     const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
     save([x2]);
     return {
-      value: tf.reshape(tf.matMul(x2, tf.transpose(m)), [...lead, outDim]),
+      value: tf.reshape(nativeTakesProduct(x2.shape[0], outDim, inDim) ? tf.matMul(x2, m, false, true) : tf.matMul(x2, tf.transpose(m)), [...lead, outDim]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const dy2 = tf.reshape(dy, [-1, outDim]) as tf.Tensor2D;
-        return [tf.reshape(tf.matMul(dy2, m), [...lead, inDim]), tf.transpose(tf.matMul(tf.transpose(saved[0]!), dy2))];
+        const x = saved[0] as tf.Tensor2D;
+        const dm = nativeTakesProduct(outDim, inDim, x.shape[0]) ? tf.matMul(dy2, x, true, false) : tf.transpose(tf.matMul(tf.transpose(x), dy2));
+        return [tf.reshape(tf.matMul(dy2, m), [...lead, inDim]), dm];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Op;

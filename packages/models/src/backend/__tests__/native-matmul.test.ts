@@ -3,53 +3,19 @@ import { GPT2_TINY } from '@repscope/test-support';
 import { loadModel } from '../../load-model';
 import { isTokenModel } from '../../model/types';
 import { selectBackend } from '../select-backend';
-import { installNativeMatMul, loadNativeGemm, nativeMatMulCalls, uninstallNativeMatMul } from '../native-matmul';
+import { uninstallNativeMatMul } from '../native-matmul';
+import { bothPaths, describeNative, relative } from './both-paths';
 
 /*
  * The wasm backend's matrix products through the system BLAS, on the wasm heap, against
  * XNNPACK's own kernels: the same numbers within 1e-5 relative, bit-identical run to run, and
  * the layouts it does not take (broadcast batches, fused activations) left to XNNPACK.
  */
-const loaded = loadNativeGemm();
-const reason = 'problem' in loaded ? loaded.problem : undefined;
-// Not built at install yet (issue 24): the reason is in the suite's name, so a skip says why.
-const skipNote = reason ? ` (skipped: ${reason}; build it with npm_config_nodedir=/usr pnpm --filter @repscope/native-gemm run build:native)` : '';
-const describeNative = reason ? describe.skip : describe;
-
 function random(shape: number[], seed: number): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, 'float32', seed);
 }
 
-function relative(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
-
-/** `fn`'s outputs with XNNPACK's kernels, then with the native ones. */
-async function bothPaths(fn: () => tf.Tensor[]): Promise<{ xnnpack: Float32Array[]; native: Float32Array[]; again: Float32Array[]; nativeCalls: number }> {
-  uninstallNativeMatMul();
-  const before = nativeMatMulCalls();
-  const run = () => {
-    const outs = fn();
-    const values = outs.map((t) => t.dataSync().slice() as Float32Array);
-    tf.dispose(outs);
-    return values;
-  };
-  const xnnpack = run();
-  expect(nativeMatMulCalls()).toBe(before);
-  const info = installNativeMatMul();
-  expect('problem' in info ? info.problem : info.library).toMatch(/blas|blis|mkl/i);
-  const native = run();
-  const nativeCalls = nativeMatMulCalls() - before;
-  return { xnnpack, native, again: run(), nativeCalls };
-}
-
-describeNative(`wasm matrix products through the system BLAS${skipNote}`, () => {
+describeNative('wasm matrix products through the system BLAS', () => {
   beforeAll(async () => {
     await selectBackend('wasm');
   });
@@ -67,7 +33,7 @@ describeNative(`wasm matrix products through the system BLAS${skipNote}`, () => 
   ] as [string, number[], number[], boolean, boolean][])('%s: within 1e-5 of XNNPACK, bit-identical run to run', async (name, sa, sb, ta, tb) => {
     const a = random(sa, 1);
     const b = random(sb, 2);
-    const { xnnpack, native, again, nativeCalls } = await bothPaths(() => [tf.matMul(a, b, ta, tb)]);
+    const { xnnpack, native, again, nativeCalls } = bothPaths(() => [tf.matMul(a, b, ta, tb)]);
     expect(nativeCalls).toBe(name.includes('left to XNNPACK') ? 0 : 1);
     expect(relative(native[0]!, xnnpack[0]!)).toBeLessThan(1e-5);
     expect(again[0]).toEqual(native[0]);
@@ -78,7 +44,7 @@ describeNative(`wasm matrix products through the system BLAS${skipNote}`, () => 
     const x = random([24, 32], 3);
     const w = random([32, 20], 4);
     const bias = random([20], 5);
-    const { xnnpack, native, nativeCalls } = await bothPaths(() => {
+    const { xnnpack, native, nativeCalls } = bothPaths(() => {
       const y = tf.fused.matMul({ a: x, b: w, bias });
       const [dx, dw, db] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: c }))))([x, w, bias]);
       const relu = tf.fused.matMul({ a: x, b: w, bias, activation: 'relu' });
@@ -95,7 +61,7 @@ describeNative(`wasm matrix products through the system BLAS${skipNote}`, () => 
     if (!isTokenModel(model)) throw new Error('gpt2 is a token model');
     // 16 restarts of 5 tokens, as an inversion batches them: 80 rows, enough for the native kernel.
     const ids = Array.from({ length: 16 }, (_, r) => [3 + r, 14, 15, 92, 65]);
-    const { xnnpack, native, again, nativeCalls } = await bothPaths(() => {
+    const { xnnpack, native, again, nativeCalls } = bothPaths(() => {
       const e = model.embed(ids);
       const logits = model.forward(e);
       const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.square(model.forward(x))))(e);
