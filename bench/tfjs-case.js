@@ -9,6 +9,12 @@ function peakRssMB() {
   return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
 
+/** Which kernels ran the matrix products: the system BLAS on the wasm heap, or XNNPACK (null off wasm). */
+function kernelPath(backend) {
+  if (backend.name !== 'wasm') return null;
+  return backend.nativeMatMul && 'library' in backend.nativeMatMul ? backend.nativeMatMul : 'XNNPACK';
+}
+
 async function main() {
   const c = JSON.parse(process.argv[2]);
   const backend = await selectBackend(c.backend || 'auto');
@@ -18,7 +24,7 @@ async function main() {
   } catch (err) {
     // A model the backend's memory cannot hold is refused before it is built: that is the row.
     if (err && err.code === 'E_MODEL_TOO_LARGE') {
-      process.stdout.write(JSON.stringify({ refused: err.message, peakRssMB: peakRssMB(), backend: backend.name, threads: backend.threads ?? null }) + '\n');
+      process.stdout.write(JSON.stringify({ refused: err.message, peakRssMB: peakRssMB(), backend: backend.name, threads: backend.threads ?? null, kernel: kernelPath(backend) }) + '\n');
       process.exit(0);
     }
     throw err;
@@ -45,7 +51,7 @@ async function main() {
   times.sort((a, b) => a - b);
   const tensors = tf.memory().numTensors;
   process.stdout.write(
-    JSON.stringify({ msPerStep: times[Math.floor(times.length / 2)], steps: times.length, peakRssMB: peakRssMB(), backend: backend.name, threads: backend.threads ?? null, adapter: backend.adapter ?? null, tensors }) + '\n',
+    JSON.stringify({ msPerStep: times[Math.floor(times.length / 2)], steps: times.length, peakRssMB: peakRssMB(), backend: backend.name, threads: backend.threads ?? null, adapter: backend.adapter ?? null, kernel: kernelPath(backend), tensors }) + '\n',
   );
   // Dawn keeps the process alive while a device exists.
   process.exit(0);

@@ -2,12 +2,12 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { tf } = require('@repscope/core');
-const { runPluginConfig } = require('@repscope/core/testing');
+const { runPluginConfig, selectBackend } = require('@repscope/core/testing');
 const train = require('@repscope/plugin-train').default;
 
 async function main() {
   const c = JSON.parse(process.argv[2]);
+  const backend = await selectBackend(c.backend || 'auto');
   const run = await runPluginConfig(
     train,
     {
@@ -25,8 +25,10 @@ async function main() {
   // The first step pays one-off kernel compilation and allocation: report the median of the rest.
   const times = run.metrics.filter((m) => typeof m.msPerStep === 'number' && m.step > 1).map((m) => m.msPerStep).sort((a, b) => a - b);
   fs.rmSync(path.dirname(run.dir), { recursive: true, force: true });
-  const rssMB = process.resourceUsage().maxRSS / 1024;
-  process.stdout.write(JSON.stringify({ msPerStep: times[times.length >> 1], steps: times.length, peakRssMB: rssMB, backend: tf.getBackend(), loss: run.summary.trainLoss, cpus: os.cpus().length }) + '\n');
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  const rssMB = m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+  const kernel = backend.name !== 'wasm' ? null : backend.nativeMatMul && 'library' in backend.nativeMatMul ? backend.nativeMatMul : 'XNNPACK';
+  process.stdout.write(JSON.stringify({ msPerStep: times[times.length >> 1], steps: times.length, peakRssMB: rssMB, backend: backend.name, kernel, loss: run.summary.trainLoss, cpus: os.cpus().length }) + '\n');
 }
 
 main().catch((err) => {
