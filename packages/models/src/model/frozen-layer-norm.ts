@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { tidyGrad } from './tidy-grad';
 
 /**
  * Layer norm over the last axis with frozen γ, β and a hand-written input gradient:
@@ -15,12 +16,12 @@ export function frozenLayerNorm(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tenso
     save([normalized, rstd]);
     return {
       value: tf.add(tf.mul(normalized, gamma), beta),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: tidyGrad((dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xhat, r] = saved as [tf.Tensor, tf.Tensor];
         const g = tf.mul(dy, gamma);
         const centred = tf.sub(g, tf.mean(g, -1, true));
         return tf.mul(tf.sub(centred, tf.mul(xhat, tf.mean(tf.mul(g, xhat), -1, true))), r);
-      },
+      }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (t: tf.Tensor) => tf.Tensor;
   return op(x);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { tidyGrad } from './tidy-grad';
 
 /**
  * Below this many tokens the batched 4-D products stay: at 5 tokens × 16 restarts the
@@ -58,7 +59,9 @@ export function perHeadAttention(qkv: tf.Tensor3D, heads: number, causalMask: tf
     save([blocks, ...patterns]);
     return {
       value: tf.reshape(tf.concat(rows, 0), [b, n, d]),
-      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+      // In a tidy: tfjs runs a custom gradient outside one, so every per-head intermediate
+      // below would otherwise live until the whole backward pass ends (tidy-grad.ts).
+      gradFunc: tidyGrad((dz: tf.Tensor, saved: tf.Tensor[]) => {
         const [kept, ...ps] = saved as [tf.Tensor4D, ...tf.Tensor2D[]];
         const dzHeads = tf.transpose(tf.reshape(dz, [b, n, heads, dh]), [0, 2, 1, 3]);
         // vᵀ per head, [b, h, dh, n], for dP = dZ·Vᵀ without a transposed operand.
@@ -81,7 +84,7 @@ export function perHeadAttention(qkv: tf.Tensor3D, heads: number, causalMask: tf
           out.push(tf.concat([...dq, ...dk, ...dv], 1));
         }
         return tf.reshape(tf.concat(out, 0), [b, n, d3]);
-      },
+      }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor3D) => tf.Tensor3D;
   return op(qkv);

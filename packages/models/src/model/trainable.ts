@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { nativeTakesProduct } from '../backend/native-matmul';
+import { tidyGrad } from './tidy-grad';
 
 /**
  * The trainable path. Models are frozen by default: parameters are plain tensors and the
@@ -30,14 +31,14 @@ export function trainableLinear(weight: tf.Tensor2D, bias: tf.Tensor1D | undefin
     save([x2]);
     return {
       value: tf.reshape(tf.fused.matMul({ a: x2, b: w, bias: b }), [...lead, outDim]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: tidyGrad((dy: tf.Tensor, saved: tf.Tensor[]) => {
         const dy2 = tf.reshape(dy, [-1, outDim]) as tf.Tensor2D;
         const x2 = saved[0] as tf.Tensor2D;
         const rows = x2.shape[0];
         const dx = tf.reshape(nativeTakesProduct(rows, inDim, outDim) ? tf.matMul(dy2, w, false, true) : tf.matMul(dy2, tf.transpose(w)), [...lead, inDim]);
         const dw = nativeTakesProduct(inDim, outDim, rows) ? tf.matMul(x2, dy2, true, false) : tf.matMul(tf.transpose(x2), dy2);
         return b ? [dx, dw, tf.sum(dy2, 0)] : [dx, dw];
-      },
+      }),
     };
   };
   if (bias) {
@@ -61,12 +62,12 @@ export function trainableTransposedLinear(matrix: tf.Tensor2D): (x: tf.Tensor) =
     save([x2]);
     return {
       value: tf.reshape(nativeTakesProduct(x2.shape[0], outDim, inDim) ? tf.matMul(x2, m, false, true) : tf.matMul(x2, tf.transpose(m)), [...lead, outDim]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: tidyGrad((dy: tf.Tensor, saved: tf.Tensor[]) => {
         const dy2 = tf.reshape(dy, [-1, outDim]) as tf.Tensor2D;
         const x = saved[0] as tf.Tensor2D;
         const dm = nativeTakesProduct(outDim, inDim, x.shape[0]) ? tf.matMul(dy2, x, true, false) : tf.transpose(tf.matMul(tf.transpose(x), dy2));
         return [tf.reshape(tf.matMul(dy2, m), [...lead, inDim]), dm];
-      },
+      }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Op;
   return (x) => op(x, matrix);
