@@ -14,7 +14,7 @@ export type {
 export type { MetricsDescription, MetricRole, SummaryRole } from './plugin/metrics-description';
 export { headlineTokens } from './plugin/headline';
 export type { Headline, HeadlineToken, HeadlineTokenRow, HeadlineFact, HeadlineText, TokenMark } from './plugin/headline';
-export { checkInputSpace, checkTokenIds, promptTokenIds } from './plugin/input-checks';
+export { checkInputSpace, checkTokenIds, checkPromptVocabulary, promptTokenIds, untrainedPromptWarning } from './plugin/input-checks';
 export type { PromptInput } from './plugin/input-checks';
 export { decodeSchema } from './plugin/decode-schema';
 export type { DecodeOptions } from './plugin/decode-schema';
@@ -25,9 +25,11 @@ export { RunDivergedError, RunInterruptedError } from './util/run-signals';
 export type {
   Model, TokenModel, ImageModel, TrainableTokenModel, InputSpace, ModelKind, ModelShape, ModelSpec, ModelBuildDeps, ModelCreateOptions, ForwardOptions,
   HookFn, NextPositionStates, Tokenizer, Decoder, DecoderKind, DecodeResult, TokenCandidate, BackendInfo, JsonSchema, FloatImage,
+  TrainingVocabulary, VocabMap,
 } from '@repscope/models';
 export { isTokenModel, isImageModel, isCausal, isTrainableTokenModel, ModelCheckError, MODEL_LIMITS, matchHookPatterns } from '@repscope/models';
 export { displayToken, displayTokens, displayBytes, decodeText } from '@repscope/models';
+export { mappedTokenizer, withTrainingCounts, UNKNOWN_TOKEN_TEXT, VOCAB_MAP_FILE, VOCAB_MAP_FORMAT, TOKEN_COUNTS_FILE, TOKEN_COUNTS_FORMAT } from '@repscope/models';
 export { readSafetensorsHeader, readTensorF32, writeSafetensors, encodeSafetensors } from '@repscope/models';
 export { encodePng, decodePng, readImageFile } from '@repscope/models';
 export { Rng, Registry, UserFacingError, InvalidInputError, writeFileAtomic, writeJsonAtomic, describeFileKind } from '@repscope/models';

@@ -52,7 +52,11 @@ export type { DownloadProgressMode, DownloadReporter } from './hub/download-prog
 
 // Tokenizers
 export { gpt2Tokenizer, displayToken, displayTokens, displayBytes, decodeText } from './tokenizer/gpt2-tokenizer';
-export type { Tokenizer } from './tokenizer/gpt2-tokenizer';
+export type { Tokenizer, TrainingVocabulary } from './tokenizer/gpt2-tokenizer';
+export { mappedTokenizer, UNKNOWN_TOKEN_TEXT } from './tokenizer/mapped-tokenizer';
+export type { VocabMap } from './tokenizer/mapped-tokenizer';
+export { withTrainingCounts } from './tokenizer/counted-tokenizer';
+export { VOCAB_MAP_FILE, VOCAB_MAP_FORMAT, TOKEN_COUNTS_FILE, TOKEN_COUNTS_FORMAT, readVocabMap, readTokenCounts, trainedVocabularyTokenizer } from './model/checkpoint/vocab-files';
 
 // Embedding → token decoders
 export type { Decoder, DecoderKind, DecodeResult, TokenCandidate } from './decode/types';

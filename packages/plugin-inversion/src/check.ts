@@ -1,4 +1,4 @@
-import { checkInputSpace, checkTokenIds, promptTokenIds, type ModelShape, type PluginCheckContext, type PluginIssue } from '@repscope/core';
+import { checkInputSpace, checkPromptVocabulary, checkTokenIds, promptTokenIds, type ModelShape, type PluginCheckContext, type PluginIssue } from '@repscope/core';
 import type { InversionOptions } from './options';
 import { priorContext } from './sequential-prior';
 
@@ -22,6 +22,7 @@ export function checkInversion({ options: o, model, modelAt, tokenizer }: Plugin
   const judge = modelAt(['nextToken', 'judge']);
   return [
     ...checkTokenIds(model, ids, key),
+    ...checkPromptVocabulary(model, o.input, key),
     ...(o.nextToken.enabled ? checkTokenIds(judge, ids, key, 'the input (for nextToken.judge)') : []),
     ...(o.method === 'sequential' ? checkPrior(o, model, modelAt(['sequential', 'prior']), ids.length) : []),
   ];

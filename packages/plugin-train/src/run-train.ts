@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError, isTrainableTokenModel, RunDivergedError, tf, type RunContext, type SummaryFields, type Tokenizer, type TrainableTokenModel } from '@repscope/core';
+import { InvalidInputError, isTrainableTokenModel, RunDivergedError, tf, TOKEN_COUNTS_FILE, VOCAB_MAP_FILE, type ModelSpec, type RunContext, type SummaryFields, type Tokenizer, type TrainableTokenModel } from '@repscope/core';
 import { buildDataset, evalBatches, trainBatches, type Batch, type Dataset } from './data/dataset';
 import { heldOutOverlap } from './data/overlap';
+import { tokenCountsFile, vocabMapFile } from './data/reduced-vocab';
+import { evalPromptWarning } from './data/prompt-check';
 import { DataError } from './data/text-files';
 import type { TrainOptions } from './options';
 import { AdamW } from './train/adamw';
@@ -47,11 +50,19 @@ export async function runTraining(ctx: RunContext<TrainOptions>): Promise<Summar
   const tokenizer = ctx.tokenizer;
   if (!tokenizer) throw new InvalidInputError("model: training reads text, so the model's vocabulary needs a known tokenizer", 'E_CONFIG_MODEL');
   // How fast and on how much: a sweep lists these beside the losses it charts.
-  const bookkeeping = ['msPerStep', 'tokensPerSecond', 'tokensSeen', 'parameters', 'trainTokens', 'heldOutTokens', 'resumedFromStep', 'heldOutOverlap'];
+  const bookkeeping = ['msPerStep', 'tokensPerSecond', 'tokensSeen', 'parameters', 'trainTokens', 'heldOutTokens', 'resumedFromStep', 'heldOutOverlap', 'vocabSize', 'unknownShare'];
   ctx.metrics.describe({ summaryRoles: Object.fromEntries(bookkeeping.map((k) => [k, 'bookkeeping' as const])) });
+  const spec = ctx.config.model!;
+  if (o.vocab && spec['weights'] !== undefined) throw new InvalidInputError('vocab: a model continued from model.weights keeps its vocabulary; leave vocab out, or train from scratch', 'E_CONFIG');
   const data = loadDataOrExplain(o, ctx.seed, tokenizer);
   const heldOutTokens = data.heldOut.reduce((a, p) => a + p.length, 0);
   ctx.log(`data: ${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held out; unigram entropy ${data.unigramEntropy.toFixed(3)} nats`);
+  if (data.vocab) {
+    const v = data.vocab;
+    ctx.log(`vocabulary: the ${v.map.ids.length} most frequent training tokens and one unknown token (${v.map.ids.length + 1} rows); ${(100 * v.unknownShare).toFixed(2)}% of the training tokens are unknown`);
+  }
+  const promptWarning = evalPromptWarning(o.eval.prompt, data, tokenizer);
+  if (promptWarning) ctx.log(promptWarning);
   // Measured here, once: `check` builds the dataset too, on every validate and sweep job.
   const overlap = heldOutOverlap(data.train, data.heldOut);
   if (o.data.files && overlap > HELD_OUT_OVERLAP_WARNING) {
@@ -65,15 +76,21 @@ export async function runTraining(ctx: RunContext<TrainOptions>): Promise<Summar
     throw new InvalidInputError(`${runDir} holds checkpoints of a different config (${path.relative(runDir, resumeFrom.dir)}); re-run the same command or choose another --out`, 'E_TRAIN_RESUME');
   }
 
-  const spec = ctx.config.model!;
-  const start = { ...spec, head: true, positionIds: 'sequential', ...(resumeFrom ? { weights: resumeFrom.dir } : {}) };
+  const vocabSize = data.vocab ? data.vocab.map.ids.length + 1 : undefined;
+  // A Hugging Face family takes weights or config, not both: resuming, the checkpoint's config.json is the architecture.
+  const { config: _architecture, ...withoutConfig } = spec;
+  const base = resumeFrom && spec.kind !== 'gpt2' ? withoutConfig : { ...spec, ...(vocabSize ? withVocabSize(spec, vocabSize) : {}) };
+  const start = { ...base, head: true, positionIds: 'sequential', ...(resumeFrom ? { weights: resumeFrom.dir } : {}) };
   // The run's factory disposes the model when the run ends.
   const model = await ctx.models.create(start, {}, { trainable: true });
   if (!isTrainableTokenModel(model)) throw new InvalidInputError(`model.kind: "${spec.kind}" cannot be built for training`, 'E_CONFIG_MODEL');
+  if (vocabSize !== undefined && model.vocabSize !== vocabSize) throw new InvalidInputError(`vocab: the model was built with ${model.vocabSize} tokens, not the reduced ${vocabSize}; model.kind "${spec.kind}" does not take a vocabulary size`, 'E_CONFIG_MODEL');
+  // Beside every checkpoint: the reduced vocabulary, or (from scratch) which tokens the text held.
+  const sideFiles = data.vocab ? { [VOCAB_MAP_FILE]: vocabMapFile(data.vocab.map, tokenizer) } : spec['weights'] === undefined ? { [TOKEN_COUNTS_FILE]: tokenCountsFile(data.counts, tokenizer) } : {};
   const params = model.namedParameters() as Map<string, tf.Variable>;
   const adam = new AdamW(params, { betas: o.optimizer.betas, eps: o.optimizer.eps, weightDecay: o.optimizer.weightDecay, decayOn: o.optimizer.weightDecayOn });
   try {
-    return { ...(await train(ctx, model, params, adam, data, hash, found, heldOutTokens)), heldOutOverlap: overlap };
+    return { ...(await train(ctx, model, params, adam, data, hash, found, heldOutTokens, sideFiles)), heldOutOverlap: overlap };
   } finally {
     adam.dispose();
   }
@@ -88,6 +105,7 @@ async function train(
   hash: string,
   found: FoundCheckpoint[],
   heldOutTokens: number,
+  sideFiles: Record<string, unknown>,
 ): Promise<SummaryFields> {
   const o = ctx.options;
   const runDir = ctx.artifacts.path;
@@ -118,7 +136,9 @@ async function train(
   }));
   const checkpoints = found.filter((f) => path.basename(f.dir) !== 'final').map((f) => ({ path: path.relative(runDir, f.dir), step: f.state.step, evalLoss: f.state.evalLoss }));
   const evalSet = evalBatches(data, o, ctx.seed);
-  const prompt = ctx.tokenizer!.encode(o.eval.prompt);
+  // The reduced vocabulary's tokenizer where there is one: the model reads and writes its ids.
+  const tokenizer = data.vocab?.tokenizer ?? ctx.tokenizer!;
+  const prompt = tokenizer.encode(o.eval.prompt);
 
   let trainLoss: number | null = resumeFrom?.state.trainLoss ?? null;
   let recentLoss = { sum: 0, count: 0 };
@@ -128,12 +148,13 @@ async function train(
   ctx.progress.start(o.steps);
 
   const state = (evalLoss: number | null): TrainState => ({ step, dataPosition: { nextStep: step }, adamStep: adam.step, tokensSeen, trainLoss, evalLoss, configHash: hash });
+  const recorded = ['config.json', 'model.safetensors', ...Object.keys(sideFiles)];
   const saveCheckpoint = async (dir: string, evalLoss: number | null) => {
-    await writeCheckpoint(dir, model.hfConfig(), params, await adam.state(), state(evalLoss));
-    for (const f of ['config.json', 'model.safetensors']) ctx.artifacts.record(path.relative(runDir, path.join(dir, f)), f.endsWith('.json') ? 'json' : 'tensors');
+    await writeCheckpoint(dir, model.hfConfig(), params, await adam.state(), state(evalLoss), sideFiles);
+    for (const f of recorded) ctx.artifacts.record(path.relative(runDir, path.join(dir, f)), f.endsWith('.json') ? 'json' : 'tensors');
   };
 
-  for (const f of found) for (const file of ['config.json', 'model.safetensors']) ctx.artifacts.record(path.relative(runDir, path.join(f.dir, file)), file.endsWith('.json') ? 'json' : 'tensors');
+  for (const f of found) for (const file of recorded) if (fs.existsSync(path.join(f.dir, file))) ctx.artifacts.record(path.relative(runDir, path.join(f.dir, file)), file.endsWith('.json') ? 'json' : 'tensors');
 
   while (step < o.steps) {
     await ctx.checkInterrupted();
@@ -159,7 +180,7 @@ async function train(
     if (step % o.eval.every === 0 || checkpointDue || step === o.steps) {
       const evalLoss = await evaluate(model, evalSet);
       const tokensPerSecond = sinceEval.ms > 0 ? (sinceEval.tokens / sinceEval.ms) * 1000 : null;
-      const sample = await greedyContinuation(model, prompt, o.eval.continuation, ctx.tokenizer!.decode);
+      const sample = await greedyContinuation(model, prompt, o.eval.continuation, tokenizer.decode, data.vocab?.map.ids.length);
       sinceEval = { ms: 0, tokens: 0 };
       evaluations.push({ step, evalLoss, evalPerplexity: Math.exp(evalLoss), tokensPerSecond, sample });
       Object.assign(values, { evalLoss, evalPerplexity: Math.exp(evalLoss), sample, ...(tokensPerSecond !== null ? { tokensPerSecond } : {}) });
@@ -179,7 +200,10 @@ async function train(
   const finalDir = path.join(runDir, 'final');
   const finalState = found.find((f) => f.dir === finalDir);
   if (!finalState) await saveCheckpoint(finalDir, final?.evalLoss ?? null);
-  ctx.report.addText('data', `${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held-out tokens (${evalSet.length} evaluation batches). Unigram entropy of the training tokens: ${data.unigramEntropy.toFixed(4)} nats — the loss to beat.`);
+  const reduced = data.vocab
+    ? ` Vocabulary reduced to the ${data.vocab.map.ids.length} most frequent training tokens and one unknown token (${(100 * data.vocab.unknownShare).toFixed(2)}% of the training tokens): losses, perplexity and the unigram entropy are over these ${data.vocab.map.ids.length + 1} tokens, not GPT-2's 50,257, so they do not compare with a full-vocabulary model's.`
+    : '';
+  ctx.report.addText('data', `${data.description}: ${data.trainTokens} training tokens, ${heldOutTokens} held-out tokens (${evalSet.length} evaluation batches). Unigram entropy of the training tokens: ${data.unigramEntropy.toFixed(4)} nats — the loss to beat.${reduced}`);
   ctx.report.addTable(
     'held-out evaluations',
     ['step', 'eval loss', 'perplexity', 'tokens/s', `greedy continuation of ${JSON.stringify(o.eval.prompt)}`],
@@ -201,9 +225,17 @@ async function train(
     resumedFromStep: found.at(-1)?.state.step ?? null,
     checkpoints: [...checkpoints, { path: 'final', step, evalLoss: final?.evalLoss ?? null }],
     finalSample: final?.sample ?? null,
+    vocabSize: model.vocabSize,
+    ...(data.vocab ? { unknownShare: data.vocab.unknownShare } : {}),
   };
   ctx.report.setHeadline(trainHeadline(summary, o.eval.prompt));
   return summary;
+}
+
+/** The model block with the reduced vocabulary's size: gpt2's `config.vocabSize`, a Hugging Face family's `config.vocab_size`. */
+function withVocabSize(spec: ModelSpec, vocabSize: number): Partial<ModelSpec> {
+  const config = (spec['config'] ?? {}) as Record<string, unknown>;
+  return { config: spec.kind === 'gpt2' ? { ...config, vocabSize } : { ...config, vocab_size: vocabSize } };
 }
 
 /** One optimizer step over the micro-batches: averaged gradients, global-norm clipping, AdamW. */
@@ -261,7 +293,12 @@ async function evaluate(model: TrainableTokenModel, batches: Batch[]): Promise<n
   return total / count;
 }
 
-async function greedyContinuation(model: TrainableTokenModel, prompt: number[], count: number, decode: (ids: number[]) => string): Promise<string> {
+/**
+ * The greedy continuation of `prompt`. Over a reduced vocabulary the unknown token (the last id,
+ * `unknown`) is skipped: it is often the single most likely token (every rare word at once), so
+ * a greedy sample would be mostly ⁇ and show nothing of what the model learned of the words.
+ */
+async function greedyContinuation(model: TrainableTokenModel, prompt: number[], count: number, decode: (ids: number[]) => string, unknown?: number): Promise<string> {
   const ids = [...prompt];
   for (let i = 0; i < count; i++) {
     const window = ids.slice(-model.maxPositions);
@@ -269,7 +306,8 @@ async function greedyContinuation(model: TrainableTokenModel, prompt: number[], 
     const next = tf.tidy(() => {
       const hidden = model.forward(model.embed([window]), { output: model.headInputHook });
       const last = tf.reshape(tf.slice(hidden, [0, window.length - 1, 0], [1, 1, -1]), [-1, 1]) as tf.Tensor2D;
-      return tf.argMax(tf.reshape(tf.matMul(model.headMatrix(), last), [-1]));
+      const logits = tf.reshape(tf.matMul(model.headMatrix(), last), [-1]);
+      return tf.argMax(unknown === undefined ? logits : tf.slice(logits, [0], [unknown]));
     });
     ids.push((await next.data())[0]!);
     next.dispose();

@@ -1,4 +1,4 @@
-import { checkInputSpace, checkTokenIds, promptTokenIds, type PluginCheckContext, type PluginIssue } from '@repscope/core';
+import { checkInputSpace, checkPromptVocabulary, checkTokenIds, promptTokenIds, type PluginCheckContext, type PluginIssue } from '@repscope/core';
 import type { WalksOptions } from './options';
 
 /** Before the run: the prompt fits the model's positions and vocabulary. */
@@ -8,5 +8,5 @@ export function checkWalks({ options: o, model, tokenizer }: PluginCheckContext<
   if (space.length) return space;
   if (!model) return [];
   if (o.input.tokens === undefined && !tokenizer) return [{ path: key, message: "the model's vocabulary has no known tokenizer; give input.tokens instead" }];
-  return checkTokenIds(model, promptTokenIds(o.input, tokenizer, key), key);
+  return [...checkTokenIds(model, promptTokenIds(o.input, tokenizer, key), key), ...checkPromptVocabulary(model, o.input, key)];
 }

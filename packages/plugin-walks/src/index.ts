@@ -1,4 +1,4 @@
-import { definePlugin, promptTokenIds } from '@repscope/core';
+import { definePlugin, promptTokenIds, untrainedPromptWarning } from '@repscope/core';
 import { walksSchema, type WalksOptions } from './options';
 import { runClampedWalk } from './run-clamped';
 import { runTangentWalk } from './run-tangent';
@@ -22,6 +22,8 @@ export default definePlugin<WalksOptions>({
   },
   async run(ctx) {
     const model = requireTokenModel(await ctx.models.create(undefined, { sequenceLength: promptTokenIds(ctx.options.input, ctx.tokenizer).length }));
+    const untrained = untrainedPromptWarning(ctx.options.input, model.tokenizer);
+    if (untrained) ctx.log(untrained);
     return ctx.options.walk === 'tangent' ? runTangentWalk(ctx, model) : runClampedWalk(ctx, model);
   },
 });

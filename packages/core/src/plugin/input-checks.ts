@@ -1,4 +1,4 @@
-import { InvalidInputError, type InputSpace, type ModelShape, type Tokenizer } from '@repscope/models';
+import { displayTokens, InvalidInputError, UNKNOWN_TOKEN_TEXT, type InputSpace, type ModelShape, type Tokenizer } from '@repscope/models';
 import type { PluginIssue } from './types';
 
 /**
@@ -44,4 +44,43 @@ export function promptTokenIds(input: PromptInput, tokenizer: Tokenizer | undefi
   if (input.tokens !== undefined) return input.tokens;
   if (!tokenizer) throw new InvalidInputError(`${key.join('.')}: the model's vocabulary has no known tokenizer; give token ids instead`, 'E_CONFIG_MODEL');
   return tokenizer.encode(input.text ?? '');
+}
+
+const quoted = (pieces: string[]) => pieces.map((p) => JSON.stringify(p)).join(', ');
+
+/**
+ * A prompt for a model over a reduced vocabulary (a checkpoint trained here with
+ * `vocab: { top: K }`, its vocab-map.json beside it) must be text the vocabulary holds: a token
+ * outside it would reach the model as the unknown token, which stands for no text. Refused at
+ * `path`; none without such a vocabulary. Tokens a full vocabulary has but the training text
+ * never held are only warned about (untrainedPromptWarning): the model can read them.
+ */
+export function checkPromptVocabulary(model: ModelShape | undefined, input: PromptInput, path: (string | number)[], what = 'the input'): PluginIssue[] {
+  const trained = model?.tokenizer?.trained;
+  if (!trained || trained.unknown === undefined) return [];
+  if (input.tokens !== undefined) {
+    const at = input.tokens.indexOf(trained.unknown);
+    return at < 0 ? [] : [{ path, message: `token id ${trained.unknown} (position ${at}) is the unknown token of the model's reduced vocabulary (${trained.source}); it stands for no text` }];
+  }
+  const outside = trained.untrainedPieces(input.text ?? '');
+  if (!outside.length) return [];
+  return [
+    {
+      path,
+      message: `${what} has token${outside.length > 1 ? 's' : ''} ${quoted(outside)} outside the model's reduced vocabulary (${trained.source}), which the model would read as its unknown token ${UNKNOWN_TOKEN_TEXT}; use text whose tokens all occur in its training text`,
+    },
+  ];
+}
+
+/**
+ * One line for the run's log when the prompt has tokens that never occurred in the model's
+ * training text (known from a checkpoint trained here: token-counts.json or vocab-map.json):
+ * their embedding rows are untrained, so what the model does with them says little.
+ */
+export function untrainedPromptWarning(input: PromptInput, tokenizer: Tokenizer | undefined, what = 'the input'): string | undefined {
+  const trained = tokenizer?.trained;
+  if (!trained) return undefined;
+  const pieces = input.tokens !== undefined ? displayTokens(input.tokens.filter((id) => trained.count(id) === 0 || id === trained.unknown), tokenizer) : trained.untrainedPieces(input.text ?? '');
+  if (!pieces.length) return undefined;
+  return `warning: ${what} has token${pieces.length > 1 ? 's' : ''} ${quoted(pieces)} that never occur${pieces.length > 1 ? '' : 's'} in the model's training text (${trained.source}); ${pieces.length > 1 ? 'their embedding rows are' : 'its embedding row is'} untrained`;
 }

@@ -4,6 +4,7 @@ import type { Decoder, DecodeResult, DecoderKind } from './types';
 import { gramPseudoInverse, rowNorms } from './embedding-cache';
 import { scoreTopK } from './host-kernels';
 import { scoresAgainstRows } from '../model/layers';
+import { InvalidInputError } from '../util/errors';
 
 /**
  * Floats in one [rows, V] score tensor of a decode. Rows are scored in chunks of at most this
@@ -47,10 +48,15 @@ abstract class ScoringDecoder implements Decoder {
   /** The query rows for token vectors x [rows, d]. */
   protected abstract query(x: tf.Tensor2D): Query;
 
+  /** How many tokens can be returned (a masked decoder ranks the others at −∞). */
+  protected candidates(): number {
+    return this.model.vocabSize;
+  }
+
   async decode(embeddings: tf.Tensor3D, topK = 1): Promise<DecodeResult> {
     const [b, n, d] = embeddings.shape;
     const vocab = this.model.vocabSize;
-    const k = Math.max(1, Math.min(topK, vocab));
+    const k = Math.max(1, Math.min(topK, this.candidates()));
     const total = b * n;
     const chunk = Math.max(1, Math.floor(scoreBudget.floats / vocab));
     const tokenVectors = tf.tidy(() => tf.reshape(tf.sub(embeddings, this.model.positionEmbeddings(n)), [total, d]) as tf.Tensor2D);
@@ -128,11 +134,19 @@ abstract class ScoringDecoder implements Decoder {
 
 /** The seed's decoder: argmax of (e − e_pos)·W⁺, W⁺ = (WᵀW)⁺Wᵀ the Moore–Penrose pseudo-inverse, applied as ((e − e_pos)·(WᵀW)⁺)·Wᵀ. */
 class PinvDecoder extends ScoringDecoder {
+  private readonly allowed: number | undefined;
+
   constructor(
     model: TokenModel,
     private readonly gramPinv: tf.Tensor2D,
+    mask?: { name: string; bias: Float32Array; candidates: number },
   ) {
-    super('pinv', model);
+    super(mask?.name ?? 'pinv', model, mask ? { bias: mask.bias } : {});
+    this.allowed = mask?.candidates;
+  }
+
+  protected override candidates(): number {
+    return this.allowed ?? super.candidates();
   }
 
   protected query(x: tf.Tensor2D): Query {
@@ -171,6 +185,34 @@ export const pinvDecoder: DecoderKind = {
   name: 'pinv',
   description: 'argmax of (e − e_pos)·W⁺ with W⁺ the pseudo-inverse of the token-embedding matrix (the seed\'s method)',
   create: async (model) => new PinvDecoder(model, await gramPseudoInverse(model)),
+};
+
+/**
+ * The same scores as `pinv`, with every token the model was not trained on ranked at −∞: the
+ * unknown token of a reduced vocabulary, and tokens its training text never held (whose rows
+ * are untrained). Where `pinv`'s answer is a trained token, this one's is the same.
+ */
+export const pinvTrainedDecoder: DecoderKind = {
+  name: 'pinv-trained',
+  description: "pinv over the tokens the model was trained on only (a checkpoint trained here: vocab-map.json or token-counts.json beside it)",
+  create: async (model) => {
+    const trained = model.tokenizer?.trained;
+    if (!trained) {
+      throw new InvalidInputError(
+        `decode.decoder: pinv-trained needs to know which tokens the model was trained on, from a vocab-map.json or token-counts.json beside its config.json (plugin-train writes them); ${model.description} has neither — use pinv`,
+        'E_CONFIG',
+      );
+    }
+    const bias = new Float32Array(model.vocabSize);
+    let candidates = 0;
+    for (let id = 0; id < bias.length; id++) {
+      const ok = id !== trained.unknown && trained.count(id) > 0;
+      if (ok) candidates++;
+      else bias[id] = -Infinity;
+    }
+    if (!candidates) throw new InvalidInputError(`decode.decoder: ${trained.source} lists no token the model was trained on`, 'E_CHECKPOINT');
+    return new PinvDecoder(model, await gramPseudoInverse(model), { name: 'pinv-trained', bias, candidates });
+  },
 };
 
 export const nearestL2Decoder: DecoderKind = {

@@ -10,7 +10,7 @@ import { hubFetch } from './hub-fetch';
 import type { HubRef } from './hub-ref';
 import { COMMIT_PATTERN } from './hub-ref';
 import { hubSettings, HubSettings } from './hub-settings';
-import { CONFIG_FILE, filesToFetch, PREPROCESSOR, SHARD_INDEX, shardsOf, SINGLE_WEIGHTS, TOKENIZER_FILES } from './model-files';
+import { CONFIG_FILE, filesToFetch, PREPROCESSOR, SHARD_INDEX, shardsOf, SINGLE_WEIGHTS, TOKENIZER_FILES, TRAINING_VOCABULARY_FILES } from './model-files';
 import { MAX_TOKENIZER_JSON_BYTES } from '../tokenizer/hf-tokenizer';
 
 export interface HubHeaders {
@@ -45,8 +45,8 @@ export async function fetchHubHeaders(ref: HubRef, settings: HubSettings = hubSe
     let bytesFetched = 0;
     let bytesInModel = 0;
     const files = filesToFetch(info.files, ref.text);
-    // JSON side files whole: config, index, preprocessor, and the tokenizer (plugins measure text with it).
-    for (const file of files.filter((f) => f === CONFIG_FILE || f === SHARD_INDEX || f === PREPROCESSOR || TOKENIZER_FILES.includes(f))) {
+    // JSON side files whole: config, index, preprocessor, and the tokenizer and training vocabulary (plugins measure and check text with them).
+    for (const file of files.filter((f) => f === CONFIG_FILE || f === SHARD_INDEX || f === PREPROCESSOR || TOKENIZER_FILES.includes(f) || TRAINING_VOCABULARY_FILES.includes(f))) {
       const body = await getRange(url(file), headers(), settings, TOKENIZER_FILES.includes(file) ? MAX_TOKENIZER_JSON_BYTES : MAX_CHECKPOINT_JSON_BYTES, `${ref.text} ${file}`);
       fs.writeFileSync(path.join(dir, file), body.bytes);
       bytesFetched += body.bytes.length;

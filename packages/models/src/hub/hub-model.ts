@@ -9,7 +9,7 @@ import { formatDecimalBytes } from '../util/format-bytes';
 import { HubError, hubFailure, HubHttpError, isNetworkFailure } from './hub-error';
 import { COMMIT_PATTERN, HubRef } from './hub-ref';
 import { hubSettings, HubSettings } from './hub-settings';
-import { CONFIG_FILE, filesToFetch, OPTIONAL_FILES, SHARD_INDEX, shardsNeeded, SINGLE_WEIGHTS } from './model-files';
+import { CONFIG_FILE, filesToFetch, OPTIONAL_FILES, SHARD_INDEX, shardsNeeded, SINGLE_WEIGHTS, TRAINING_VOCABULARY_FILES } from './model-files';
 import { describeNeed, tensorFilter, TensorNeed } from '../model/checkpoint/tensor-need';
 
 export interface HubFileRecord {
@@ -89,6 +89,7 @@ function cachedSnapshot(cache: CachedRepo, ref: HubRef, need: TensorNeed = {}): 
   // filled with only config and weights: the first runs a ViT on default mean/std by design, the
   // second would do so silently. Only `.no_exist` (Python's, or ours) tells them apart.
   for (const f of OPTIONAL_FILES) (cache.hasFile(commit, f) ? files : cache.isKnownAbsent(commit, f) ? absent : unverified).push(f);
+  for (const f of TRAINING_VOCABULARY_FILES) if (cache.hasFile(commit, f)) files.push(f);
   return { commit, files, missing, absent, unverified, notFetched };
 }
 

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { HubError } from './hub-error';
 import type { TensorFilter } from '../model/checkpoint/tensor-need';
+import { TOKEN_COUNTS_FILE, VOCAB_MAP_FILE } from '../model/checkpoint/vocab-files';
 
 export const CONFIG_FILE = 'config.json';
 export const SINGLE_WEIGHTS = 'model.safetensors';
@@ -10,6 +11,14 @@ export const PREPROCESSOR = 'preprocessor_config.json';
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'];
 /** Files fetched when the repo has them; without them a model runs on defaults (a ViT's mean/std, a built-in tokenizer). */
 export const OPTIONAL_FILES = [PREPROCESSOR, ...TOKENIZER_FILES];
+/**
+ * What plugin-train writes beside config.json about its training text (a reduced vocabulary's
+ * map, or the tokens the text held), fetched when the repo has them. Only repscope writes
+ * them, so a cached snapshot without them is not "unverified" the way a missing tokenizer is:
+ * a reduced-vocabulary model without its map has no tokenizer and refuses text, it does not
+ * run on a wrong one.
+ */
+export const TRAINING_VOCABULARY_FILES = [VOCAB_MAP_FILE, TOKEN_COUNTS_FILE];
 
 /** Index files are small; a larger one is not an index (and would be read whole). */
 const MAX_INDEX_BYTES = 64 << 20;
@@ -37,7 +46,7 @@ export function filesToFetch(siblings: string[], ref: string): string[] {
     );
   }
   if (has.has(PREPROCESSOR)) files.push(PREPROCESSOR);
-  for (const f of TOKENIZER_FILES) if (has.has(f)) files.push(f);
+  for (const f of [...TOKENIZER_FILES, ...TRAINING_VOCABULARY_FILES]) if (has.has(f)) files.push(f);
   return files;
 }
 

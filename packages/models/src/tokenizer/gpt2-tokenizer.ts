@@ -13,6 +13,26 @@ export interface Tokenizer {
   readonly specialTokens?: Readonly<Record<string, number>>;
   /** The token a document starts with in training (BOS, or GPT-2's <|endoftext|> separator): what a language model reads before text. */
   readonly documentStart?: number;
+  /**
+   * Which tokens the model was trained on, where its checkpoint says (a vocab-map.json or
+   * token-counts.json that plugin-train writes beside config.json); undefined when unknown.
+   */
+  readonly trained?: TrainingVocabulary;
+}
+
+/** What a checkpoint records of the text it was trained on, token by token. */
+export interface TrainingVocabulary {
+  /** The file it was read from, for messages. */
+  readonly source: string;
+  /** A reduced vocabulary's unknown token: text outside the vocabulary encodes to it. */
+  readonly unknown?: number;
+  /** How often token `id` occurs in the training text (0: never, so its embedding row is untrained). */
+  count(id: number): number;
+  /**
+   * The pieces of `text` the model never trained on, as table cells (see displayToken): tokens
+   * outside a reduced vocabulary, or absent from the training text. Empty when all occur.
+   */
+  untrainedPieces(text: string): string[];
 }
 
 const END_OF_TEXT = '<|endoftext|>';

@@ -22,6 +22,9 @@ describe('bad data is a one-line error before training', () => {
     ['a FIFO named as data', 'data: { files: ["pipe.txt"] }', /data\.files\[0\]: ".*pipe\.txt" is a FIFO \(named pipe\), not a text file/],
     ['/dev/zero behind a symlink', 'data: { files: ["zero.txt"] }', /data\.files\[0\]: ".*zero\.txt" is a device, not a text file/],
     ['a synthetic corpus too small for the window', 'data: { synthetic: { sentences: 1 } }', /data: synthetic corpus, 1 sentences .* fewer than two windows/],
+    ['a corpus that is not built in', 'data: { corpus: gutenberg }', /yaml:3:\d+ data\.corpus: must be one of "brown" \(got "gutenberg"\)/],
+    ['documents without a corpus', 'data: { synthetic: { sentences: 300 }, documents: 3 }', /yaml:3:\d+ data\.documents: takes the first documents of data\.corpus; without a corpus, leave it out/],
+    ['more documents than the corpus has', 'data: { corpus: brown, documents: 501 }', /data\.documents: must be <= 500 \(got 501\)/],
   ];
   test.each(cases)('%s', (_label, dataLine, expected) => {
     const file = path.join(dir, `${_label.replace(/\W+/g, '-')}.yaml`);

@@ -1,6 +1,8 @@
 import seedrandom from 'seedrandom';
 import type { Tokenizer } from '@repscope/core';
 import type { TrainOptions } from '../options';
+import { BROWN_DOCUMENTS, brownTokens } from './brown-corpus';
+import { reduceVocabulary, tokenCounts, type ReducedVocabulary } from './reduced-vocab';
 import { SyntheticCorpus } from './synthetic-corpus';
 import { DataError, fileTokens, matchFiles } from './text-files';
 
@@ -16,9 +18,19 @@ export interface Dataset {
   trainTokens: number;
   /** Entropy of the training tokens' unigram distribution, in nats: the loss a context-free model reaches. */
   unigramEntropy: number;
+  /** How often each of the tokenizer's ids occurs in the training split (before any reduction). */
+  counts: Float64Array;
+  /** With `vocab.top`: the reduced vocabulary `train` and `heldOut` are written in. */
+  vocab?: ReducedVocabulary;
 }
 
 export function loadTokens(options: TrainOptions, seed: number, tokenizer: Tokenizer): { tokens: Uint16Array; description: string } {
+  if (options.data.documents !== undefined && !options.data.corpus) throw new DataError(['data', 'documents'], 'takes the first documents of data.corpus; without a corpus, leave it out');
+  if (options.data.corpus) {
+    if (tokenizer.vocabSize > 65536) throw new DataError(['data', 'corpus'], `the tokenizer's ${tokenizer.vocabSize} tokens do not fit the uint16 token store; training data supports vocabularies up to 65,536`);
+    const n = options.data.documents ?? BROWN_DOCUMENTS;
+    return { tokens: brownTokens(n, tokenizer), description: `the Brown corpus, ${n === BROWN_DOCUMENTS ? 'all' : 'the first'} ${n} of ${BROWN_DOCUMENTS} documents` };
+  }
   if (options.data.synthetic) {
     const n = options.data.synthetic.sentences;
     return { tokens: Uint16Array.from(tokenizer.encode(new SyntheticCorpus(seed).text(n))), description: `synthetic corpus, ${n} sentences (seed ${seed})` };
@@ -50,24 +62,24 @@ export function buildDataset(options: TrainOptions, seed: number, tokenizer: Tok
   const order = shuffled(count, seedrandom.alea(`repscope/train/split/${seed}`));
   const heldCount = Math.min(count - 1, Math.max(1, Math.round(options.data.heldOut * count)));
   const held = new Set(order.slice(0, heldCount));
-  const train: Uint16Array[] = [];
-  const heldOut: Uint16Array[] = [];
+  let train: Uint16Array[] = [];
+  let heldOut: Uint16Array[] = [];
   for (let i = 0; i < count; i++) {
     // The last segment takes the remainder, so no token is dropped.
     const part = tokens.subarray(i * segment, i === count - 1 ? tokens.length : (i + 1) * segment);
     (held.has(i) ? heldOut : train).push(part);
   }
   const trainTokens = train.reduce((a, p) => a + p.length, 0);
-  return { description, train, heldOut, trainTokens, unigramEntropy: unigramEntropy(train) };
+  const counts = tokenCounts(train);
+  // The vocabulary comes from the training split alone, so held-out text is never peeked at.
+  let vocab: ReducedVocabulary | undefined;
+  if (options.vocab) ({ train, heldOut, vocab } = reduceVocabulary(train, heldOut, options.vocab.top, tokenizer));
+  return { description, train, heldOut, trainTokens, unigramEntropy: unigramEntropy(train), counts, ...(vocab ? { vocab } : {}) };
 }
 
 export function unigramEntropy(parts: Uint16Array[]): number {
-  const counts = new Float64Array(65536);
-  let n = 0;
-  for (const p of parts) {
-    for (const t of p) counts[t]!++;
-    n += p.length;
-  }
+  const counts = tokenCounts(parts);
+  const n = parts.reduce((a, p) => a + p.length, 0);
   let h = 0;
   for (const c of counts) if (c > 0) h -= (c / n) * Math.log(c / n);
   return h;

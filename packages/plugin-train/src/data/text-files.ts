@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import fg from 'fast-glob';
-import { describeFileKind, writeFileAtomic, type Tokenizer } from '@repscope/core';
+import { describeFileKind, type Tokenizer } from '@repscope/core';
+import { cachedTokens } from './token-cache';
+
+export { tokenCacheDir } from './token-cache';
 
 /** A data problem found before training: one line, at a config path. */
 export class DataError extends Error {
@@ -44,11 +45,6 @@ export function matchFiles(patterns: string[]): string[] {
     }
   });
   return [...new Set(byIdentity.values())].sort();
-}
-
-/** Where tokenised files are cached: $REPSCOPE_CACHE, else ~/.cache/repscope. */
-export function tokenCacheDir(): string {
-  return path.join(process.env['REPSCOPE_CACHE'] || path.join(os.homedir(), '.cache', 'repscope'), 'tokens');
 }
 
 /** Read and tokenise this much text at a time, so memory follows the token count, not the file size. */
@@ -99,18 +95,7 @@ export function fileTokens(file: string, configPath: (string | number)[], tokeni
     for (let n; (n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, null)) > 0; ) hash.update(chunk.subarray(0, n));
     const size = fs.fstatSync(fd).size;
     if (size === 0) throw new DataError(configPath, `${file} is empty`);
-    const cached = path.join(tokenCacheDir(), `${tokenizer.name.replace(/[^A-Za-z0-9]+/g, '-')}-${hash.digest('hex')}.u16`);
-    if (fs.existsSync(cached)) {
-      const raw = fs.readFileSync(cached);
-      if (raw.length % 2 === 0) return new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-    }
-    const tokens = tokenizeFile(file, configPath, tokenizer);
-    try {
-      writeFileAtomic(cached, new Uint8Array(tokens.buffer, tokens.byteOffset, tokens.byteLength));
-    } catch {
-      /* a read-only cache only costs re-tokenising next time */
-    }
-    return tokens;
+    return cachedTokens(hash.digest('hex'), tokenizer, () => tokenizeFile(file, configPath, tokenizer));
   } finally {
     fs.closeSync(fd);
   }

@@ -24,7 +24,9 @@ async function hostTensors(tensors: Map<string, tf.Tensor>): Promise<Record<stri
 /**
  * Write a checkpoint folder atomically: everything goes into a hidden temp folder beside it,
  * which is renamed into place last. A folder named step-NNNNNN or final is always complete;
- * a kill mid-write leaves only a temp folder, which the next run removes.
+ * a kill mid-write leaves only a temp folder, which the next run removes. `sideFiles` are JSON
+ * files written beside config.json the same way (vocab-map.json, token-counts.json), so a
+ * checkpoint never exists without the vocabulary its weights are over.
  */
 export async function writeCheckpoint(
   dir: string,
@@ -32,6 +34,7 @@ export async function writeCheckpoint(
   params: Map<string, tf.Tensor>,
   optimizerState: Record<string, { shape: number[]; data: Float32Array }>,
   state: TrainState,
+  sideFiles: Record<string, unknown> = {},
 ): Promise<void> {
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
@@ -42,6 +45,7 @@ export async function writeCheckpoint(
   const weights = await hostTensors(params);
   fs.writeFileSync(path.join(tmp, 'model.safetensors'), encodeSafetensors(weights, 'F32', { format: 'pt' }));
   fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
+  for (const [name, content] of Object.entries(sideFiles)) fs.writeFileSync(path.join(tmp, name), JSON.stringify(content) + '\n');
   fs.writeFileSync(path.join(tmp, 'optimizer.safetensors'), encodeSafetensors(optimizerState, 'F32', { format: 'pt' }));
   fs.writeFileSync(path.join(tmp, 'train-state.json'), JSON.stringify(state, null, 2) + '\n');
   fs.rmSync(dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import type { Model, ModelKind, ModelShape, ModelSpec } from '../types';
 import type { Checkpoint } from './checkpoint';
 import { leavesOutFinalNorm, matchTensors, requireFetched } from './checkpoint';
 import { folderTokenizer } from './folder-tokenizer';
+import { trainedVocabularyTokenizer } from './vocab-files';
 import { isFinalNorm } from './tensor-need';
 import { openWithConfig } from './open-with-config';
 
@@ -112,7 +113,9 @@ export function planHfFamily<C extends HfFamilyDims>(family: HfFamily<C>, spec: 
   if (names && spec.head && !config.tieWordEmbeddings && !names.has(family.headName)) throw new ModelCheckError(['weights'], `${spec.weights}: config.json says the LM head is untied (tie_word_embeddings false), but there is no ${family.headName}`);
   // The checkpoint's tokenizer.json; a model without one over GPT-2's 50257 tokens (a shape
   // trained here on GPT-2-tokenised text, or its untrained start) reads GPT-2's tokenizer.
-  const tokenizer = (spec.weights ? about(['weights'], () => folderTokenizer(spec.weights!)) : undefined) ?? gpt2FamilyTokenizer(config.vocabSize);
+  // A shape trained here may also name its vocabulary (vocab-map.json, token-counts.json).
+  const shipped = (spec.weights ? about(['weights'], () => folderTokenizer(spec.weights!)) : undefined) ?? gpt2FamilyTokenizer(config.vocabSize);
+  const tokenizer = spec.weights ? about(['weights'], () => trainedVocabularyTokenizer(spec.weights!, config.vocabSize, shipped)) : shipped;
   return {
     config,
     depth,

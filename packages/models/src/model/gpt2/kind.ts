@@ -1,4 +1,5 @@
 import { gpt2FamilyTokenizer } from '../../tokenizer/gpt2-tokenizer';
+import { trainedVocabularyTokenizer } from '../checkpoint/vocab-files';
 import * as fs from 'node:fs';
 import type { ModelKind, ModelShape, ModelSpec } from '../types';
 import { requireFetched, type Checkpoint } from '../checkpoint/checkpoint';
@@ -114,6 +115,8 @@ function planGpt2(spec: Gpt2Spec): Gpt2Plan {
       requireFetched(ckpt, spec.head && names.has('lm_head.weight') ? [...read, names.get('lm_head.weight')!] : read);
     });
   }
+  // A checkpoint trained here may name its vocabulary (reduced, or the tokens its text held).
+  const tokenizer = spec.weights ? about(['weights'], () => trainedVocabularyTokenizer(spec.weights!, config.vocabSize, gpt2FamilyTokenizer(config.vocabSize))) : gpt2FamilyTokenizer(config.vocabSize);
   return {
     config,
     depth,
@@ -125,7 +128,7 @@ function planGpt2(spec: Gpt2Spec): Gpt2Plan {
       depth,
       layers: config.nLayer,
       vocabSize: config.vocabSize,
-      tokenizer: gpt2FamilyTokenizer(config.vocabSize),
+      tokenizer,
       maxPositions: config.nPositions,
       parameterCount: memory.count,
       parameterBytes: memory.bytes,
@@ -134,12 +137,12 @@ function planGpt2(spec: Gpt2Spec): Gpt2Plan {
 }
 
 export async function buildGpt2(spec: Gpt2Spec, experimentSeed: number, log: (l: string) => void, build: { trainable?: boolean } = {}): Promise<Gpt2Model> {
-  const { config, depth, ckpt } = planGpt2(spec);
+  const { config, depth, ckpt, shape } = planGpt2(spec);
   const seed = spec.seed ?? experimentSeed;
   const started = Date.now();
   const loaded = ckpt ? loadGpt2Params(ckpt, config, depth, spec.head) : { params: initGpt2Params(config, depth, seed), lmHead: undefined };
   const identity = ckpt ? `ckpt:${fs.realpathSync(spec.weights!)}:${fs.statSync(spec.weights!).mtimeMs}` : `gpt2-untrained:${JSON.stringify(config)}:${seed}`;
-  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, finalNorm: spec.finalNorm ?? true, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity, tokenizer: gpt2FamilyTokenizer(config.vocabSize), trainable: build.trainable, lmHeadNotFetched: 'lmHeadNotFetched' in loaded ? loaded.lmHeadNotFetched : undefined }, loaded.lmHead);
+  const model = new Gpt2Model(loaded.params, { config, depth, head: spec.head, finalNorm: spec.finalNorm ?? true, positionIds: spec.positionIds, description: describeGpt2(spec, config, depth, seed), embeddingId: identity, tokenizer: shape.tokenizer, trainable: build.trainable, lmHeadNotFetched: 'lmHeadNotFetched' in loaded ? loaded.lmHeadNotFetched : undefined }, loaded.lmHead);
   log(`model: ${model.description} (${((Date.now() - started) / 1000).toFixed(1)}s to ${ckpt ? 'load' : 'initialise'})`);
   return model;
 }
