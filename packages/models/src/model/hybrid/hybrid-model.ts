@@ -13,8 +13,8 @@ export interface HybridParts {
   blocks: TransformerBlock[];
   heads: number;
   lnFinal: LayerNorm;
-  /** wte [V, d] for the tied LM head. */
-  wte: tf.Tensor2D;
+  /** wte [V, d] for the tied LM head; absent when the model has no head. */
+  wte?: tf.Tensor2D;
   /** wpe rows 0…n (for positionEmbedding: gpt2). */
   gpt2Positions: tf.Tensor2D | undefined;
 }
@@ -41,7 +41,7 @@ export class HybridModel extends HookedImageModel implements ImageModel {
 
   constructor(private readonly parts: HybridParts, readonly options: HybridOptions) {
     super(parts.stem.config);
-    this.hookNames = ['hook_patch_embed', ...blockHookNames(parts.blocks.length), 'ln_final.hook_normalized', 'logits'];
+    this.hookNames = ['hook_patch_embed', ...blockHookNames(parts.blocks.length), 'ln_final.hook_normalized', ...(parts.wte ? ['logits'] : [])];
     this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
     this.description = options.description;
   }
@@ -61,20 +61,20 @@ export class HybridModel extends HookedImageModel implements ImageModel {
     if (!out) return pass.result!;
     const normalized = pass.point('ln_final.hook_normalized', this.parts.lnFinal.apply(out));
     if (pass.done) return pass.result!;
-    this.lmHead ??= new TransposedFrozenLinear(this.parts.wte);
+    this.lmHead ??= new TransposedFrozenLinear(this.parts.wte!);
     pass.point('logits', this.lmHead.apply(normalized));
     return pass.result!;
   }
 
   parameterCount(): number {
-    return this.parts.stem.parameterCount() + blockParameterCount(this.parts.blocks) + 2 * this.parts.lnFinal.gamma.size + this.parts.wte.size;
+    return this.parts.stem.parameterCount() + blockParameterCount(this.parts.blocks) + 2 * this.parts.lnFinal.gamma.size + (this.parts.wte?.size ?? 0);
   }
 
   dispose(): void {
     this.parts.stem.dispose();
     disposeBlocks(this.parts.blocks);
     this.parts.lnFinal.dispose();
-    this.parts.wte.dispose();
+    this.parts.wte?.dispose();
     this.parts.gpt2Positions?.dispose();
     this.masks.dispose();
   }

@@ -92,7 +92,8 @@ async function buildHybrid(spec: HybridSpec, experimentSeed: number, log: (l: st
       blocks: gpt2Blocks(gptParams, depth, gptConfig.layerNormEpsilon),
       heads: gptConfig.nHead,
       lnFinal: new LayerNorm(tf.tensor1d(host('ln_f.weight').data), tf.tensor1d(host('ln_f.bias').data), gptConfig.layerNormEpsilon),
-      wte: tf.tensor2d(host('wte.weight').data, host('wte.weight').shape as [number, number]),
+      // Only the LM head reads W_E (images are the input): without it, 154 MB of GPT-2 small not built.
+      wte: spec.head ? tf.tensor2d(host('wte.weight').data, host('wte.weight').shape as [number, number]) : undefined,
       gpt2Positions: spec.positionEmbedding === 'gpt2' ? tf.tensor2d(wpe.data.subarray(0, tokens * gptConfig.nEmbd), [tokens, gptConfig.nEmbd]) : undefined,
     },
     {
