@@ -50,6 +50,7 @@ function envOf(dir) {
     backend: env.backend.name,
     threads: env.backend.threads ?? undefined,
     adapter: env.backend.adapter ?? undefined,
+    matrixProducts: env.backend.matrixProducts ?? undefined,
     perHeadAttention: process.env.REPSCOPE_PER_HEAD_ATTENTION !== '0',
     gitCommit: env.gitCommit,
   };

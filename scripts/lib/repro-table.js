@@ -13,12 +13,14 @@ const { rowVerdict, shortKind, show, get, fieldValue } = require('./repro-verdic
 
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** "wasm, 2 threads" — what a timing was measured on, as recorded. */
+/** "wasm, 2 threads, libopenblas.so.0 (SkylakeX)" — what a timing was measured on, as recorded. */
 function envLabel(env) {
   if (!env || !env.backend) return 'backend not recorded';
   const parts = [env.backend];
   if (env.threads) parts.push(`${env.threads} threads`);
   if (env.adapter) parts.push(env.adapter.description || env.adapter.vendor || 'GPU adapter');
+  // The kernels behind the matrix products (issue 24): XNNPACK, or the system BLAS on the wasm heap.
+  if (env.matrixProducts) parts.push(typeof env.matrixProducts === 'string' ? env.matrixProducts : `${env.matrixProducts.library}${env.matrixProducts.core ? ` (${env.matrixProducts.core})` : ''}`);
   if (env.perHeadAttention === false) parts.push('per-head attention off');
   return parts.join(', ');
 }
