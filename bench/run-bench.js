@@ -68,19 +68,20 @@ function findTorchPython() {
 }
 
 /**
- * PyTorch at its best on this machine: OpenBLAS picks its own kernel core. Some machines here
- * set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (older OpenBLAS builds misdetect their CPUs); they
- * slow a current OpenBLAS down, so they are unset for the PyTorch commands alone.
+ * Both sides at their best on this machine, with the same cores: OpenBLAS picks its own kernel
+ * core (some machines here set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for older OpenBLAS builds;
+ * they slow a current one down — and repscope's native path loads the same OpenBLAS), and
+ * repscope gets the 2 threads PyTorch is given.
  */
-function torchEnv() {
-  const env = { ...process.env };
+function benchEnv(extraEnv) {
+  const env = { ...process.env, REPSCOPE_WASM_THREADS: '2', ...extraEnv };
   delete env['OPENBLAS_CORETYPE'];
   delete env['OPENBLAS_L2_SIZE'];
   return env;
 }
 
 function runCase(cmd, argv, extraEnv = {}) {
-  const env = cmd === process.execPath ? { ...process.env, ...extraEnv } : torchEnv();
+  const env = benchEnv(extraEnv);
   const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 30 * 60 * 1000, env });
   if (r.status !== 0) return { error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-1)[0] };
   return JSON.parse(r.stdout.trim().split('\n').pop());
@@ -106,8 +107,8 @@ function main() {
   const rows = [];
   for (const c of CASES) {
     const paths = runKernelPaths(runCase, [path.join(__dirname, 'tfjs-case.js'), JSON.stringify(c)], backend);
-    // The path judged against the targets: the system BLAS where it ran, else the only one.
-    const js = paths.single ?? (paths.native && !paths.native.error ? paths.native : paths.xnnpack);
+    // The path judged against the targets: the system BLAS when both ran (never XNNPACK in its place).
+    const js = paths.single ?? paths.native;
     const pt = torch ? runCase(torch.py, [path.join(__dirname, 'torch_case.py'), JSON.stringify({ ...c, threads: 2 })]) : undefined;
     const row = { ...c, paths, js, pt, ratio: ratioOf(js, pt), xnnpackRatio: ratioOf(paths.xnnpack, pt), rssRatio: js.peakRssMB && pt && pt.peakRssMB ? js.peakRssMB / pt.peakRssMB : undefined };
     rows.push(row);
@@ -122,7 +123,7 @@ function main() {
   const nativeKernel = rows.map((r) => r.paths.native?.kernel).find((k) => k && typeof k === 'object');
   const nativeProblem = rows.map((r) => r.paths.native?.error).find(Boolean);
   const twoPaths = rows.some((r) => r.paths.xnnpack);
-  const cell = (r) => (!r ? '–' : r.error ? 'error' : r.refused ? refusedCell(r) : fmt(r.msPerStep));
+  const cell = (r) => (!r ? '–' : r.error ? (/REPSCOPE_NATIVE_GEMM=1/.test(r.error) ? 'not run' : 'error') : r.refused ? refusedCell(r) : fmt(r.msPerStep));
   const rss = (r) => (r && r.peakRssMB ? `${fmt(r.peakRssMB, 0)}` : '–');
   const table = [
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end.`,
@@ -157,7 +158,8 @@ function main() {
   const trainingFailed = !only || only === 'training' ? require('./train-bench').runTrainingBench({ torch, machine, backend, quick, runCase, baseline }) : false;
   // `--only decoders` runs the decoder rows alone (bench/decoders-bench.js); any other --only skips them.
   const decodersFailed = !only || only === 'decoders' ? require('./decoders-bench').runDecoderBench({ machine, backend, quick }) : false;
-  const failures = rows.filter((r) => r.js.error || r.paths.xnnpack?.error);
+  // A native path that could not load is reported ("not run"); any other error on either path fails the bench.
+  const failures = rows.filter((r) => r.paths.single?.error || r.paths.xnnpack?.error || (r.paths.native?.error && !/REPSCOPE_NATIVE_GEMM=1/.test(r.paths.native.error)));
   process.exitCode = failures.length || trainingFailed || decodersFailed ? 1 : 0;
   // `--only partial` runs the partial-loading rows alone (bench/partial-load-bench.js: writes and deletes a 1.4 GB checkpoint); any other --only skips them.
   if (!only || only === 'partial') {

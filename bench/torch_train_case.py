@@ -3,6 +3,7 @@ the same batch, next-token cross-entropy, AdamW with decay on linear weights onl
 clipping. An independent minimal implementation (Debian's python3-torch only). One JSON line.
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -10,7 +11,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from torch_case import Block
+from torch_case import Block, blas_library, openblas_core
 
 
 class Gpt2Lm(torch.nn.Module):
@@ -56,7 +57,7 @@ def main():
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({'msPerStep': times[len(times) // 2], 'steps': len(times), 'peakRssMB': rss_mb, 'torch': torch.__version__, 'threads': torch.get_num_threads()}))
+    print(json.dumps({'msPerStep': times[len(times) // 2], 'steps': len(times), 'peakRssMB': rss_mb, 'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas_library(), 'openblasCore': openblas_core(), 'forcedCore': os.environ.get('OPENBLAS_CORETYPE')}))
 
 
 if __name__ == '__main__':

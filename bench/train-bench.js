@@ -5,21 +5,24 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const { runKernelPaths } = require('./kernel-paths');
+const { runKernelPaths, torchBaseline } = require('./kernel-paths');
 
 const fmt = (v, digits = 1) => (v === undefined || v === null ? '–' : v.toFixed(digits));
 
-function runTrainingBench({ torch, machine, backend, quick, runCase, baseline }) {
+function runTrainingBench({ torch, machine, backend, quick, runCase, baseline: inferenceBaseline }) {
   const c = { label: 'GPT-2 4 × 256, vocab 50257, 16 × 128 tokens/step', layers: 4, width: 256, heads: 4, sequences: 16, tokens: 128, steps: quick ? 3 : 6, backend, target: 1.5 };
   const paths = runKernelPaths(runCase, [path.join(__dirname, 'train-case.js'), JSON.stringify(c)], backend);
-  const js = paths.single ?? (paths.native && !paths.native.error ? paths.native : paths.xnnpack);
+  const js = paths.single ?? paths.native;
   const pt = torch ? runCase(torch.py, [path.join(__dirname, 'torch_train_case.py'), JSON.stringify({ ...c, threads: 2 })]) : undefined;
   const ratioOf = (r) => (r && r.msPerStep && pt && pt.msPerStep ? r.msPerStep / pt.msPerStep : undefined);
   const ratio = ratioOf(js);
   const rssRatio = js.peakRssMB && pt && pt.peakRssMB ? js.peakRssMB / pt.peakRssMB : undefined;
-  const fair = baseline ? baseline.fair : true;
+  // Judged on what this PyTorch process loaded (`--only training` runs no inference rows).
+  const baseline = pt && !pt.error ? torchBaseline([pt]) : inferenceBaseline;
+  const fair = baseline ? baseline.fair : false;
+  if (baseline) console.log(baseline.shown);
   const judged = (v, t) => (v === undefined ? '' : !fair ? 'not judged' : v <= t ? '✓' : '✗');
-  const cell = (r) => (!r ? '–' : r.error ? 'error' : fmt(r.msPerStep));
+  const cell = (r) => (!r ? '–' : r.error ? (/REPSCOPE_NATIVE_GEMM=1/.test(r.error) ? 'not run' : 'error') : fmt(r.msPerStep));
   const x = (v) => (v === undefined ? '–' : `${fmt(v, 2)}×`);
   console.log(`training: ${c.label}  ${paths.xnnpack ? `xnnpack ${cell(paths.xnnpack)} ms  native ${cell(paths.native)} ms` : `tfjs ${cell(js)} ms`} ${js.error ? 'ERROR ' + js.error : ''}${pt ? `  torch ${fmt(pt.msPerStep)} ms ${pt.error ?? ''} ratio ${fmt(ratio, 2)}` : ''}  rss ${fmt(js.peakRssMB, 0)} MB`);
   const table = [
@@ -38,7 +41,7 @@ function runTrainingBench({ torch, machine, backend, quick, runCase, baseline })
   } else {
     console.log('\n' + table);
   }
-  return Boolean(js.error || paths.xnnpack?.error);
+  return Boolean(paths.single?.error || paths.xnnpack?.error || (paths.native?.error && !/REPSCOPE_NATIVE_GEMM=1/.test(paths.native.error)));
 }
 
 module.exports = { runTrainingBench };

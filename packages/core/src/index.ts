@@ -29,7 +29,7 @@ export type {
 } from '@repscope/models';
 export { isTokenModel, isImageModel, isCausal, isTrainableTokenModel, ModelCheckError, MODEL_LIMITS, matchHookPatterns } from '@repscope/models';
 export { displayToken, displayTokens, displayBytes, decodeText } from '@repscope/models';
-export { mappedTokenizer, withTrainingCounts, UNKNOWN_TOKEN_TEXT, VOCAB_MAP_FILE, VOCAB_MAP_FORMAT, TOKEN_COUNTS_FILE, TOKEN_COUNTS_FORMAT } from '@repscope/models';
+export { mappedTokenizer, withTrainingCounts, UNKNOWN_TOKEN_TEXT, VOCAB_MAP_FILE, VOCAB_MAP_FORMAT, readVocabMap, TOKEN_COUNTS_FILE, TOKEN_COUNTS_FORMAT } from '@repscope/models';
 export { readSafetensorsHeader, readTensorF32, writeSafetensors, encodeSafetensors } from '@repscope/models';
 export { encodePng, decodePng, readImageFile } from '@repscope/models';
 export { Rng, Registry, UserFacingError, InvalidInputError, writeFileAtomic, writeJsonAtomic, describeFileKind } from '@repscope/models';

@@ -4,8 +4,8 @@
 // the install when it cannot — without the addon the wasm backend runs matrix products on XNNPACK,
 // as before (issue 24). What we need: a C compiler, make, python3 and Node's headers. Node-API is
 // ABI-stable, so any headers that have node_api.h do; we look for them beside this Node (Debian's
-// /usr/include/node, nvm's <prefix>/include/node) so node-gyp never has to download them, which
-// would hang on a machine without internet.
+// /usr/include/node, nvm's and nodejs.org's <prefix>/include/node) and do not build without them:
+// node-gyp would download them, which stalls an install on a machine without internet.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,10 +19,10 @@ function say(line) {
 }
 
 function onPath(command) {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).status === 0;
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command], { encoding: 'utf8' }).status === 0;
 }
 
-/** A folder whose include/node has node_api.h, or undefined (then node-gyp would download headers). */
+/** A folder whose include/node has node_api.h, or undefined (node-gyp would then download headers: we do not build). */
 function localNodeHeaders() {
   const given = process.env.npm_config_nodedir;
   if (given && fs.existsSync(path.join(given, 'include', 'node', 'node_api.h'))) return given;
@@ -48,6 +48,7 @@ function problem() {
   const compiler = process.env.CC || 'cc';
   if (!onPath(compiler)) return `no C compiler (${compiler})`;
   if (!onPath('make')) return 'no make';
+  if (!onPath('python3') && !onPath('python')) return 'no python3 (node-gyp needs it)';
   return undefined;
 }
 
@@ -57,11 +58,17 @@ function main() {
   const gyp = nodeGyp();
   if (!gyp) return say('not built (node-gyp not found); matrix products run on XNNPACK');
   const nodedir = localNodeHeaders();
-  const env = { ...process.env, ...(nodedir ? { npm_config_nodedir: nodedir } : {}) };
+  // A download of headers can stall an offline install for minutes: without local ones, no build.
+  if (!nodedir) return say(`not built (no Node headers beside ${process.execPath}: include/node/node_api.h; set npm_config_nodedir to a folder that has them); matrix products run on XNNPACK`);
+  const env = { ...process.env, npm_config_nodedir: nodedir };
   const run = spawnSync(gyp[0], [...gyp.slice(1), 'rebuild'], { cwd: here, env, encoding: 'utf8', timeout: BUILD_TIMEOUT_MS });
-  fs.writeFileSync(logFile, `${run.stdout ?? ''}${run.stderr ?? ''}${run.error ? `\n${run.error.message}\n` : ''}`);
+  try {
+    fs.writeFileSync(logFile, `${run.stdout ?? ''}${run.stderr ?? ''}${run.error ? `\n${run.error.message}\n` : ''}`);
+  } catch {
+    // a read-only package folder: the outcome below still says what happened
+  }
   if (run.status === 0) return say(`built (${path.relative(process.cwd(), path.join(here, 'build', 'Release', 'native_gemm.node')) || 'build/Release/native_gemm.node'}); it finds the system BLAS at run time`);
-  const reason = run.error ? (run.error.code === 'ETIMEDOUT' ? `the build took over ${BUILD_TIMEOUT_MS / 1000} s` : run.error.message) : `node-gyp exited with ${run.status}${nodedir ? '' : ' (no local Node headers: it tried to download them)'}`;
+  const reason = run.error ? (run.error.code === 'ETIMEDOUT' ? `the build took over ${BUILD_TIMEOUT_MS / 1000} s` : run.error.message) : `node-gyp exited with ${run.status}`;
   say(`not built (${reason}; log: ${logFile}); matrix products run on XNNPACK`);
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidInputError, isTrainableTokenModel, RunDivergedError, tf, TOKEN_COUNTS_FILE, VOCAB_MAP_FILE, type ModelSpec, type RunContext, type SummaryFields, type Tokenizer, type TrainableTokenModel } from '@repscope/core';
+import { InvalidInputError, isTrainableTokenModel, RunDivergedError, tf, TOKEN_COUNTS_FILE, VOCAB_MAP_FILE, readVocabMap, type ModelSpec, type RunContext, type SummaryFields, type Tokenizer, type TrainableTokenModel } from '@repscope/core';
 import { buildDataset, evalBatches, trainBatches, type Batch, type Dataset } from './data/dataset';
 import { heldOutOverlap } from './data/overlap';
 import { tokenCountsFile, vocabMapFile } from './data/reduced-vocab';
@@ -76,6 +76,13 @@ export async function runTraining(ctx: RunContext<TrainOptions>): Promise<Summar
     throw new InvalidInputError(`${runDir} holds checkpoints of a different config (${path.relative(runDir, resumeFrom.dir)}); re-run the same command or choose another --out`, 'E_TRAIN_RESUME');
   }
 
+  // The map is recomputed from the data; changed text (or a changed corpus package) would give the
+  // checkpoint's embedding rows other tokens. The checkpoint's own map must be the one rebuilt.
+  if (resumeFrom && data.vocab) {
+    const saved = path.join(resumeFrom.dir, VOCAB_MAP_FILE);
+    const same = fs.existsSync(saved) && JSON.stringify(readVocabMap(saved, data.vocab.map.ids.length + 1).ids) === JSON.stringify(data.vocab.map.ids);
+    if (!same) throw new InvalidInputError(`${saved}: the reduced vocabulary rebuilt from the data differs from the one the checkpoint was trained with (changed text?); re-run on the same data or choose another --out`, 'E_TRAIN_RESUME');
+  }
   const vocabSize = data.vocab ? data.vocab.map.ids.length + 1 : undefined;
   // A Hugging Face family takes weights or config, not both: resuming, the checkpoint's config.json is the architecture.
   const { config: _architecture, ...withoutConfig } = spec;

@@ -74,8 +74,11 @@ function batchLayout(a: TensorInfo, b: TensorInfo): { outBatch: number[]; count:
   const bb = b.shape.slice(0, -2);
   const na = product(ba);
   const nb = product(bb);
-  if (na === 1) return { outBatch: bb, count: nb, strideA: false, strideB: nb > 1 };
-  if (nb === 1) return { outBatch: ba, count: na, strideA: true, strideB: false };
+  // The output keeps every batch dim of both, size-1 ones included ([1, n, k]·[k, m] is [1, n, m]).
+  if (na === 1 || nb === 1) {
+    const outBatch = tf.backend_util.assertAndGetBroadcastShape(ba, bb);
+    return na === 1 ? { outBatch, count: nb, strideA: false, strideB: nb > 1 } : { outBatch, count: na, strideA: true, strideB: false };
+  }
   if (ba.length === bb.length && ba.every((d, i) => d === bb[i])) return { outBatch: ba, count: na, strideA: true, strideB: true };
   return undefined;
 }

@@ -159,6 +159,9 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
  * cores would slow every job down.
  */
 function nativeMatMulFor(setting: string | undefined, threads: number): BackendInfo['nativeMatMul'] {
+  if (setting !== undefined && setting !== '' && setting !== '0' && setting !== '1') {
+    throw new BackendUnavailableError('wasm', `REPSCOPE_NATIVE_GEMM=${JSON.stringify(setting).slice(0, 40)}: expected 0 (XNNPACK), 1 (the system BLAS, required) or unset (the BLAS when the addon loads)`);
+  }
   if (setting === '0') return { problem: 'REPSCOPE_NATIVE_GEMM=0' };
   const installed = installNativeMatMul(threads);
   if ('problem' in installed && setting === '1') throw new BackendUnavailableError('wasm', `REPSCOPE_NATIVE_GEMM=1 asks for native matrix products, but ${installed.problem}`);

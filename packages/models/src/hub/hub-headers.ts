@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { MAX_CHECKPOINT_JSON_BYTES } from '../model/checkpoint/checkpoint';
+import { MAX_VOCAB_FILE_BYTES } from '../model/checkpoint/vocab-files';
 import { MAX_HEADER_BYTES } from '../model/safetensors/read';
 import { fetchModelListing } from './hub-api';
 import { HubError, hubFailure, HubHttpError } from './hub-error';
@@ -47,7 +48,8 @@ export async function fetchHubHeaders(ref: HubRef, settings: HubSettings = hubSe
     const files = filesToFetch(info.files, ref.text);
     // JSON side files whole: config, index, preprocessor, and the tokenizer and training vocabulary (plugins measure and check text with them).
     for (const file of files.filter((f) => f === CONFIG_FILE || f === SHARD_INDEX || f === PREPROCESSOR || TOKENIZER_FILES.includes(f) || TRAINING_VOCABULARY_FILES.includes(f))) {
-      const body = await getRange(url(file), headers(), settings, TOKENIZER_FILES.includes(file) ? MAX_TOKENIZER_JSON_BYTES : MAX_CHECKPOINT_JSON_BYTES, `${ref.text} ${file}`);
+      const limit = TOKENIZER_FILES.includes(file) ? MAX_TOKENIZER_JSON_BYTES : TRAINING_VOCABULARY_FILES.includes(file) ? MAX_VOCAB_FILE_BYTES : MAX_CHECKPOINT_JSON_BYTES;
+      const body = await getRange(url(file), headers(), settings, limit, `${ref.text} ${file}`);
       fs.writeFileSync(path.join(dir, file), body.bytes);
       bytesFetched += body.bytes.length;
       bytesInModel += body.bytes.length;

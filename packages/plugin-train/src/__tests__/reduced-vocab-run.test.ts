@@ -144,3 +144,23 @@ describe('training over a reduced vocabulary', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, tokens: 5 });
   });
 });
+
+test('resuming over changed text that rebuilds another vocabulary is refused, naming the checkpoint\'s map', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'train-vocab-resume-'));
+  const env = { ...process.env, REPSCOPE_CACHE: path.join(dir, 'cache'), FORCE_COLOR: '0' };
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env, timeout: 120_000 });
+  const words = (seed: number) => Array.from({ length: 400 }, (_, i) => ['alpha', 'beta', 'gamma', 'delta', 'omega', 'sigma'][(i * seed) % 6]).join(' ');
+  fs.writeFileSync(path.join(dir, 'text.txt'), `${words(1)}\n`);
+  const config = path.join(dir, 'files.yaml');
+  fs.writeFileSync(config, CONFIG.replace('data: { corpus: brown, documents: 8, heldOut: 0.1 }', 'data: { files: ["text.txt"], heldOut: 0.1 }').replace('vocab: { top: 200 }', 'vocab: { top: 4 }').replace('steps: 4', 'steps: 6') + '\n');
+  const out = path.join(dir, 'out');
+  const first = cli(['run', config, '--out', out, '--progress', 'silent']);
+  expect(first.status).toBe(0);
+  fs.rmSync(path.join(out, 'final'), { recursive: true });
+  fs.rmSync(path.join(out, 'summary.json'));
+  // Other words, the same config: the top 4 tokens are others now.
+  fs.writeFileSync(path.join(dir, 'text.txt'), `${words(1).replace(/alpha/g, 'zebra').replace(/beta/g, 'yak')}\n`);
+  const again = cli(['run', config, '--out', out, '--progress', 'silent']);
+  expect(again.status).toBe(2);
+  expect(again.stderr).toMatch(/checkpoints.step-\d+.vocab-map\.json: the reduced vocabulary rebuilt from the data differs from the one the checkpoint was trained with/);
+});

@@ -43,6 +43,8 @@ export function bitIdentical(a: Float32Array[], b: Float32Array[]): boolean {
 }
 
 export interface BothPaths {
+  /** Output shapes on each path (values alone would not show a dropped size-1 dim). */
+  shapes: { xnnpack: number[][]; native: number[][] };
   xnnpack: Float32Array[];
   native: Float32Array[];
   /** The native path run a second time: bit-identical to `native` on one path. */
@@ -54,17 +56,21 @@ export interface BothPaths {
 export function bothPaths(fn: () => tf.Tensor[]): BothPaths {
   uninstallNativeMatMul();
   const before = nativeMatMulCalls();
+  let shapes: number[][] = [];
   const run = () => {
     const outs = fn();
+    shapes = outs.map((t) => t.shape);
     const values = outs.map((t) => t.dataSync().slice() as Float32Array);
     tf.dispose(outs);
     return values;
   };
   const xnnpack = run();
+  const xnnpackShapes = shapes;
   if (nativeMatMulCalls() !== before) throw new Error('the native kernel ran while uninstalled');
   const info = installNativeMatMul();
   if ('problem' in info) throw new Error(info.problem);
   const native = run();
+  const nativeShapes = shapes;
   const nativeCalls = nativeMatMulCalls() - before;
-  return { xnnpack, native, again: run(), nativeCalls };
+  return { shapes: { xnnpack: xnnpackShapes, native: nativeShapes }, xnnpack, native, again: run(), nativeCalls };
 }

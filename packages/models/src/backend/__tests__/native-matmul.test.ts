@@ -28,13 +28,16 @@ describeNative('wasm matrix products through the system BLAS', () => {
     ['both transposed', [70, 40], [30, 70], true, true],
     ['batched', [2, 4, 20, 17], [2, 4, 17, 30], false, false],
     ['one side unbatched', [3, 20, 70], [70, 60], false, false],
+    ['a size-1 batch dim kept ([1, n, k]·[k, m])', [1, 20, 32], [32, 20], false, false],
+    ['size-1 dims of both batches kept', [1, 1, 20, 32], [3, 32, 20], false, false],
     ['batch broadcast (left to XNNPACK)', [2, 1, 20, 70], [1, 3, 70, 40], false, false],
     ['a few rows (left to XNNPACK: faster there)', [5, 70], [70, 30], false, false],
   ] as [string, number[], number[], boolean, boolean][])('%s: within 1e-5 of XNNPACK, bit-identical run to run', async (name, sa, sb, ta, tb) => {
     const a = random(sa, 1);
     const b = random(sb, 2);
-    const { xnnpack, native, again, nativeCalls } = bothPaths(() => [tf.matMul(a, b, ta, tb)]);
+    const { shapes, xnnpack, native, again, nativeCalls } = bothPaths(() => [tf.matMul(a, b, ta, tb)]);
     expect(nativeCalls).toBe(name.includes('left to XNNPACK') ? 0 : 1);
+    expect(shapes.native).toEqual(shapes.xnnpack);
     expect(relative(native[0]!, xnnpack[0]!)).toBeLessThan(1e-5);
     expect(again[0]).toEqual(native[0]);
     tf.dispose([a, b]);

@@ -25,7 +25,7 @@ async function build(spec: Record<string, unknown>): Promise<Model> {
 /** The model's hook points and input gradient on both paths; every batch row checked against the reference. */
 function checkBothPaths(model: Model, input: tf.Tensor, expected: ReturnType<typeof readExpected>['tensors'], hooks: string[]): void {
   const lastBlock = model.hookPoints().filter((h) => /^blocks\.\d+\.hook_resid_post$/.test(h)).pop()!;
-  const { xnnpack, native, again, nativeCalls } = bothPaths(() => {
+  const { shapes, xnnpack, native, again, nativeCalls } = bothPaths(() => {
     const { output, cache } = model.runWithCache(input, hooks);
     // Through the blocks, as an inversion of O_l descends. Through a 128k–262k-token LM head the
     // gradient sums that many terms in another order on each path: measured 1.3–3.3e-5 relative.
@@ -36,6 +36,7 @@ function checkBothPaths(model: Model, input: tf.Tensor, expected: ReturnType<typ
     return [...kept.map((t) => (t === input ? t.clone() : t)), gradient];
   });
   expect(nativeCalls).toBeGreaterThan(0);
+  expect(shapes.native).toEqual(shapes.xnnpack);
   // Failures listed by name and error (toMatchObject would hide the number).
   const failures: string[] = [];
   hooks.forEach((name, i) => {
@@ -103,8 +104,9 @@ describeNative('every model on both kernel paths (system BLAS and XNNPACK)', () 
     const model = (await build({ kind: 'hybrid', vit: { weights: VIT_TINY }, gpt2: { config: { nLayer: 2, nEmbd: 48, nHead: 4, nPositions: 32, vocabSize: 64 } }, depth: 2, head: false })) as ImageModel;
     const image = tf.randomUniform([4, 32, 32, 3], 0, 1, 'float32', 3);
     try {
-      const { xnnpack, native, again, nativeCalls } = bothPaths(() => [model.forward(image), tf.grad((x: tf.Tensor) => tf.sum(tf.square(model.forward(x))))(image)]);
+      const { shapes, xnnpack, native, again, nativeCalls } = bothPaths(() => [model.forward(image), tf.grad((x: tf.Tensor) => tf.sum(tf.square(model.forward(x))))(image)]);
       expect(nativeCalls).toBeGreaterThan(0);
+      expect(shapes.native).toEqual(shapes.xnnpack);
       native.forEach((v, i) => expect(relative(v, xnnpack[i]!)).toBeLessThanOrEqual(1e-5));
       expect(bitIdentical(again, native)).toBe(true);
     } finally {
