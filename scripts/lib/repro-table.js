@@ -90,6 +90,8 @@ function columnTitle(m, store, entries) {
 
 /** The tables (one per source of claims) for a plugin's README. */
 function renderTables(entries, store, trainedModels) {
+  // A row that reads another row's runs (`runsOf`) has none stored under its own id.
+  const runsSource = (id) => entries.find((x) => x.id === id)?.runsOf ?? id;
   const header = [
     `| claim | the claim is about | config | measured as configured (model kind: values) | verdict | ${trainedModels.map((m) => columnTitle(m, store, entries)).join(' | ')} | time |`,
     `|---|---|---|---|---|${trainedModels.map(() => '---|').join('')}---|`,
@@ -101,8 +103,8 @@ function renderTables(entries, store, trainedModels) {
   const tableRow = (e) => {
     const extra = e.args && e.args.length ? `<br>with \`${e.args.join(' ')}\`` : '';
     const config = e.config ? `[${e.config.split('/').pop()}](../../${e.config})${extra}` : '—';
-    const own = columnCells(e, store, e.id, (id) => id);
-    const trained = trainedModels.map((m) => (e.trainedHere ? columnCells(e, store, `${e.id}@${m.slug}`, (id) => `${id}@${m.slug}`, m) : undefined));
+    const own = columnCells(e, store, e.id, (id) => runsSource(id));
+    const trained = trainedModels.map((m) => (e.trainedHere ? columnCells(e, store, `${e.id}@${m.slug}`, (id) => `${runsSource(id)}@${m.slug}`, m) : undefined));
     const all = [own, ...trained].filter(Boolean);
     const seconds = all.reduce((a, c) => a + c.seconds, 0);
     const envs = [...new Set(all.flatMap((c) => c.envs))];
