@@ -81,3 +81,4 @@ export type { FloatImage } from './util/png';
 export { readImageFile } from './util/image-file';
 export { describeFileKind, openRegularFile, readRegularFile, UnsafeFileError } from './util/regular-file';
 export { makeFolder } from './util/make-folder';
+export { webgpuAdapterForTests } from './backend/webgpu-for-tests';

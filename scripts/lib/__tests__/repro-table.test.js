@@ -1,3 +1,4 @@
+/* global describe, test, expect */
 const { envLabel } = require('../repro-table');
 
 // A timing in the reproduction tables says what it was measured on (issue 23): backend, threads,

@@ -6,7 +6,7 @@ export { runPluginConfig } from './run-config';
 export { readHeadline } from './read-headline';
 export type { ShownHeadline, ShownToken } from './read-headline';
 export type { TestRun } from './run-config';
-export { webgpuForTests } from './webgpu-availability';
+export { webgpuAdapterForTests as webgpuForTests } from '@repscope/models';
 export { summaryMismatches, releaseWebGpu } from './backend-parity';
 export type { SummaryMismatch } from './backend-parity';
 export { selectBackend, loadModel } from '@repscope/models';

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { errorMessage, UserFacingError } from '../util/errors';
+import { copyRowsOverBindingLimit } from './webgpu-row-copies';
 
 /** What env.json and the backend line record about the WebGPU adapter. */
 export interface GpuAdapterInfo {
@@ -91,6 +92,7 @@ export function installWebGpu(): void {
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   require('@tensorflow/tfjs-backend-webgpu');
   chunkAddN();
+  copyRowsOverBindingLimit();
 }
 
 interface DeviceDescriptor {

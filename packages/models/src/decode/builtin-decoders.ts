@@ -4,6 +4,7 @@ import type { Decoder, DecodeResult, DecoderKind } from './types';
 import { gramPseudoInverse, rowNorms } from './embedding-cache';
 import { scoreTopK } from './host-kernels';
 import { scoresAgainstRows } from '../model/layers';
+import { tokenEmbeddingRows } from '../model/token-embedding-rows';
 import { InvalidInputError } from '../util/errors';
 
 /**
@@ -95,8 +96,8 @@ abstract class ScoringDecoder implements Decoder {
   private async decodeRows(x: tf.Tensor2D, k: number, values: Float32Array, indices: Int32Array): Promise<void> {
     const { query, rowScale, rowOffset } = tf.tidy(() => this.query(x));
     try {
-      const w = this.model.tokenEmbeddingMatrix();
-      if (tf.getBackend() === 'cpu' && w.dtype === 'float32') {
+      const w = tokenEmbeddingRows(this.model);
+      if (tf.getBackend() === 'cpu' && w instanceof tf.Tensor && w.dtype === 'float32') {
         // tfjs-cpu's data() hands back W's own storage, so the host loop reads W in place.
         const [vocab, d] = w.shape;
         scoreTopK((await w.data()) as Float32Array, vocab, d, (await query.data()) as Float32Array, query.shape[0], k, this.column.scale, this.column.bias, values, indices);

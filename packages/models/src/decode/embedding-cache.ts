@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Matrix, pseudoInverse } from 'ml-matrix';
 import type { TokenModel } from '../model/types';
+import type { HeldMatrix } from '../model/split-matrix';
+import { tokenEmbeddingRows } from '../model/token-embedding-rows';
 import { createEmbeddingHash, readGramPinv, repscopeCacheDir, writeGramPinv } from './gram-pinv-disk-cache';
 import { addBlockGram, mirrorUpper } from './host-kernels';
 import { BLOCK_ROWS, forEachRowBlock, rowBlock } from './row-blocks';
@@ -21,7 +23,7 @@ const gramPinvCache = new Map<string, { d: number; values: Float32Array }>();
 export async function gramPseudoInverse(model: TokenModel): Promise<tf.Tensor2D> {
   let cached = gramPinvCache.get(model.embeddingId);
   if (!cached) {
-    const w = model.tokenEmbeddingMatrix();
+    const w = tokenEmbeddingRows(model);
     const d = w.shape[1];
     const dir = repscopeCacheDir();
     const key = dir ? await embeddingKey(w) : undefined;
@@ -34,7 +36,7 @@ export async function gramPseudoInverse(model: TokenModel): Promise<tf.Tensor2D>
 }
 
 /** The disk cache's key, hashed block by block: the same digest as hashing W's bytes at once. */
-async function embeddingKey(w: tf.Tensor2D): Promise<string> {
+async function embeddingKey(w: HeldMatrix): Promise<string> {
   const hash = createEmbeddingHash(w.shape[1]);
   await forEachRowBlock(w, (values) => hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)));
   return hash.digest('hex');
@@ -47,7 +49,7 @@ async function embeddingKey(w: tf.Tensor2D): Promise<string> {
  * would round every entry 128 times at its full size. On `cpu` the products themselves are host
  * loops (host-kernels.ts).
  */
-async function gramMatrix(w: tf.Tensor2D): Promise<Float64Array> {
+async function gramMatrix(w: HeldMatrix): Promise<Float64Array> {
   const [vocab, d] = w.shape;
   const gram = new Float64Array(d * d);
   if (tf.getBackend() === 'cpu') {
@@ -155,7 +157,7 @@ const normCache = new Map<string, Float32Array>();
 export async function rowNorms(model: TokenModel): Promise<Float32Array> {
   let cached = normCache.get(model.embeddingId);
   if (!cached) {
-    const w = model.tokenEmbeddingMatrix();
+    const w = tokenEmbeddingRows(model);
     const d = w.shape[1];
     const norms = new Float32Array(w.shape[0]);
     await forEachRowBlock(w, (values, start, rows) => {

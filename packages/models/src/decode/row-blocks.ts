@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { HeldMatrix, SplitMatrix } from '../model/split-matrix';
 
 /**
  * Rows per block for the one-off passes over W_E (hash, norms, WᵀW): 2048 × d floats is 5 MB
@@ -17,7 +18,8 @@ interface RangedRead {
  * and its Gather costs ~70 ns per element; the wasm backend can read just a range of its heap,
  * so there the block costs its own size. Elsewhere Slice is native and reads only the block.
  */
-export function rowBlock(w: tf.Tensor2D, start: number, rows: number): tf.Tensor2D {
+export function rowBlock(w: HeldMatrix, start: number, rows: number): tf.Tensor2D {
+  if (w instanceof SplitMatrix) return w.rows(start, rows);
   const d = w.shape[1];
   if (tf.getBackend() === 'wasm' && w.dtype === 'float32') {
     const values = (tf.backend() as unknown as RangedRead).readSync(w.dataId, start * d, (start + rows) * d);
@@ -30,16 +32,16 @@ export function rowBlock(w: tf.Tensor2D, start: number, rows: number): tf.Tensor
  * Calls `fn` with each block of W's rows as host floats (a copy of that block only), in order:
  * a pass over the vocabulary never holds a second W (671 MB for Gemma 3) on the host.
  */
-export async function forEachRowBlock(w: tf.Tensor2D, fn: (values: Float32Array, start: number, rows: number) => void): Promise<void> {
+export async function forEachRowBlock(w: HeldMatrix, fn: (values: Float32Array, start: number, rows: number) => void): Promise<void> {
   const [vocab, d] = w.shape;
-  const ranged = tf.getBackend() === 'wasm' && w.dtype === 'float32';
+  const ranged = tf.getBackend() === 'wasm' && w instanceof tf.Tensor && w.dtype === 'float32';
   for (let start = 0; start < vocab; start += BLOCK_ROWS) {
     const rows = Math.min(BLOCK_ROWS, vocab - start);
     if (ranged) {
-      fn((tf.backend() as unknown as RangedRead).readSync(w.dataId, start * d, (start + rows) * d), start, rows);
+      fn((tf.backend() as unknown as RangedRead).readSync((w as tf.Tensor2D).dataId, start * d, (start + rows) * d), start, rows);
       continue;
     }
-    const block = tf.slice(w, [start, 0], [rows, d]);
+    const block = w instanceof SplitMatrix ? w.rows(start, rows) : tf.slice(w, [start, 0], [rows, d]);
     try {
       fn((await block.data()) as Float32Array, start, rows);
     } finally {

@@ -2,6 +2,7 @@ import type { Tokenizer } from '../tokenizer/gpt2-tokenizer';
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../util/errors';
 import { HookPass, hookPassFor } from './hooks';
+import { HeldMatrix, wholeMatrix } from './split-matrix';
 import type { TokenEmbeddings } from './token-embeddings';
 import type { ForwardOptions, InputSpace } from './types';
 
@@ -54,6 +55,11 @@ export abstract class HookedTokenModel extends HookedModel {
   }
 
   tokenEmbeddingMatrix(): tf.Tensor2D {
+    return wholeMatrix(this.embeddings.wte, 'W_E (wte.weight)');
+  }
+
+  /** W_E as held: in row blocks on webgpu when over the binding limit (see token-embedding-rows.ts). */
+  tokenEmbeddingRows(): HeldMatrix {
     return this.embeddings.wte;
   }
 

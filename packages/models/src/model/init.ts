@@ -1,5 +1,13 @@
 import seedrandom from 'seedrandom';
 
+/*
+ * Module constants, not `Math.x` in the loop: under jest (a vm context) every lookup of the
+ * global `Math` goes through a slow interceptor, and GPT-2 small's 38.6M draws took 18 s there
+ * instead of 1.3 s. The same functions, so the same bits.
+ */
+const { sqrt, log, cos, sin } = Math;
+const TWO_PI = 2 * Math.PI;
+
 /**
  * Seeded parameter initialisation, computed in JavaScript (float64, then float32) so the same
  * seed gives bit-identical weights on every backend. Each parameter draws from its own
@@ -13,9 +21,9 @@ export function normalArray(count: number, std: number, key: string, mean = 0): 
     let u = rand();
     while (u === 0) u = rand();
     const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u)) * std;
-    out[i] = mean + r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < count) out[i + 1] = mean + r * Math.sin(2 * Math.PI * v);
+    const r = sqrt(-2 * log(u)) * std;
+    out[i] = mean + r * cos(TWO_PI * v);
+    if (i + 1 < count) out[i + 1] = mean + r * sin(TWO_PI * v);
   }
   return out;
 }

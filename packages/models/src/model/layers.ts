@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { frozenLayerNorm } from './frozen-layer-norm';
-import { timesTransposed, timesWeightTransposed } from './matrix-products';
+import { timesMatrix, timesTransposed, timesWeightTransposed } from './matrix-products';
+import { HeldMatrix, SplitMatrix } from './split-matrix';
 import { tidyGrad } from './tidy-grad';
 import { isTrainable, trainableLinear, trainableTransposedLinear } from './trainable';
 
@@ -56,14 +57,15 @@ export class FrozenLinear {
 /**
  * y = x·Mᵀ for a frozen M [out, in] held as is — the tied LM head, where M is the token
  * embedding W_E [V, d]. Both directions avoid a transposed operand and any copy of M:
- * forward (M·xᵀ)ᵀ, backward dy·M.
+ * forward (M·xᵀ)ᵀ, backward dy·M. M may be held in row blocks (webgpu, over the device's
+ * binding limit): then each block gives its columns of y, and its share of dy·M.
  */
 export class TransposedFrozenLinear {
   private readonly op: (x: tf.Tensor) => tf.Tensor;
 
-  constructor(readonly matrix: tf.Tensor2D) {
+  constructor(readonly matrix: HeldMatrix) {
     const [outDim, inDim] = matrix.shape;
-    if (isTrainable(matrix)) {
+    if (!(matrix instanceof SplitMatrix) && isTrainable(matrix)) {
       this.op = trainableTransposedLinear(matrix);
       return;
     }
@@ -72,7 +74,7 @@ export class TransposedFrozenLinear {
       const y = timesTransposed(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, matrix);
       return {
         value: tf.reshape(y, [...lead, outDim]),
-        gradFunc: (dy: tf.Tensor) => tf.reshape(tf.matMul(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, matrix), [...lead, inDim]),
+        gradFunc: (dy: tf.Tensor) => tf.reshape(timesMatrix(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, matrix), [...lead, inDim]),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
   }
@@ -82,8 +84,8 @@ export class TransposedFrozenLinear {
   }
 }
 
-/** Scores x·Mᵀ [rows, V] for vectors x [rows, d] against rows of M [V, d], without transposing M. */
-export function scoresAgainstRows(x: tf.Tensor2D, matrix: tf.Tensor2D): tf.Tensor2D {
+/** Scores x·Mᵀ [rows, V] for vectors x [rows, d] against rows of M [V, d] (whole or in row blocks), without transposing M. */
+export function scoresAgainstRows(x: tf.Tensor2D, matrix: HeldMatrix): tf.Tensor2D {
   return tf.tidy(() => timesTransposed(x, matrix));
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidInputError } from '../util/errors';
+import { gatherSplitRows, HeldMatrix, SplitMatrix } from './split-matrix';
 import { isTrainable, trainableGather } from './trainable';
 
 export type PositionIds = 'sequential' | 'zeros';
@@ -7,9 +8,9 @@ export type PositionIds = 'sequential' | 'zeros';
 /**
  * Rows of a token-embedding table for a batch of id sequences, [batch, n, d], after checking
  * every id and the length (a bad id in tf.gather reads garbage silently). Trainable tables take
- * the gather whose gradient runs on wasm.
+ * the gather whose gradient runs on wasm; a table in row blocks (webgpu) gathers block by block.
  */
-export function gatherTokenRows(wte: tf.Tensor2D, tokenIds: number[][], maxPositions: number): tf.Tensor3D {
+export function gatherTokenRows(wte: HeldMatrix, tokenIds: number[][], maxPositions: number): tf.Tensor3D {
   const [vocabSize] = wte.shape;
   const n = tokenIds[0]?.length ?? 0;
   for (const row of tokenIds) {
@@ -19,6 +20,7 @@ export function gatherTokenRows(wte: tf.Tensor2D, tokenIds: number[][], maxPosit
     }
   }
   if (n > maxPositions) throw new InvalidInputError(`input has ${n} tokens but the model has ${maxPositions} positions`, 'E_INPUT');
+  if (wte instanceof SplitMatrix) return tf.tidy(() => tf.reshape(gatherSplitRows(wte, tokenIds.flat()), [tokenIds.length, n, wte.shape[1]]) as tf.Tensor3D);
   return tf.tidy(() => {
     const ids = tf.tensor2d(tokenIds, [tokenIds.length, n], 'int32');
     return isTrainable(wte) ? trainableGather(wte, ids) : (tf.gather(wte, ids) as unknown as tf.Tensor3D);
@@ -31,7 +33,8 @@ export function gatherTokenRows(wte: tf.Tensor2D, tokenIds: number[][], maxPosit
  */
 export class TokenEmbeddings {
   constructor(
-    readonly wte: tf.Tensor2D,
+    /** In row blocks on webgpu when over the device's binding limit (split-matrix.ts). */
+    readonly wte: HeldMatrix,
     readonly wpe: tf.Tensor2D,
     /** `zeros` reproduces the seed code's quirk of adding wpe[0] at every position. */
     readonly positionIds: PositionIds,

@@ -8,6 +8,7 @@ import { applyRope, inverseFrequencies, ropeTables } from '../llama/rope';
 import type { HostTensor, ParamSource } from '../param-source';
 import { attendOnePosition } from '../prefix-cache';
 import { gatherTokenRows } from '../token-embeddings';
+import { frozenMatrix, HeldMatrix, SplitMatrix, wholeMatrix } from '../split-matrix';
 import type { NextPositionStates, TokenModel } from '../types';
 import type { GptNeoxConfig } from './config';
 
@@ -67,7 +68,7 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
   readonly causal = true;
   protected readonly hookNames: string[];
   private readonly config: GptNeoxConfig;
-  private readonly wte: tf.Tensor2D;
+  private readonly wte: HeldMatrix;
   private readonly blocks: NeoxBlock[] = [];
   /** Absent only when the checkpoint folder lacks it and the head is off (a depth-limited download): then no hook reads it. */
   private readonly lnFinal?: LayerNorm;
@@ -76,6 +77,8 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
   private readonly masks = new CausalMasks();
   private readonly inv: Float64Array;
   private readonly tensors: tf.Tensor[] = [];
+  /** W_E and an untied head in row blocks (webgpu, over the device's binding limit). */
+  private readonly splits: SplitMatrix[] = [];
   private readonly ropeByLength = new Map<number, { cos: tf.Tensor2D; sin: tf.Tensor2D }>();
 
   constructor(
@@ -104,7 +107,14 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
       return new FrozenLinear(weight, bias ? (t(`${prefix}.bias`) as tf.Tensor1D) : undefined);
     };
     const ln = (prefix: string) => new LayerNorm(t(`${prefix}.weight`) as tf.Tensor1D, t(`${prefix}.bias`) as tf.Tensor1D, c.layerNormEps);
-    this.wte = t('gpt_neox.embed_in.weight') as tf.Tensor2D;
+    // W_E and the untied head, [V, d]: in row blocks where they are over the device's binding limit (webgpu).
+    const matrix = (name: string): HeldMatrix => {
+      const made = frozenMatrix(host(name));
+      if (made instanceof SplitMatrix) this.splits.push(made);
+      else this.tensors.push(made);
+      return made;
+    };
+    this.wte = matrix('gpt_neox.embed_in.weight');
     for (let i = 0; i < options.depth; i++) {
       const p = `gpt_neox.layers.${i}`;
       this.blocks.push({
@@ -117,7 +127,7 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
       });
     }
     this.lnFinal = params.has('gpt_neox.final_layer_norm.weight') ? ln('gpt_neox.final_layer_norm') : undefined;
-    const untied = options.head && !c.tieWordEmbeddings ? (t('embed_out.weight') as tf.Tensor2D) : undefined;
+    const untied = options.head && !c.tieWordEmbeddings ? matrix('embed_out.weight') : undefined;
     this.lmHead = new TransposedFrozenLinear(untied ?? this.wte);
     this.activation = c.activation === 'erf' ? geluErf : geluTanh;
     this.inv = inverseFrequencies(c.rotaryDims, c.rotaryBase);
@@ -141,6 +151,11 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
   }
 
   tokenEmbeddingMatrix(): tf.Tensor2D {
+    return wholeMatrix(this.wte, 'W_E (gpt_neox.embed_in.weight)');
+  }
+
+  /** W_E as held: in row blocks on webgpu when over the binding limit (see token-embedding-rows.ts). */
+  tokenEmbeddingRows(): HeldMatrix {
     return this.wte;
   }
 
@@ -295,11 +310,12 @@ export class GptNeoxModel extends HookedModel implements TokenModel {
   }
 
   parameterCount(): number {
-    return this.tensors.reduce((a, t) => a + t.size, 0);
+    return [...this.tensors, ...this.splits].reduce((a, t) => a + t.size, 0);
   }
 
   dispose(): void {
     tf.dispose(this.tensors);
+    for (const m of this.splits) m.dispose();
     for (const t of this.ropeByLength.values()) tf.dispose([t.cos, t.sin]);
     this.ropeByLength.clear();
     this.masks.dispose();

@@ -10,6 +10,7 @@ import { disposePast, prefixKeyValues, runBlocksAfterPrefix } from '../prefix-ca
 import { Gpt2Config, hfGpt2Config } from './config';
 import type { HostTensor, ParamSource } from '../param-source';
 import { PositionIds, TokenEmbeddings } from '../token-embeddings';
+import { checkTrainableFits, frozenMatrix, HeldMatrix, SplitMatrix, wholeMatrix } from '../split-matrix';
 
 export type { PositionIds };
 
@@ -49,7 +50,7 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
   /** Absent only when the checkpoint folder lacks ln_f and the head is off (a depth-limited download): then no hook reads it. */
   private readonly lnFinal?: LayerNorm;
   private lmHead: TransposedFrozenLinear | undefined;
-  private readonly untiedHead: tf.Tensor2D | undefined;
+  private readonly untiedHead: HeldMatrix | undefined;
   protected readonly hookNames: string[];
   private readonly masks = new CausalMasks();
 
@@ -60,16 +61,17 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
   ) {
     super();
     const c = options.config;
-    const t = (name: string): tf.Tensor => {
+    const host = (name: string): HostTensor => {
       const p = params.get(name);
       if (!p) throw new Error(`GPT-2 parameter ${name} missing`);
-      return this.parameter(name, p);
+      return p;
     };
+    const t = (name: string): tf.Tensor => this.parameter(name, host(name));
     const ln = (prefix: string) => new LayerNorm(t(`${prefix}.weight`) as tf.Tensor1D, t(`${prefix}.bias`) as tf.Tensor1D, c.layerNormEpsilon);
-    this.embeddings = new TokenEmbeddings(t('wte.weight') as tf.Tensor2D, t('wpe.weight') as tf.Tensor2D, options.positionIds);
+    this.embeddings = new TokenEmbeddings(this.matrix('wte.weight', host('wte.weight')), t('wpe.weight') as tf.Tensor2D, options.positionIds);
     this.blocks = gpt2Blocks(params, options.depth, c.layerNormEpsilon, (name, p) => this.parameter(name, p));
     this.lnFinal = params.has('ln_f.weight') ? ln('ln_f') : undefined;
-    this.untiedHead = lmHead ? (this.parameter('lm_head.weight', lmHead) as tf.Tensor2D) : undefined;
+    this.untiedHead = lmHead ? this.matrix('lm_head.weight', lmHead) : undefined;
     const logits = !options.lmHeadNotFetched && (this.lnFinal !== undefined || !options.finalNorm);
     this.hookNames = gpt2HookNames(options.depth, true, options.finalNorm).filter((n) => (n !== 'ln_final.hook_normalized' || this.lnFinal) && (n !== 'logits' || logits));
     this.outputHook = options.head ? 'logits' : options.depth === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${options.depth - 1}.hook_resid_post`;
@@ -79,9 +81,12 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
   }
 
   private readonly namedTensors = new Map<string, tf.Tensor>();
+  /** Frozen weights held in row blocks (webgpu, over the device's binding limit), by HF name. */
+  private readonly splitTensors = new Map<string, SplitMatrix>();
 
   /** A parameter as a tensor (frozen) or a tf.Variable (trainable), recorded under its HF name. */
   private parameter(name: string, p: HostTensor): tf.Tensor {
+    if (this.options.trainable) checkTrainableFits(name, p.shape);
     const value = tf.tensor(p.data, p.shape);
     let made: tf.Tensor = value;
     if (this.options.trainable) {
@@ -92,8 +97,18 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
     return made;
   }
 
+  /** W_E or an untied head: frozen, it is held in row blocks where it is over the device's binding limit (webgpu). */
+  private matrix(name: string, p: HostTensor): HeldMatrix {
+    if (this.options.trainable) return this.parameter(name, p) as tf.Tensor2D;
+    const m = frozenMatrix(p);
+    if (m instanceof SplitMatrix) this.splitTensors.set(name, m);
+    else this.namedTensors.set(name, m);
+    return m;
+  }
+
   /** Every parameter under its Hugging Face name (`wte.weight`, `h.0.attn.c_attn.weight`, …). Owned by the model. */
   namedParameters(): Map<string, tf.Tensor> {
+    for (const [name, m] of this.splitTensors) wholeMatrix(m, name);
     return this.namedTensors;
   }
 
@@ -149,11 +164,11 @@ export class Gpt2Model extends HookedTokenModel implements TrainableTokenModel {
   }
 
   headMatrix(): tf.Tensor2D {
-    return this.untiedHead ?? this.embeddings.wte;
+    return wholeMatrix(this.untiedHead ?? this.embeddings.wte, this.untiedHead ? 'lm_head.weight' : 'W_E (wte.weight, the tied head)');
   }
 
   private head(): TransposedFrozenLinear {
-    this.lmHead ??= new TransposedFrozenLinear(this.headMatrix());
+    this.lmHead ??= new TransposedFrozenLinear(this.untiedHead ?? this.embeddings.wte);
     return this.lmHead;
   }
 

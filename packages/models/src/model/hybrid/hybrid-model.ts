@@ -3,6 +3,7 @@ import type { HookPass } from '../hooks';
 import { HookedImageModel } from '../hooked-model';
 import { CausalMasks, geluTanh, LayerNorm, TransposedFrozenLinear } from '../layers';
 import { blockHookNames, blockParameterCount, disposeBlocks, runBlocks, TransformerBlock } from '../transformer-block';
+import type { HeldMatrix } from '../split-matrix';
 import type { ImageModel } from '../types';
 import { PatchStem, preprocessImage } from '../vit/stem';
 
@@ -14,7 +15,7 @@ export interface HybridParts {
   heads: number;
   lnFinal: LayerNorm;
   /** wte [V, d] for the tied LM head; absent when the model has no head. */
-  wte?: tf.Tensor2D;
+  wte?: HeldMatrix;
   /** wpe rows 0…n (for positionEmbedding: gpt2). */
   gpt2Positions: tf.Tensor2D | undefined;
 }

@@ -8,6 +8,7 @@ import { gpt2CheckpointNames, initGpt2Params, loadGpt2Params } from '../gpt2/par
 import { checkParameterMemory, dimension, MODEL_LIMITS } from '../limits';
 import { about, ModelCheckError } from '../model-check';
 import type { ParamSource } from '../param-source';
+import { frozenMatrix } from '../split-matrix';
 import { LayerNorm } from '../layers';
 import type { ModelKind, ModelShape, ModelSpec } from '../types';
 import { VIT_SIZES, VitConfig, vitPatchCount, vitStemShapes } from '../vit/config';
@@ -93,7 +94,8 @@ async function buildHybrid(spec: HybridSpec, experimentSeed: number, log: (l: st
       heads: gptConfig.nHead,
       lnFinal: new LayerNorm(tf.tensor1d(host('ln_f.weight').data), tf.tensor1d(host('ln_f.bias').data), gptConfig.layerNormEpsilon),
       // Only the LM head reads W_E (images are the input): without it, 154 MB of GPT-2 small not built.
-      wte: spec.head ? tf.tensor2d(host('wte.weight').data, host('wte.weight').shape as [number, number]) : undefined,
+      // In row blocks on webgpu where it is over the device's binding limit (GPT-2 small's 147 MiB on lavapipe).
+      wte: spec.head ? frozenMatrix(host('wte.weight')) : undefined,
       gpt2Positions: spec.positionEmbedding === 'gpt2' ? tf.tensor2d(wpe.data.subarray(0, tokens * gptConfig.nEmbd), [tokens, gptConfig.nEmbd]) : undefined,
     },
     {

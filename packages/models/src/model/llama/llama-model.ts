@@ -7,6 +7,7 @@ import { TransposedFrozenLinear } from '../layers';
 import type { HostTensor, ParamSource } from '../param-source';
 import { attendOnePosition } from '../prefix-cache';
 import { gatherTokenRows } from '../token-embeddings';
+import { checkTrainableFits, frozenMatrix, HeldMatrix, SplitMatrix, wholeMatrix } from '../split-matrix';
 import type { NextPositionStates, TrainableTokenModel } from '../types';
 import { maskedAttention, WindowedCausalMasks } from './attention';
 import type { LlamaConfig } from './config';
@@ -93,19 +94,21 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
   readonly tokenizer: Tokenizer | undefined;
   readonly causal = true;
   protected readonly hookNames: string[];
-  private readonly wte: tf.Tensor2D;
+  private readonly wte: HeldMatrix;
   private readonly blocks: LlamaBlock[] = [];
   /** Absent only when the checkpoint folder lacks it and the head is off (a depth-limited download): then no hook reads it. */
   private readonly norm?: tf.Tensor1D;
   private readonly lmHead: TransposedFrozenLinear;
-  private readonly untiedHead: tf.Tensor2D | undefined;
+  private readonly untiedHead: HeldMatrix | undefined;
   private readonly masks = new WindowedCausalMasks();
   private readonly globalFrequencies: Float64Array;
   private readonly localFrequencies: Float64Array | undefined;
   private readonly tensors: tf.Tensor[] = [];
   private readonly namedTensors = new Map<string, tf.Tensor>();
+  /** Frozen weights held in row blocks (webgpu, over the device's binding limit), by HF name. */
+  private readonly splitTensors = new Map<string, SplitMatrix>();
   private readonly ropeByLength = new Map<string, { cos: tf.Tensor2D; sin: tf.Tensor2D }>();
-  private scaledEmbedding: tf.Tensor2D | undefined;
+  private scaledEmbedding: HeldMatrix | undefined;
 
   constructor(
     params: ParamSource,
@@ -114,11 +117,13 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
     super();
     const c = options.config;
     if (options.trainable && c.gemma) throw new InvalidInputError('gemma3_text cannot be built for training yet', 'E_INPUT');
-    const t = (name: string): tf.Tensor => {
+    const host = (name: string): HostTensor => {
       const p: HostTensor | undefined = params.get(name);
       if (!p) throw new Error(`${c.family} parameter ${name} missing`);
-      return this.parameter(name, p);
+      return p;
     };
+    const t = (name: string): tf.Tensor => this.parameter(name, host(name));
+    const matrix = (name: string): HeldMatrix => this.matrix(name, host(name));
     // Gemma scales by (1 + w): folded in once, here, so every norm is the same op.
     const normWeight = (name: string): tf.Tensor1D => {
       const w = t(name) as tf.Tensor1D;
@@ -127,9 +132,9 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
       this.tensors.push(shifted);
       return shifted;
     };
-    const linear = (name: string) => new TransposedFrozenLinear(t(`${name}.weight`) as tf.Tensor2D);
+    const linear = (name: string) => new TransposedFrozenLinear(matrix(`${name}.weight`));
     this.kind = c.family;
-    this.wte = t('model.embed_tokens.weight') as tf.Tensor2D;
+    this.wte = matrix('model.embed_tokens.weight');
     for (let i = 0; i < options.depth; i++) {
       const p = `model.layers.${i}`;
       this.blocks.push({
@@ -149,7 +154,7 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
       });
     }
     this.norm = params.has('model.norm.weight') ? normWeight('model.norm.weight') : undefined;
-    this.untiedHead = options.head && !c.tieWordEmbeddings ? (t('lm_head.weight') as tf.Tensor2D) : undefined;
+    this.untiedHead = options.head && !c.tieWordEmbeddings ? matrix('lm_head.weight') : undefined;
     this.lmHead = new TransposedFrozenLinear(this.untiedHead ?? this.wte);
     this.globalFrequencies = inverseFrequencies(c.headDim, c.ropeTheta, c.ropeScaling);
     this.localFrequencies = c.gemma ? inverseFrequencies(c.headDim, c.gemma.ropeLocalTheta) : undefined;
@@ -162,6 +167,7 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
 
   /** A parameter as a tensor (frozen) or a tf.Variable (trainable), recorded under its HF name. */
   private parameter(name: string, p: HostTensor): tf.Tensor {
+    if (this.options.trainable) checkTrainableFits(name, p.shape);
     const value = tf.tensor(p.data, p.shape);
     let made: tf.Tensor = value;
     if (this.options.trainable) {
@@ -171,6 +177,18 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
     this.tensors.push(made);
     this.namedTensors.set(name, made);
     return made;
+  }
+
+  /** A weight matrix [out, in]: frozen, it is held in row blocks where it is over the device's binding limit (webgpu). */
+  private matrix(name: string, p: HostTensor): HeldMatrix {
+    if (this.options.trainable) return this.parameter(name, p) as tf.Tensor2D;
+    const m = frozenMatrix(p);
+    if (m instanceof SplitMatrix) this.splitTensors.set(name, m);
+    else {
+      this.tensors.push(m);
+      this.namedTensors.set(name, m);
+    }
+    return m;
   }
 
   get vocabSize(): number {
@@ -191,6 +209,7 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
 
   /** Every parameter under its Hugging Face name (`model.embed_tokens.weight`, …). Owned by the model. */
   namedParameters(): Map<string, tf.Tensor> {
+    for (const [name, m] of this.splitTensors) wholeMatrix(m, name);
     return this.namedTensors;
   }
 
@@ -200,7 +219,7 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
   }
 
   headMatrix(): tf.Tensor2D {
-    return this.untiedHead ?? this.wte;
+    return wholeMatrix(this.untiedHead ?? this.wte, this.untiedHead ? 'lm_head.weight' : 'W_E (model.embed_tokens.weight, the tied head)');
   }
 
   hfConfig(): Record<string, unknown> {
@@ -213,10 +232,19 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
    * made on first use and kept.
    */
   tokenEmbeddingMatrix(): tf.Tensor2D {
+    return wholeMatrix(this.wte instanceof SplitMatrix ? this.wte : this.tokenEmbeddingRows(), 'W_E (model.embed_tokens.weight)');
+  }
+
+  /** What tokenEmbeddingMatrix() gives, as held: in row blocks on webgpu when over the binding limit (see token-embedding-rows.ts). */
+  tokenEmbeddingRows(): HeldMatrix {
     if (this.embeddingScale === 1) return this.wte;
     if (!this.scaledEmbedding) {
-      this.scaledEmbedding = tf.mul(this.wte, this.embeddingScale) as tf.Tensor2D;
-      this.tensors.push(this.scaledEmbedding);
+      const scale = this.embeddingScale;
+      if (this.wte instanceof SplitMatrix) this.scaledEmbedding = this.wte.map((b) => tf.mul(b, scale) as tf.Tensor2D);
+      else {
+        this.scaledEmbedding = tf.mul(this.wte, scale) as tf.Tensor2D;
+        this.tensors.push(this.scaledEmbedding);
+      }
     }
     return this.scaledEmbedding;
   }
@@ -388,11 +416,13 @@ export class LlamaModel extends HookedModel implements TrainableTokenModel {
   }
 
   parameterCount(): number {
-    return [...this.namedTensors.values()].reduce((a, t) => a + t.size, 0);
+    return [...this.namedTensors.values(), ...this.splitTensors.values()].reduce((a, t) => a + t.size, 0);
   }
 
   dispose(): void {
     tf.dispose(this.tensors);
+    for (const m of this.splitTensors.values()) m.dispose();
+    if (this.scaledEmbedding instanceof SplitMatrix) this.scaledEmbedding.dispose();
     for (const t of this.ropeByLength.values()) tf.dispose([t.cos, t.sin]);
     this.ropeByLength.clear();
     this.masks.dispose();

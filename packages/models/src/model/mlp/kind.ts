@@ -5,6 +5,7 @@ import { checkParameterMemory, MODEL_LIMITS } from '../limits';
 import { about, ModelCheckError } from '../model-check';
 import { uniformArray } from '../init';
 import { FrozenLinear } from '../layers';
+import { frozenMatrix } from '../split-matrix';
 import { PositionIds, TokenEmbeddings } from '../token-embeddings';
 import type { ModelKind, ModelShape, ModelSpec } from '../types';
 import { MlpModel } from './mlp-model';
@@ -77,7 +78,7 @@ async function buildMlp(spec: MlpSpec, flatten: boolean, experimentSeed: number,
   const { inDim, hidden, outDim } = planMlp(spec, flatten);
   const source = gpt2Embeddings(spec.embeddings, experimentSeed);
   const started = Date.now();
-  const embeddings = new TokenEmbeddings(tf.tensor2d(source.wte.data, source.wte.shape as [number, number]), tf.tensor2d(source.wpe.data, source.wpe.shape as [number, number]), spec.positionIds);
+  const embeddings = new TokenEmbeddings(frozenMatrix(source.wte), tf.tensor2d(source.wpe.data, source.wpe.shape as [number, number]), spec.positionIds);
   const fc1 = torchDefaultLinear(inDim, hidden, `${spec.kind}/${seed}/fc1`);
   const fc2 = torchDefaultLinear(hidden, outDim, `${spec.kind}/${seed}/fc2`);
   const shape = `${inDim} → ${hidden} → ${outDim}`;

@@ -1,12 +1,14 @@
 import { spawnSync } from 'node:child_process';
 
 /**
- * Whether this machine has a WebGPU adapter for the webgpu suites, decided before jest
- * collects tests (so a missing adapter skips them with the reason printed, instead of
- * failing). The probe runs in a child process: it needs only Dawn's addon, and a driver that
- * hangs or crashes must not take the test worker with it.
+ * Whether this machine has a WebGPU adapter for the webgpu suites, decided before jest collects
+ * tests (a missing one skips the suite with the reason printed, instead of failing). Here, in
+ * the model library, because Dawn (npm `webgpu`) is this package's dependency: pnpm keeps it out
+ * of other packages' reach. The probe runs in a child process: it needs only Dawn's addon, and a
+ * driver that hangs or crashes must not take the test worker with it. @repscope/core/testing
+ * re-exports it as webgpuForTests.
  */
-export function webgpuForTests(): { available: true; adapter: string } | { available: false; reason: string } {
+export function webgpuAdapterForTests(): { available: true; adapter: string } | { available: false; reason: string } {
   const probe = `
     const path = require('node:path');
     let root;
