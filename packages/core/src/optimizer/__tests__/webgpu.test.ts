@@ -3,7 +3,7 @@ import { createBuiltinRegistries } from '../../registry/builtins';
 import { Rng } from '@repscope/models';
 import type { Model, ModelSpec, TokenModel, ImageModel } from '@repscope/models';
 import { GPT2_TINY, VIT_TINY } from '@repscope/test-support';
-import { webgpuForTests } from '../../testing/webgpu-availability';
+import { webgpuAdapterForTests as webgpuForTests } from '@repscope/models';
 import { describeBackend, selectBackend } from '@repscope/models';
 import { descentStepAsync } from '../descent-step';
 
