@@ -74,7 +74,7 @@ export class TransposedFrozenLinear {
       const y = timesTransposed(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, matrix);
       return {
         value: tf.reshape(y, [...lead, outDim]),
-        gradFunc: (dy: tf.Tensor) => tf.reshape(timesMatrix(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, matrix), [...lead, inDim]),
+        gradFunc: tidyGrad((dy: tf.Tensor) => tf.reshape(timesMatrix(tf.reshape(dy, [-1, outDim]) as tf.Tensor2D, matrix), [...lead, inDim])),
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
   }

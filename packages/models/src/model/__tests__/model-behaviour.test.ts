@@ -133,6 +133,10 @@ describe('models as functions of their input', () => {
       normalize: 'none',
     })) as ImageModel;
     expect(model.sequenceLength).toBe(17);
+    // No LM head: no W_E built, none counted by the pre-run memory check, no logits hook.
+    const resolved = builtinModelKind('hybrid')!.resolve!({ kind: 'hybrid', vit: { config: { imageSize: 32, patchSize: 8, hiddenSize: 32, layers: 0, heads: 4, intermediateSize: 64 } }, gpt2: { config: { ...TINY, nLayer: 2 } }, depth: 2, head: false, positionEmbedding: 'none', normalize: 'none' });
+    expect(resolved.parameterCount).toBe(model.parameterCount());
+    expect(model.hookPoints()).not.toContain('logits');
     const img = tf.randomUniform([1, 32, 32, 3], 0, 1, 'float32', 1);
     // Token 6 is patch 5 (CLS is token 0): maximise it and look at which patches get gradient.
     const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.forward(x), [0, 6, 0], [1, 1, -1])))(img));

@@ -51,7 +51,9 @@ function planHybrid(spec: HybridSpec): HybridPlan {
   if (spec.positionEmbedding === 'gpt2' && tokens > gptConfig.nPositions) {
     throw new ModelCheckError(['positionEmbedding'], `gpt2 has ${gptConfig.nPositions} positions but the image gives ${tokens} tokens`);
   }
-  const shapes = [...vitStemShapes(vitConfig), ...gpt2ParameterShapes(gptConfig, depth)];
+  // What buildHybrid builds: W_E only for the LM head, GPT-2's positions only when they are used.
+  const built = (name: string) => (name === 'wte.weight' ? spec.head : name === 'wpe.weight' ? spec.positionEmbedding === 'gpt2' : true);
+  const shapes = [...vitStemShapes(vitConfig), ...gpt2ParameterShapes(gptConfig, depth).filter((s) => built(s.name))];
   const memory = about([], () => checkParameterMemory(shapes, `hybrid (ViT stem, ${depth} GPT-2 blocks, width ${gptConfig.nEmbd})`));
   if (vitCkpt) about(['vit', 'weights'], () => vitCheckpointNames(vitCkpt, vitConfig));
   if (gptCkpt) about(['gpt2', 'weights'], () => gpt2CheckpointNames(gptCkpt, gptConfig));
