@@ -15,6 +15,9 @@
  * `--collect` re-reads the run directories already under runs/repro/ (running nothing);
  * `--render` runs nothing and reads no run directory: it recomputes every verdict from the
  * stored results with the current rule and repro.json, and rewrites the tables.
+ * Rows with `command` instead of `config` are measured by a harness outside repscope (run by
+ * hand, results stored in repro-results.json); rows with `notRunHere` say why they cannot run
+ * on this machine (their verdict reads "Not run here: …" until a result is stored).
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -152,7 +155,10 @@ if (!renderOnly) {
   // entry as configured, without its trained-here variants). Rows with `runsOf` reuse another
   // row's runs and run nothing.
   const wanted = (key, e) => !only || only.includes(e.id) || only.includes(key);
-  for (const e of entries.filter((x) => !x.runsOf)) {
+  // Rows measured by a harness outside repscope (`command`, e.g. a PyTorch script) are run by
+  // hand and their results stored; this script only renders them.
+  for (const e of entries.filter((x) => x.command && wanted(x.id, x))) console.log(`(${e.id}: not run by this script — run by hand: ${e.command})`);
+  for (const e of entries.filter((x) => !x.runsOf && !x.command)) {
     if (wanted(e.id, e) || only?.includes(`${e.id}@configured`)) variants.push({ key: e.id, e, extra: [] });
     if (!e.trainedHere) continue;
     // Resolving a config spawns the CLI: once per entry, not once per checkpoint.

@@ -59,8 +59,9 @@ function columnCells(e, store, key, keyOf, model) {
   };
   if (!runs.length) {
     const failure = source && source.failure;
-    const what = failure || (e.runsOf ? `row ${e.runsOf} not run yet` : 'not run yet');
-    const verdict = e.deferTo ? rowVerdict(e, [], { runsOf }).row.text : '—';
+    const what = failure || (e.runsOf ? `row ${e.runsOf} not run yet` : e.notRunHere && !model ? 'not run here' : 'not run yet');
+    // A row that cannot run on this machine (e.g. it needs the Hub's weights) says so and why.
+    const verdict = e.deferTo ? rowVerdict(e, [], { runsOf }).row.text : e.notRunHere && !model ? cell(`Not run here: ${e.notRunHere}`) : '—';
     return { measured: what, verdict, seconds: 0, envs: [] };
   }
   const kinds = [...new Set(runs.map((r) => shortKind(r.kind || { network: 'untrained', embeddings: 'untrained' })))];
@@ -102,7 +103,8 @@ function renderTables(entries, store, trainedModels) {
   };
   const tableRow = (e) => {
     const extra = e.args && e.args.length ? `<br>with \`${e.args.join(' ')}\`` : '';
-    const config = e.config ? `[${e.config.split('/').pop()}](../../${e.config})${extra}` : '—';
+    // `command`: a row measured by a harness outside repscope (run by hand; repro.js runs nothing for it).
+    const config = e.config ? `[${e.config.split('/').pop()}](../../${e.config})${extra}` : e.command ? `\`${cell(e.command)}\`` : '—';
     const own = columnCells(e, store, e.id, (id) => runsSource(id));
     const trained = trainedModels.map((m) => (e.trainedHere ? columnCells(e, store, `${e.id}@${m.slug}`, (id) => `${runsSource(id)}@${m.slug}`, m) : undefined));
     const all = [own, ...trained].filter(Boolean);

@@ -204,4 +204,17 @@ describe('the rendered table', () => {
     expect(row).toContain('13 s (wasm, 2 threads; backend not recorded)');
     expect(table).toContain('trained here, 2 × 64 (400 steps, held-out 4.51 nats), checkpoint not on this machine');
   });
+  it('says why a row cannot run here, and shows a harness row by its command', () => {
+    const entries = [
+      { id: 'hub', claim: 'needs the Hub', seedModel: 'trained', config: 'configs/inversion/trained/x.yaml', notRunHere: 'needs internet once', fields: ['exactMatch'], expect: [{ field: 'exactMatch', op: 'eq', value: true }] },
+      { id: 'torch', claim: 'float64', seedModel: 'trained', command: '/usr/bin/python3 scripts/reference/x.py DIR', fields: ['firstStepBeatingBaseline'], expect: [{ field: 'firstStepBeatingBaseline', op: 'le', value: 200 }] },
+    ];
+    const store = { torch: { runs: [run({ firstStepBeatingBaseline: 29 })] } };
+    const table = renderTables(entries, store, [{ slug: 'tiny' }]);
+    const hub = table.split('\n').find((l) => l.startsWith('| needs the Hub'));
+    expect(hub).toContain('| not run here | Not run here: needs internet once |');
+    const torch = table.split('\n').find((l) => l.startsWith('| float64'));
+    expect(torch).toContain('| `/usr/bin/python3 scripts/reference/x.py DIR` |');
+    expect(torch).toContain('Differs: untrained network on untrained embeddings');
+  });
 });
