@@ -110,7 +110,7 @@ function main() {
     // The path judged against the targets: the system BLAS when both ran (never XNNPACK in its place).
     const js = paths.single ?? paths.native;
     const pt = torch ? runCase(torch.py, [path.join(__dirname, 'torch_case.py'), JSON.stringify({ ...c, threads: 2 })]) : undefined;
-    const row = { ...c, paths, js, pt, ratio: ratioOf(js, pt), xnnpackRatio: ratioOf(paths.xnnpack, pt), rssRatio: js.peakRssMB && pt && pt.peakRssMB ? js.peakRssMB / pt.peakRssMB : undefined };
+    const row = { ...c, paths, js, pt, ratio: ratioOf(js, pt), xnnpackRatio: ratioOf(paths.xnnpack, pt), rssRatio: !js.refused && js.peakRssMB && pt && pt.peakRssMB ? js.peakRssMB / pt.peakRssMB : undefined };
     rows.push(row);
     const part = (label, r) => (r ? `${label} ${r.error ? 'ERROR ' + r.error : r.refused ? 'REFUSED' : fmt(r.msPerStep).padStart(8) + ' ms'}  ` : '');
     console.log(`${c.label.padEnd(48)} ${part('xnnpack', paths.xnnpack)}${part('native', paths.native)}${part('tfjs', paths.single)}${pt ? `torch ${fmt(pt.msPerStep).padStart(8)} ms  ratio ${times(row.ratio)}` : ''}  rss ${fmt(js.peakRssMB, 0)} MB`);
