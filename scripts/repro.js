@@ -54,7 +54,8 @@ function envOf(dir) {
     threads: env.backend.threads ?? undefined,
     adapter: env.backend.adapter ?? undefined,
     matrixProducts: env.backend.matrixProducts ?? undefined,
-    perHeadAttention: process.env.REPSCOPE_PER_HEAD_ATTENTION !== '0',
+    // As packages/models decides it: forced by =1/=0, else only where XNNPACK runs the products.
+    perHeadAttention: process.env.REPSCOPE_PER_HEAD_ATTENTION === '1' || (process.env.REPSCOPE_PER_HEAD_ATTENTION !== '0' && typeof env.backend.matrixProducts !== 'object'),
     gitCommit: env.gitCommit,
   };
 }

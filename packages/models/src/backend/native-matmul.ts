@@ -83,6 +83,11 @@ function batchLayout(a: TensorInfo, b: TensorInfo): { outBatch: number[]; count:
   return undefined;
 }
 
+/** Whether the wasm backend's products run on the addon now (installed, and wasm is the backend). */
+export function nativeMatMulActive(): boolean {
+  return originals.size > 0 && tf.getBackend() === 'wasm';
+}
+
 /**
  * Whether an m×k by k×n product would run on the addon now (installed, on wasm, large enough), so
  * layers can pick the operand layout that is fast on the kernel that will run it.

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nativeMatMulActive } from '../backend/native-matmul';
 import { tidyGrad } from './tidy-grad';
 
 /**
@@ -8,13 +9,19 @@ import { tidyGrad } from './tidy-grad';
 export const PER_HEAD_MIN_TOKENS = 32;
 
 /**
- * On unless `REPSCOPE_PER_HEAD_ATTENTION=0`. Once its head blocks were gathers (tfjs-wasm's
+ * On where XNNPACK runs the products (not on the system BLAS, below) unless
+ * `REPSCOPE_PER_HEAD_ATTENTION=0`. Once its head blocks were gathers (tfjs-wasm's
  * Slice copies its whole input per call), it won on the idle 2-core machine, same minutes,
  * 2 threads: hybrid 224² step 310 → 217 ms (1 block) and 1332 → 990 ms (4 blocks); training
  * GPT-2 4 × 256 at 16 × 128 tokens 6923 → 6504 ms per step (bench/README.md).
  */
 export function perHeadAttentionEnabled(): boolean {
-  return process.env['REPSCOPE_PER_HEAD_ATTENTION'] !== '0';
+  // Its reason is XNNPACK's scalar loop for batched products; the system BLAS runs those per batch
+  // at full rate, and there the per-head gathers cost more than they save (ViT-B/16 12 blocks,
+  // one profiled step: 1955 → 1100 ms with the batched products; GatherV2 was 44 % of it).
+  // REPSCOPE_PER_HEAD_ATTENTION=1 asks for it anyway, =0 never.
+  const setting = process.env['REPSCOPE_PER_HEAD_ATTENTION'];
+  return setting === '1' || (setting !== '0' && !nativeMatMulActive());
 }
 
 type Saver = (tensors: tf.Tensor[]) => void;
