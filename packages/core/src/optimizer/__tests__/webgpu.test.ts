@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createBuiltinRegistries } from '../../registry/builtins';
 import { Rng } from '@repscope/models';
 import type { Model, ModelSpec, TokenModel, ImageModel } from '@repscope/models';
-import { GPT2_TINY, VIT_TINY } from '@repscope/test-support';
+import { GPT2_TINY, VIT_TINY, relativeError } from '@repscope/test-support';
 import { webgpuAdapterForTests as webgpuForTests } from '@repscope/models';
 import { describeBackend, selectBackend } from '@repscope/models';
 import { descentStepAsync } from '../descent-step';
@@ -57,16 +57,6 @@ function tokenInput(model: TokenModel, spec: ModelSpec): tf.Tensor {
   return model.embed([Array.from({ length: count }, (_, i) => (i * 37 + 5) % 300)]);
 }
 
-/** max |a − b| / max |b| */
-function relativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 describeGpu('webgpu backend (Dawn)', () => {
   afterAll(async () => {
@@ -134,8 +124,8 @@ describeGpu('webgpu backend (Dawn)', () => {
     await selectBackend('webgpu');
     const webgpu = await forwardAndGradient(spec);
     expect(webgpu.output.length).toBe(cpu.output.length);
-    expect(relativeDifference(webgpu.output, cpu.output)).toBeLessThan(1e-4);
-    expect(relativeDifference(webgpu.gradient, cpu.gradient)).toBeLessThan(1e-4);
+    expect(relativeError(webgpu.output, cpu.output)).toBeLessThan(1e-4);
+    expect(relativeError(webgpu.gradient, cpu.gradient)).toBeLessThan(1e-4);
     expect(Math.max(...Array.from(cpu.gradient, Math.abs))).toBeGreaterThan(0);
   }, GPU_TEST_MS);
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { relativeError } from '@repscope/test-support';
 import { installNativeMatMul, loadNativeGemm, nativeMatMulCalls, uninstallNativeMatMul } from '../native-matmul';
 
 /*
@@ -25,22 +26,15 @@ export function describeNative(title: string, body: () => void): void {
   describe.skip(`${title} (skipped: ${nativeProblem}; build it with npm_config_nodedir=/usr pnpm --filter @repscope/native-gemm run build:native)`, body);
 }
 
-/** Largest |a − b| over the largest |b|. */
-export function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 /** Whether two runs gave the same bits (jest's toEqual walks element by element: minutes for a 29M-value logits tensor). */
 export function bitIdentical(a: Float32Array[], b: Float32Array[]): boolean {
   const bytes = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
   return a.length === b.length && a.every((t, i) => bytes(t).equals(bytes(b[i]!)));
 }
+
+/** Largest |a − b| over the largest |b| (test-support's measure, named for these suites). */
+export const relative = relativeError;
 
 export interface BothPaths {
   /** Output shapes on each path (values alone would not show a dropped size-1 dim). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { relativeError } from '@repscope/test-support';
 import { pinvDecoder } from '../../decode/builtin-decoders';
 import { builtinModelKind } from '../../model/builtin-kinds';
 import { applyModelOptions } from '../../model/model-options';
@@ -26,15 +27,6 @@ const FORCED_LIMIT = 48_000;
 
 process.env['REPSCOPE_CACHE_DIR'] = '';
 
-function maxRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 async function build(spec: ModelSpec): Promise<TokenModel> {
   const kind = builtinModelKind(spec.kind)!;
@@ -97,13 +89,13 @@ async function measure(spec: ModelSpec, ids: number[][], decode: boolean): Promi
 
 function expectParity(gpuRun: Measured, wasmRun: Measured): void {
   expect(gpuRun.logits.length).toBe(wasmRun.logits.length);
-  expect(maxRelative(gpuRun.embeddings, wasmRun.embeddings)).toBeLessThan(1e-4);
-  expect(maxRelative(gpuRun.logits, wasmRun.logits)).toBeLessThan(1e-4);
-  expect(maxRelative(gpuRun.gradient, wasmRun.gradient)).toBeLessThan(1e-4);
+  expect(relativeError(gpuRun.embeddings, wasmRun.embeddings)).toBeLessThan(1e-4);
+  expect(relativeError(gpuRun.logits, wasmRun.logits)).toBeLessThan(1e-4);
+  expect(relativeError(gpuRun.gradient, wasmRun.gradient)).toBeLessThan(1e-4);
   expect(Math.max(...Array.from(wasmRun.gradient, Math.abs))).toBeGreaterThan(0);
   if (wasmRun.decoded) {
     expect(gpuRun.decoded!.ids).toEqual(wasmRun.decoded.ids);
-    expect(maxRelative(gpuRun.decoded!.scores, wasmRun.decoded.scores)).toBeLessThan(1e-4);
+    expect(relativeError(gpuRun.decoded!.scores, wasmRun.decoded.scores)).toBeLessThan(1e-4);
   }
 }
 
@@ -199,8 +191,8 @@ describeGpu(`row blocks on webgpu (${gpu.available ? gpu.adapter : ''}) equal th
     await selectBackend('wasm');
     const whole = await run();
     expect(split.pieces).toBe(split.limit! < 700 * 50257 * 4 ? 2 : 1);
-    expect(maxRelative(split.logits, whole.logits)).toBeLessThan(1e-4);
-    expect(maxRelative(split.gradient, whole.gradient)).toBeLessThan(1e-4);
+    expect(relativeError(split.logits, whole.logits)).toBeLessThan(1e-4);
+    expect(relativeError(split.gradient, whole.gradient)).toBeLessThan(1e-4);
   }, GPU_TEST_MS);
 
   test('GPT-2 small at the device\'s own limit (W_E 147 MiB): forward through 1 block and the head, and its input gradient', async () => {

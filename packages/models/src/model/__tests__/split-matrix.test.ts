@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '@repscope/test-support';
+import { useBackend, relativeError } from '@repscope/test-support';
 import { BINDING_LIMIT_ENV, storageBindingLimit } from '../../backend/binding-limit';
 import { buildGpt2 } from '../gpt2/kind';
 import { TransposedFrozenLinear } from '../layers';
@@ -15,15 +15,6 @@ import type { TokenModel } from '../types';
 
 const values = async (t: tf.Tensor) => Array.from(await t.data());
 
-function maxRelative(a: number[], b: number[]): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
 
 /** W [10, 3] (row r holds 10r, 10r+1, 10r+2) and the same in blocks of 4, 3 and 3 rows. */
 function matrices(): { whole: tf.Tensor2D; split: SplitMatrix } {
@@ -85,7 +76,7 @@ describe('row blocks: the helpers', () => {
     const x = tf.randomNormal([5, 3], 0, 1, 'float32', 1) as tf.Tensor2D;
     const dy = tf.randomNormal([5, 10], 0, 1, 'float32', 2) as tf.Tensor2D;
     expect(await values(timesTransposed(x, split))).toEqual(await values(timesTransposed(x, whole)));
-    expect(maxRelative(await values(timesMatrix(dy, split)), await values(tf.matMul(dy, whole)))).toBeLessThan(1e-6);
+    expect(relativeError(await values(timesMatrix(dy, split)), await values(tf.matMul(dy, whole)))).toBeLessThan(1e-6);
     const input = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 3);
     const up = tf.randomNormal([2, 4, 10], 0, 1, 'float32', 4);
     const run = (m: SplitMatrix | tf.Tensor2D) => {
@@ -95,7 +86,7 @@ describe('row blocks: the helpers', () => {
     const [ours, plain] = [run(split), run(whole)];
     expect(ours.y.shape).toEqual([2, 4, 10]);
     expect(await values(ours.y)).toEqual(await values(plain.y));
-    expect(maxRelative(await values(ours.dx), await values(plain.dx))).toBeLessThan(1e-6);
+    expect(relativeError(await values(ours.dx), await values(plain.dx))).toBeLessThan(1e-6);
   });
 
   test('code that needs W whole is told it is split (and why); a whole one passes through', () => {
