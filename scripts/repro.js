@@ -8,16 +8,19 @@
  * README between the REPRO markers: the seed's claims in one table, claims from other sources
  * in another.
  *
- *   node scripts/repro.js inversion [--only id1,id2@tiny] [--jobs 2] [--collect | --render]
+ *   node scripts/repro.js inversion [--only id1,id2@brown] [--jobs 2] [--collect | --render]
  *
- * `--only` takes entry ids (the entry and its trained-here variants) or variants (`id@tiny`,
- * `id@4x256`, see lib/trained-here.js; `id@configured`, the entry alone).
+ * `--only` takes entry ids (the entry and its trained-here variants) or variants (`id@brown`,
+ * see lib/trained-here.js; `id@configured`, the entry alone).
  * `--collect` re-reads the run directories already under runs/repro/ (running nothing);
  * `--render` runs nothing and reads no run directory: it recomputes every verdict from the
  * stored results with the current rule and repro.json, and rewrites the tables.
  * Rows with `command` instead of `config` are measured by a harness outside repscope (run by
  * hand, results stored in repro-results.json); rows with `notRunHere` say why they cannot run
  * on this machine (their verdict reads "Not run here: …" until a result is stored).
+ * Rows with `"trainedHere": true` also run once per model of lib/trained-here.js, with
+ * `"trainedHereArgs": { "<slug>": ["key=value", …] }` added for that model where it needs more
+ * (e.g. a prompt inside its reduced vocabulary).
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -152,7 +155,7 @@ function resolvedConfig(e) {
 if (!renderOnly) {
   /** Every run of the table: each entry as configured, then on each trained-here checkpoint it opts into. */
   const variants = [];
-  // --only names entries (every variant) or single variants (`id@tiny`; `id@configured` is the
+  // --only names entries (every variant) or single variants (`id@brown`; `id@configured` is the
   // entry as configured, without its trained-here variants). Rows with `runsOf` reuse another
   // row's runs and run nothing.
   const wanted = (key, e) => !only || only.includes(e.id) || only.includes(key);
@@ -171,7 +174,9 @@ if (!renderOnly) {
         continue;
       }
       resolved ??= { config: resolvedConfig(e), grid: loadYaml().parse(fs.readFileSync(path.join(root, e.config), 'utf8'), { logLevel: 'error' })?.sweep?.grid };
-      variants.push({ key: `${e.id}@${m.slug}`, e, extra: trainedHereOverrides(resolved.config, resolved.grid, m.dir, m.arch), model: m });
+      // `trainedHereArgs: { slug: [...] }`: what one checkpoint needs besides (e.g. a prompt inside its reduced vocabulary).
+      const own = e.trainedHereArgs?.[m.slug] ?? [];
+      variants.push({ key: `${e.id}@${m.slug}`, e, extra: [...trainedHereOverrides(resolved.config, resolved.grid, m.dir, m.arch), ...own], model: m });
     }
   }
 

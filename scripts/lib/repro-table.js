@@ -107,10 +107,14 @@ function renderTables(entries, store, trainedModels) {
     const config = e.config ? `[${e.config.split('/').pop()}](../../${e.config})${extra}` : e.command ? `\`${cell(e.command)}\`` : '—';
     const own = columnCells(e, store, e.id, (id) => runsSource(id));
     const trained = trainedModels.map((m) => (e.trainedHere ? columnCells(e, store, `${e.id}@${m.slug}`, (id) => `${runsSource(id)}@${m.slug}`, m) : undefined));
-    const all = [own, ...trained].filter(Boolean);
-    const seconds = all.reduce((a, c) => a + c.seconds, 0);
-    const envs = [...new Set(all.flatMap((c) => c.envs))];
-    const time = seconds > 0 ? `${seconds.toFixed(0)} s (${all.some((c) => c.rowTotal) ? 'all columns; ' : ''}${envs.join('; ') || 'backend not recorded'})` : '—';
+    // Each column's own time and backend: the columns were measured on different days and builds.
+    const timed = [['as configured', own], ...trained.map((c) => ['trained here', c])].filter(([, c]) => c && c.seconds > 0);
+    const columnTime = ([label, c]) => {
+      const envs = [...new Set(c.envs)].join('; ') || 'backend not recorded';
+      // A transcribed total covered every column the table had then, retired ones included.
+      return `${timed.length > 1 ? `${label}: ` : ''}${c.seconds.toFixed(0)} s (${c.rowTotal ? 'transcribed: the total of the columns shown then; ' : ''}${envs})`;
+    };
+    const time = timed.length ? timed.map(columnTime).join('<br>') : '—';
     const trainedCells = trained.map((c) => (c ? `${c.measured}<br>**${c.verdict}**` : '—'));
     return `| ${cell(e.claim)}${e.note ? `<br><sub>${cell(e.note)}</sub>` : ''} | ${about(e)} | ${config} | ${own.measured} | ${own.verdict} | ${trainedCells.join(' | ')} | ${time} |`;
   };

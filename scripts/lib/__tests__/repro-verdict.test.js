@@ -201,7 +201,7 @@ describe('the rendered table', () => {
     expect(row).toContain('msPerStep 5 (wasm, 2 threads)');
     expect(row).toContain('**Inconclusive: the run diverged (diverged at step 0)');
     expect(row).not.toMatch(/\*\*(Reproduced|Not reproduced)/);
-    expect(row).toContain('13 s (wasm, 2 threads; backend not recorded)');
+    expect(row).toContain('as configured: 10 s (wasm, 2 threads)<br>trained here: 3 s (backend not recorded)');
     expect(table).toContain('trained here, 2 × 64 (400 steps, held-out 4.51 nats), checkpoint not on this machine');
   });
   it('says why a row cannot run here, and shows a harness row by its command', () => {
