@@ -31,11 +31,16 @@
  *         "op", "value", "says" }   computed only when both sides reach a finite value
  *       { "kind": "aggregate", "field", "select"?: sel, "reduce": "min" | "max" | "mean",
  *         "nullMeans"?: "never", "op", "value", "says" }
+ *       { "kind": "distinct", "field", "groupBy"?: [axis…], "says" }   a precondition: jobs of
+ *         a group that agree in `field` make the claim untestable (Inconclusive)
  *     with sel = { "row"?: id, "where"?: { axis: value } }.
  *   "settingsDiffer": "…"    settings other than the source's (→ Differs, saying which)
  *   "caveat": "…"            appended to a Reproduced / Not reproduced verdict
- *   "deferTo": { "row", "why" }   this row alone cannot decide (e.g. one untuned learning
- *       rate): Inconclusive, naming the row that decides and its state.
+ *   "deferTo": { "row"?, "why" }   this row alone cannot decide (e.g. one untuned learning
+ *       rate): Inconclusive, naming the row that decides and its state (without `row`: `why`
+ *       says what run would decide, none made yet).
+ * An `expect` whose `where` matches no job that ran leaves the row Inconclusive (untested is
+ * not passed).
  *   "lossFields": [...]     summary fields that must be finite (default finalLoss, outputDistance)
  *
  * A run is { label, overrides, summary, kind: { network, embeddings, …names }, lossTrace? }.
@@ -263,6 +268,14 @@ function judgeRun(entry, run) {
   return (entry.expect || []).filter((e) => matches(run.overrides, e.where)).map((e) => checkOne(e, run.summary));
 }
 
+/** Expectations about sweep jobs that did not run (a `where` no job matches): such a claim is untested, not passed. */
+function missingJobs(entry, runs) {
+  if (!runs.length) return [];
+  return (entry.expect || [])
+    .filter((e) => e.where && !runs.some((r) => matches(r.overrides, e.where)))
+    .map((e) => ({ outcome: 'inconclusive', text: `no job with ${Object.entries(e.where).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ')} has run (claim: ${e.says || e.field})` }));
+}
+
 // ---- checks over several jobs -------------------------------------------------------------
 
 function usable(entry, runs) {
@@ -281,14 +294,35 @@ const axisValue = (run, axis) => {
   return hit ? hit[1] : undefined;
 };
 
-/** A trend across a swept axis, per group: its sign and whether it is monotone within `tolerance`. */
-function checkTrend(entry, check, runs) {
+/** Runs grouped by the values of the check's `groupBy` axes (one group without it). */
+function groupsOf(check, runs) {
   const groups = new Map();
   for (const r of runs) {
     const key = (check.groupBy || []).map((g) => `${g.split('.').pop()}=${JSON.stringify(axisValue(r, g))}`).join(' ');
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(r);
   }
+  return groups;
+}
+
+/**
+ * A precondition, per group: the jobs must differ in `field` (two inversions that are to be two
+ * different inputs); where two agree the claim cannot be tested. Says nothing when they differ.
+ */
+function checkDistinct(entry, check, runs) {
+  const results = [];
+  for (const [key, members] of groupsOf(check, runs)) {
+    const values = members.map((r) => fieldValue(r.summary, check.field));
+    if (new Set(values.map((v) => JSON.stringify(v))).size < values.length) {
+      results.push({ outcome: 'inconclusive', text: `${check.field}${key ? ` (${key})` : ''}: ${values.map(show).join(', ')} — untestable: ${check.says}` });
+    }
+  }
+  return results;
+}
+
+/** A trend across a swept axis, per group: its sign and whether it is monotone within `tolerance`. */
+function checkTrend(entry, check, runs) {
+  const groups = groupsOf(check, runs);
   const tol = check.tolerance || 0;
   const sign = check.direction === 'decreasing' ? -1 : 1;
   const results = [];
@@ -388,6 +422,7 @@ function checkAcross(entry, runs, ctx) {
     if (c.kind === 'trend') return checkTrend(entry, c, runs);
     if (c.kind === 'ratio') return checkRatio(entry, c, runs, ctx);
     if (c.kind === 'aggregate') return checkAggregate(entry, c, runs, ctx);
+    if (c.kind === 'distinct') return checkDistinct(entry, c, runs);
     throw new Error(`repro.json ${entry.id}: unknown across kind "${c.kind}"`);
   });
 }
@@ -422,9 +457,11 @@ function phrase(entry, results, kind) {
 /** A row deferring to another: Inconclusive, with what its own runs measured. */
 function deferred(entry, own, ctx) {
   const d = entry.deferTo;
+  const ownText = own ? `; this row's own runs: ${own.text}` : '';
+  // Without `row`: the run that would decide is not part of any table yet (`why` says which).
+  if (!d.row) return { verdict: 'Inconclusive', text: `Inconclusive: ${d.why}${ownText}` };
   const target = ctx.runsOf ? ctx.runsOf(d.row) : undefined;
   const state = target && target.length ? `see that row` : 'not run yet';
-  const ownText = own ? `; this row's own runs: ${own.text}` : '';
   return { verdict: 'Inconclusive', text: `Inconclusive: ${d.why}; row ${d.row} decides (${state})${ownText}` };
 }
 
@@ -437,7 +474,8 @@ function deferred(entry, own, ctx) {
 function rowVerdict(entry, runs, ctx = {}) {
   const kinds = runs.map((r) => r.kind || { network: 'untrained', embeddings: 'untrained' });
   const oneKind = kinds.every((k) => sameKind(k, kinds[0])) ? kinds[0] : undefined;
-  const rowLevel = (entry.across && entry.across.length) || (entry.untestable || []).some((u) => u.every) || runs.length <= 1;
+  const missing = missingJobs(entry, runs);
+  const rowLevel = (entry.across && entry.across.length) || (entry.untestable || []).some((u) => u.every) || runs.length <= 1 || missing.length > 0;
   let out;
   if (rowLevel) {
     // Per-job expectations; a row judged only across jobs leaves unusable runs to those checks.
@@ -451,7 +489,7 @@ function rowVerdict(entry, runs, ctx = {}) {
       const t = targetOf(u, r.summary).value;
       return v !== undefined && v !== null && compare(u.op, v, t, u.field);
     }));
-    const results = floorHit ? [{ outcome: 'inconclusive', text: `untestable: ${floorHit.says}` }] : [...perJob, ...acrossResults];
+    const results = floorHit ? [{ outcome: 'inconclusive', text: `untestable: ${floorHit.says}` }] : [...perJob, ...missing, ...acrossResults];
     out = { row: phrase(entry, results, oneKind || kinds[0]) };
   } else {
     out = {

@@ -182,6 +182,41 @@ describe('rows that cannot decide alone', () => {
     );
     expect(verdictOf(entry, [run({ firstStepBeatingBaseline: null })], { runsOf: () => [run({})] })).toMatch(/^Inconclusive: one untuned learning rate; row lr-sweep decides \(see that row\)/);
   });
+  it('without a deciding row, say why and keep what the own runs measured', () => {
+    const e = { id: 'near', seedModel: 'untrained', expect: [{ field: 'tokenAccuracy', op: 'ge', value: 0.6 }], deferTo: { why: 'one untuned learning rate, no sweep of this row yet' } };
+    expect(verdictOf(e, [run({ tokenAccuracy: 0 })])).toBe("Inconclusive: one untuned learning rate, no sweep of this row yet; this row's own runs: Not reproduced: tokenAccuracy = 0 (claim: ≥ 0.600)");
+  });
+  it('a claim about a sweep job that never ran is untested, not passed', () => {
+    const e = {
+      id: 'top5',
+      sweep: true,
+      seedModel: 'untrained',
+      expect: [
+        { field: 'exactMatch', op: 'eq', value: true, where: { name: 'invertible' }, says: 'exact' },
+        { field: 'tokenAccuracy', op: 'ge', value: 0.5, where: { name: 'mlp' }, says: 'half the tokens' },
+      ],
+    };
+    const v = rowVerdict(e, [job({ name: 'mlp' }, { tokenAccuracy: 0.6 })]);
+    expect(v.row.verdict).toBe('Inconclusive');
+    expect(v.row.text).toMatch(/^Inconclusive: no job with name=invertible has run \(claim: exact\)/);
+    const both = rowVerdict(e, [job({ name: 'mlp' }, { tokenAccuracy: 0.6 }), job({ name: 'invertible' }, { exactMatch: true })]);
+    expect(both.perRun.map((p) => p.verdict)).toEqual(['Reproduced', 'Reproduced']);
+  });
+  it('two inversions meant to differ that arrive at the same input cannot test a claim about a pair', () => {
+    const e = {
+      id: 'pair',
+      sweep: true,
+      seedModel: 'untrained',
+      expect: [{ field: 'nextTokenAgreement', op: 'eq', value: true }],
+      across: [{ kind: 'distinct', field: 'decoded', groupBy: ['lr'], says: 'both starts reached the same input: not two inversions' }],
+    };
+    const runs = [job({ seed: 0, lr: 2 }, { decoded: ' a b', nextTokenAgreement: true }), job({ seed: 1, lr: 2 }, { decoded: ' c d', nextTokenAgreement: true })];
+    expect(rowVerdict(e, runs).row.verdict).toBe('Reproduced');
+    const same = [...runs, job({ seed: 0, lr: 0.005 }, { decoded: 'The sky', nextTokenAgreement: true }), job({ seed: 1, lr: 0.005 }, { decoded: 'The sky', nextTokenAgreement: true })];
+    const v = rowVerdict(e, same).row;
+    expect(v.verdict).toBe('Inconclusive');
+    expect(v.text).toContain('decoded (lr=0.005): `The sky`, `The sky` — untestable: both starts reached the same input');
+  });
   it('sweep jobs no expectation is about are shown for comparison', () => {
     const e = { id: 'init', sweep: true, seedModel: 'untrained', expect: [{ field: 'tokenAccuracy', op: 'ge', value: 0.6, where: { name: 'init-text' } }] };
     const v = rowVerdict(e, [job({ name: 'init-text' }, { tokenAccuracy: 0.8 }), job({ name: 'init-code' }, { tokenAccuracy: 0.2 })]);
