@@ -57,10 +57,24 @@ function envOf(dir) {
     threads: env.backend.threads ?? undefined,
     adapter: env.backend.adapter ?? undefined,
     matrixProducts: env.backend.matrixProducts ?? undefined,
-    // As packages/models decides it: forced by =1/=0, else only where XNNPACK runs the products.
-    perHeadAttention: process.env.REPSCOPE_PER_HEAD_ATTENTION === '1' || (process.env.REPSCOPE_PER_HEAD_ATTENTION !== '0' && typeof env.backend.matrixProducts !== 'object'),
+    perHeadAttention: env.backend.perHeadAttention ?? perHeadAttentionAt(env.gitCommit, env.backend.matrixProducts),
     gitCommit: env.gitCommit,
   };
+}
+
+/**
+ * For runs whose env.json predates its `perHeadAttention` field: what their commit's rule was.
+ * Before f41eb79 attention went per head whatever ran the products; from it, only where the
+ * system BLAS does not run them (REPSCOPE_PER_HEAD_ATTENTION was not recorded then: the rule's
+ * answer is taken). Undefined where the commit is unknown here.
+ */
+function perHeadAttentionAt(commit, matrixProducts) {
+  const sha = typeof commit === 'string' ? commit.replace(/\+dirty$/, '') : '';
+  if (!/^[0-9a-f]{7,40}$/.test(sha)) return undefined;
+  const r = spawnSync('git', ['merge-base', '--is-ancestor', 'f41eb79', sha], { cwd: root });
+  if (r.status === 1) return true;
+  if (r.status !== 0) return undefined;
+  return matrixProducts === null || typeof matrixProducts !== 'object';
 }
 
 /** First and last logged loss (per batch where the metrics have one), or undefined. */

@@ -6,7 +6,7 @@
  *
  * A stored result: { date, source?, checkpoint?, arch?, failure?, rowSeconds?, runs: [{ label,
  * overrides, summary, kind, seconds, env?, lossTrace? }] }. `env` is the backend and kernel path
- * the run was measured on (backend, threads, adapter, per-head attention), from its env.json;
+ * the run was measured on (backend, threads, adapter, kernels, per-head attention), from its env.json;
  * results transcribed from an earlier README have none and say so.
  */
 const { rowVerdict, shortKind, show, get, fieldValue } = require('./repro-verdict');

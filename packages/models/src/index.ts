@@ -16,6 +16,7 @@ export { ModelCheckError } from './model/model-check';
 export { MODEL_LIMITS, checkParameterMemory } from './model/limits';
 export { matchHookPatterns } from './model/hooks';
 export { isTrainable } from './model/trainable';
+export { perHeadAttentionEnabled } from './model/per-head-attention';
 export { gpt2Kind, buildGpt2 } from './model/gpt2/kind';
 export type { Gpt2Spec } from './model/gpt2/kind';
 export { Gpt2Model } from './model/gpt2/gpt2-model';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BackendInfo } from '@repscope/models';
+import { perHeadAttentionEnabled, type BackendInfo } from '@repscope/models';
 
 interface BuildInfo {
   version: string;
@@ -41,6 +41,8 @@ export function environmentInfo(backend: BackendInfo, plugin: { name: string; ve
       adapter: backend.adapter ?? null,
       // The kernels behind the numbers: XNNPACK, or the system BLAS on the wasm heap (REPSCOPE_NATIVE_GEMM=1).
       matrixProducts: backend.name !== 'wasm' ? null : !backend.nativeMatMul || 'problem' in backend.nativeMatMul ? 'XNNPACK' : backend.nativeMatMul,
+      // Attention of 32 tokens or more as per-head 2-D products (on XNNPACK) or batched ones.
+      perHeadAttention: perHeadAttentionEnabled(),
     },
     repscope: build.version,
     // repscope's own commit (the key the run-directory contract names), never the run folder's.

@@ -31,6 +31,8 @@ function run(env: Record<string, string>): { env: Record<string, unknown>; summa
 test('REPSCOPE_NATIVE_GEMM=0 runs XNNPACK and says so; the default takes the system BLAS when the addon built, with the same result', () => {
   const fallback = run({ REPSCOPE_NATIVE_GEMM: '0' });
   expect((fallback.env['backend'] as Record<string, unknown>)['matrixProducts']).toBe('XNNPACK');
+  // The attention path is provenance too: per-head 2-D products where XNNPACK runs them.
+  expect((fallback.env['backend'] as Record<string, unknown>)['perHeadAttention']).toBe(true);
   expect(fallback.log).toContain('matrix products: XNNPACK (REPSCOPE_NATIVE_GEMM=0)');
 
   const byDefault = run({ REPSCOPE_NATIVE_GEMM: '' });
@@ -38,6 +40,7 @@ test('REPSCOPE_NATIVE_GEMM=0 runs XNNPACK and says so; the default takes the sys
   if (process.env['CI'] === 'true' || typeof products === 'object') {
     expect(products).toMatchObject({ library: expect.stringMatching(/blas|blis|mkl/i) });
     expect(byDefault.log).toMatch(/matrix products: \S*(blas|blis|mkl)\S* .*on the wasm heap/i);
+    expect((byDefault.env['backend'] as Record<string, unknown>)['perHeadAttention']).toBe(false);
   } else {
     expect(products).toBe('XNNPACK');
   }
