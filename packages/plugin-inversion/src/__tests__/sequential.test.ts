@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readSafetensorsHeader, readTensorF32, tf, writeSafetensors, type Plugin } from '@repscope/core';
 import { readHeadline, runPluginConfig } from '@repscope/core/testing';
+import { layeredShardFiles } from '@repscope/test-support';
 import inversion from '../index';
 
 const plugin = inversion as unknown as Plugin<Record<string, unknown>>;
@@ -50,6 +51,18 @@ function twinsRanked(token: number, twins: number[], fraction = 0.002): { twins:
   const distance = (r: number) => Math.hypot(...Array.from({ length: d }, (_, j) => wte[r * d + j]! - mean[j]!));
   const rankOf = (r: number) => 1 + Array.from({ length: rows }, (_, q) => q).filter((q) => distance(q) < distance(r)).length;
   return { twins, dir, twinRank: rankOf(twins[0]!), tokenRank: rankOf(token) };
+}
+
+/**
+ * The fixture sharded by layer (embeddings, block 0, block 1, ln_f) with only the first two
+ * shards present: what a depth-1 download of a sharded checkpoint leaves (issue 18).
+ */
+function firstBlockSnapshot(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'first-block-'));
+  for (const [name, bytes] of Object.entries(layeredShardFiles(FIXTURE))) {
+    if (!/model-0000[34]-of-00004\.safetensors$/.test(name)) fs.writeFileSync(path.join(dir, name), bytes);
+  }
+  return dir;
 }
 
 describe('sequential inversion', () => {
@@ -196,6 +209,18 @@ describe('sequential inversion', () => {
     // The shortlist spent (rounds of 8, 32, 120), every other token at once: the true token is the best of them.
     for (const p of bulk) expect(p).toMatchObject({ candidatesTried: 512, acceptedRank: 161, rounds: 4 });
     expect(s['exhaustivePositions']).toBe(bulk.length);
+  }, 60_000);
+
+  test('auto without the later blocks (a depth-limited copy) says why it has no prior, and stays exact without one', async () => {
+    const run = await runPluginConfig(plugin, {
+      model: { kind: 'gpt2', weights: firstBlockSnapshot(), depth: 1 },
+      method: 'sequential',
+      input: { tokens: FIXTURE_TOKENS.slice(0, 4) },
+      sequential: { priorContext: [0] },
+    });
+    expect(run.summary['tokens']).toEqual(FIXTURE_TOKENS.slice(0, 4));
+    expect(run.summary).toMatchObject({ ranking: 'auto', rankingUsed: 'exhaustive' });
+    expect(run.summary['priorUnavailable']).toMatch(/^the model with every block and its LM head could not be built: .*model-00003-of-00004\.safetensors, which this folder does not have/);
   }, 60_000);
 
   test('auto without a prior says why: an untrained model, autoPrior false; with sequential.prior it ranks by that one', async () => {
