@@ -199,11 +199,17 @@ if (!renderOnly) {
     const configArgs = [path.join(root, e.config), '--out', out, ...(e.args ?? []), ...extra];
     const args = e.sweep ? ['sweep', ...configArgs, '--jobs', jobs] : ['run', ...configArgs];
     let failure;
+    // A sweep's folder is kept so an interrupted sweep resumes, but only for the same arguments:
+    // with others (a new checkpoint, a changed config) the sweep refuses the folder, and its
+    // old runs must not be collected as this row's.
+    const argsFile = path.join(out, 'repro-args.json');
     if (!collectOnly) {
-      if (!e.sweep) fs.rmSync(out, { recursive: true, force: true });
+      const sameSweep = e.sweep && JSON.stringify(readJson(argsFile)) === JSON.stringify(args);
+      if (!sameSweep) fs.rmSync(out, { recursive: true, force: true });
       console.log(`\n== ${key}: repscope ${args.join(' ')}`);
       const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
       if (r.status !== 0) failure = `run failed (exit ${r.status})`;
+      if (e.sweep && fs.existsSync(out)) fs.writeFileSync(argsFile, JSON.stringify(args) + '\n');
     } else if (!fs.existsSync(out)) continue;
     const runs = runsOf(e, out);
     // The checkpoint a trained-here row was measured on, from its own run (not today's latest).
