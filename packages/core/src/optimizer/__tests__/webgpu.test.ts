@@ -57,7 +57,6 @@ function tokenInput(model: TokenModel, spec: ModelSpec): tf.Tensor {
   return model.embed([Array.from({ length: count }, (_, i) => (i * 37 + 5) % 300)]);
 }
 
-
 describeGpu('webgpu backend (Dawn)', () => {
   afterAll(async () => {
     // Dawn keeps the process alive while a device exists.

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { relativeError } from '@repscope/test-support';
 import { installNativeMatMul, loadNativeGemm, nativeMatMulCalls, uninstallNativeMatMul } from '../native-matmul';
 
 /*
@@ -26,15 +25,11 @@ export function describeNative(title: string, body: () => void): void {
   describe.skip(`${title} (skipped: ${nativeProblem}; build it with npm_config_nodedir=/usr pnpm --filter @repscope/native-gemm run build:native)`, body);
 }
 
-
 /** Whether two runs gave the same bits (jest's toEqual walks element by element: minutes for a 29M-value logits tensor). */
 export function bitIdentical(a: Float32Array[], b: Float32Array[]): boolean {
   const bytes = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
   return a.length === b.length && a.every((t, i) => bytes(t).equals(bytes(b[i]!)));
 }
-
-/** Largest |a − b| over the largest |b| (test-support's measure, named for these suites). */
-export const relative = relativeError;
 
 export interface BothPaths {
   /** Output shapes on each path (values alone would not show a dropped size-1 dim). */

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { GPT2_TINY } from '@repscope/test-support';
+import { GPT2_TINY, relativeError } from '@repscope/test-support';
 import { loadModel } from '../../load-model';
 import { isTokenModel } from '../../model/types';
 import { selectBackend } from '../select-backend';
 import { uninstallNativeMatMul } from '../native-matmul';
-import { bothPaths, describeNative, relative } from './both-paths';
+import { bothPaths, describeNative } from './both-paths';
 
 /*
  * The wasm backend's matrix products through the system BLAS, on the wasm heap, against
@@ -38,7 +38,7 @@ describeNative('wasm matrix products through the system BLAS', () => {
     const { shapes, xnnpack, native, again, nativeCalls } = bothPaths(() => [tf.matMul(a, b, ta, tb)]);
     expect(nativeCalls).toBe(name.includes('left to XNNPACK') ? 0 : 1);
     expect(shapes.native).toEqual(shapes.xnnpack);
-    expect(relative(native[0]!, xnnpack[0]!)).toBeLessThan(1e-5);
+    expect(relativeError(native[0]!, xnnpack[0]!)).toBeLessThan(1e-5);
     expect(again[0]).toEqual(native[0]);
     tf.dispose([a, b]);
   });
@@ -53,7 +53,7 @@ describeNative('wasm matrix products through the system BLAS', () => {
       const relu = tf.fused.matMul({ a: x, b: w, bias, activation: 'relu' });
       return [y, dx!, dw!, db!, relu];
     });
-    for (let i = 0; i < xnnpack.length; i++) expect(relative(native[i]!, xnnpack[i]!)).toBeLessThan(1e-5);
+    for (let i = 0; i < xnnpack.length; i++) expect(relativeError(native[i]!, xnnpack[i]!)).toBeLessThan(1e-5);
     // The fused product, its forward inside grads, and the two gradient products; not the relu one.
     expect(nativeCalls).toBe(4);
     tf.dispose([x, w, bias]);
@@ -72,8 +72,8 @@ describeNative('wasm matrix products through the system BLAS', () => {
       return [logits, grad];
     });
     model.dispose();
-    expect(relative(native[0]!, xnnpack[0]!)).toBeLessThan(1e-5);
-    expect(relative(native[1]!, xnnpack[1]!)).toBeLessThan(1e-5);
+    expect(relativeError(native[0]!, xnnpack[0]!)).toBeLessThan(1e-5);
+    expect(relativeError(native[1]!, xnnpack[1]!)).toBeLessThan(1e-5);
     expect(again).toEqual(native);
     expect(nativeCalls).toBeGreaterThan(10);
   });

@@ -6,7 +6,7 @@ import type { ImageModel, Model, TokenModel } from '../../model/types';
 import { Rng } from '../../util/rng';
 import { selectBackend } from '../select-backend';
 import { uninstallNativeMatMul } from '../native-matmul';
-import { bitIdentical, bothPaths, describeNative, relative } from './both-paths';
+import { bitIdentical, bothPaths, describeNative } from './both-paths';
 
 /*
  * Every model kind on both kernel paths of the wasm backend (issue 24): the reference input
@@ -48,7 +48,7 @@ function checkBothPaths(model: Model, input: tf.Tensor, expected: ReturnType<typ
     }
   });
   native.forEach((values, i) => {
-    const error = relative(values, xnnpack[i]!);
+    const error = relativeError(values, xnnpack[i]!);
     if (!(error <= 1e-5)) failures.push(`${hooks[i] ?? 'input gradient'} vs XNNPACK: ${error}`);
   });
   expect(failures).toEqual([]);
@@ -107,7 +107,7 @@ describeNative('every model on both kernel paths (system BLAS and XNNPACK)', () 
       const { shapes, xnnpack, native, again, nativeCalls } = bothPaths(() => [model.forward(image), tf.grad((x: tf.Tensor) => tf.sum(tf.square(model.forward(x))))(image)]);
       expect(nativeCalls).toBeGreaterThan(0);
       expect(shapes.native).toEqual(shapes.xnnpack);
-      native.forEach((v, i) => expect(relative(v, xnnpack[i]!)).toBeLessThanOrEqual(1e-5));
+      native.forEach((v, i) => expect(relativeError(v, xnnpack[i]!)).toBeLessThanOrEqual(1e-5));
       expect(bitIdentical(again, native)).toBe(true);
     } finally {
       image.dispose();
@@ -127,7 +127,7 @@ describeNative('every model on both kernel paths (system BLAS and XNNPACK)', () 
         return [value, ...vars.map((v) => grads[v.name]!)];
       });
       expect(nativeCalls).toBeGreaterThan(0);
-      native.forEach((v, i) => expect({ i, error: relative(v, xnnpack[i]!) <= 1e-5 ? 'ok' : relative(v, xnnpack[i]!) }).toEqual({ i, error: 'ok' }));
+      native.forEach((v, i) => expect({ i, error: relativeError(v, xnnpack[i]!) <= 1e-5 ? 'ok' : relativeError(v, xnnpack[i]!) }).toEqual({ i, error: 'ok' }));
       expect(bitIdentical(again, native)).toBe(true);
     } finally {
       targets.dispose();

@@ -27,7 +27,6 @@ const FORCED_LIMIT = 48_000;
 
 process.env['REPSCOPE_CACHE_DIR'] = '';
 
-
 async function build(spec: ModelSpec): Promise<TokenModel> {
   const kind = builtinModelKind(spec.kind)!;
   return (await kind.create(applyModelOptions(kind, spec), { seed: 0, rng: new Rng(0), log: () => {} })) as TokenModel;

@@ -15,7 +15,6 @@ import type { TokenModel } from '../types';
 
 const values = async (t: tf.Tensor) => Array.from(await t.data());
 
-
 /** W [10, 3] (row r holds 10r, 10r+1, 10r+2) and the same in blocks of 4, 3 and 3 rows. */
 function matrices(): { whole: tf.Tensor2D; split: SplitMatrix } {
   const data = Float32Array.from({ length: 30 }, (_, i) => Math.floor(i / 3) * 10 + (i % 3));
