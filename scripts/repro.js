@@ -71,10 +71,19 @@ function envOf(dir) {
 function perHeadAttentionAt(commit, matrixProducts) {
   const sha = typeof commit === 'string' ? commit.replace(/\+dirty$/, '') : '';
   if (!/^[0-9a-f]{7,40}$/.test(sha)) return undefined;
-  const r = spawnSync('git', ['merge-base', '--is-ancestor', 'f41eb79', sha], { cwd: root });
-  if (r.status === 1) return true;
-  if (r.status !== 0) return undefined;
-  return matrixProducts === null || typeof matrixProducts !== 'object';
+  const after = batchedAttentionCommit(sha);
+  if (after === undefined) return undefined;
+  return !after || matrixProducts === null || typeof matrixProducts !== 'object';
+}
+
+const afterBatchedAttention = new Map();
+/** Whether `sha` contains f41eb79 (undefined where git does not know it); one git call per commit. */
+function batchedAttentionCommit(sha) {
+  if (!afterBatchedAttention.has(sha)) {
+    const status = spawnSync('git', ['merge-base', '--is-ancestor', 'f41eb79', sha], { cwd: root }).status;
+    afterBatchedAttention.set(sha, status === 0 ? true : status === 1 ? false : undefined);
+  }
+  return afterBatchedAttention.get(sha);
 }
 
 /** First and last logged loss (per batch where the metrics have one), or undefined. */
@@ -219,7 +228,8 @@ if (!renderOnly) {
     saveResult(key, {
       date: new Date().toISOString().slice(0, 10),
       source: collectOnly ? 'collected from runs/repro' : 'run',
-      ...(model ? { checkpoint: weights ? path.relative(root, path.resolve(firstDir, weights)) : model.relDir, arch: model.arch } : {}),
+      // The architecture and step of the checkpoint the run read (the newest one may have moved on since).
+      ...(model ? { checkpoint: weights ? path.relative(root, path.resolve(firstDir, weights)) : model.relDir, arch: (weights && architectureOf(path.resolve(firstDir, weights))) || model.arch } : {}),
       ...(runs.length ? {} : { failure: failure ?? 'no finished run' }),
       runs,
     });

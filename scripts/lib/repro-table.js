@@ -81,12 +81,20 @@ function columnCells(e, store, key, keyOf, model) {
   return { measured, verdict, seconds, envs: e.runsOf ? [] : runs.map((r) => envLabel(r.env)), rowTotal: source.rowSeconds !== undefined };
 }
 
-/** A column title for a model trained here: from its checkpoint, else from what the stored results recorded. */
+/**
+ * A column title for a model trained here: the checkpoint(s) its stored results were measured on
+ * (training may have written newer ones since), else the checkpoint on disk, not yet run.
+ */
 function columnTitle(m, store, entries) {
-  const arch = m.arch || entries.map((e) => store[`${e.id}@${m.slug}`]).find((r) => r && r.arch)?.arch;
-  if (!arch) return `trained here (${m.slug}, not trained yet)`;
-  const steps = arch.step ? ` (${arch.step} steps${typeof arch.evalLoss === 'number' ? `, held-out ${arch.evalLoss.toFixed(2)} nats` : ''})` : '';
-  return `trained here, ${arch.blocks} × ${arch.width}${steps}${m.arch ? '' : ', checkpoint not on this machine'}`;
+  const measured = new Map();
+  for (const e of entries) {
+    const r = store[`${e.id}@${m.slug}`];
+    if (r && r.arch) measured.set(r.arch.step, r.arch);
+  }
+  const archs = [...measured.values()];
+  if (!archs.length) return m.arch ? `trained here, ${m.arch.blocks} × ${m.arch.width} (not run yet)` : `trained here (${m.slug}, not trained yet)`;
+  const when = (a) => (a.step ? `${a.step} steps${typeof a.evalLoss === 'number' ? `, held-out ${a.evalLoss.toFixed(2)} nats` : ''}` : 'step not recorded');
+  return `trained here, ${archs[0].blocks} × ${archs[0].width} (${archs.map(when).join('; ')})${m.arch ? '' : ', checkpoint not on this machine'}`;
 }
 
 /** The tables (one per source of claims) for a plugin's README. */

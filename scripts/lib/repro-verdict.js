@@ -39,9 +39,10 @@
  *   "deferTo": { "row"?, "why" }   this row alone cannot decide (e.g. one untuned learning
  *       rate): Inconclusive, naming the row that decides and its state (without `row`: `why`
  *       says what run would decide, none made yet).
+ *   "lossFields": [...]     summary fields that must be finite (default finalLoss, outputDistance)
+ *
  * An `expect` whose `where` matches no job that ran leaves the row Inconclusive (untested is
  * not passed).
- *   "lossFields": [...]     summary fields that must be finite (default finalLoss, outputDistance)
  *
  * A run is { label, overrides, summary, kind: { network, embeddings, …names }, lossTrace? }.
  */

@@ -42,11 +42,6 @@ function architectureOf(dir) {
   return { blocks: c.n_layer, width: c.n_embd, step: state.step, evalLoss: state.evalLoss };
 }
 
-const columnTitle = (m, arch) =>
-  arch
-    ? `trained here, ${arch.blocks} × ${arch.width}${arch.step ? ` (${arch.step} steps${typeof arch.evalLoss === 'number' ? `, held-out ${arch.evalLoss.toFixed(2)} nats` : ''})` : ''}`
-    : `trained here (${m.slug}, not trained yet)`;
-
 /**
  * Overrides that run an entry's config on a checkpoint, from the config as resolved
  * (`repscope validate --print`, job 0 for a sweep) and the file's own `sweep.grid`: the model
@@ -79,4 +74,4 @@ function hybridOn(model, weights, arch) {
   return { ...model, vit: { ...vit, config }, gpt2: { weights } };
 }
 
-module.exports = { TRAINED_HERE, checkpointOf, architectureOf, columnTitle, trainedHereOverrides };
+module.exports = { TRAINED_HERE, checkpointOf, architectureOf, trainedHereOverrides };

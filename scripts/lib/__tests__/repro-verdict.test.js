@@ -239,6 +239,13 @@ describe('the rendered table', () => {
     expect(row).toContain('as configured: 10 s (wasm, 2 threads)<br>trained here: 3 s (backend not recorded)');
     expect(table).toContain('trained here, 2 × 64 (400 steps, held-out 4.51 nats), checkpoint not on this machine');
   });
+  it('titles a trained-here column by the checkpoint its results were measured on, not a newer one on disk', () => {
+    const entries = [{ id: 'eq4', trainedHere: true, claim: 'eq. 4 holds', seedModel: 'trained', fields: ['beatsBaseline'], expect: [{ field: 'beatsBaseline', op: 'eq', value: true }] }];
+    const store = { 'eq4@brown': { arch: { blocks: 4, width: 256, step: 3500, evalLoss: 5.34 }, runs: [run({ beatsBaseline: true })] } };
+    const newer = { slug: 'brown', arch: { blocks: 4, width: 256, step: 4000, evalLoss: 5.32 } };
+    expect(renderTables(entries, store, [newer])).toContain('| trained here, 4 × 256 (3500 steps, held-out 5.34 nats) |');
+    expect(renderTables(entries, {}, [newer])).toContain('| trained here, 4 × 256 (not run yet) |');
+  });
   it('says why a row cannot run here, and shows a harness row by its command', () => {
     const entries = [
       { id: 'hub', claim: 'needs the Hub', seedModel: 'trained', config: 'configs/inversion/trained/x.yaml', notRunHere: 'needs internet once', fields: ['exactMatch'], expect: [{ field: 'exactMatch', op: 'eq', value: true }] },
